@@ -1,0 +1,24 @@
+@echo off
+rem tipdesk launcher for Windows: makes .venv from requirements.txt on first use, then runs.
+setlocal
+set HERE=%~dp0
+set VENV=%HERE%.venv
+if not exist "%VENV%\Scripts\python.exe" (
+  echo 正在准备运行环境（首次使用）…
+  py -3 -m venv "%VENV%" || python -m venv "%VENV%"
+  "%VENV%\Scripts\python.exe" -m pip install --quiet -r "%HERE%requirements.txt" || exit /b 1
+  copy /y "%HERE%requirements.txt" "%VENV%\requirements.installed" >nul
+)
+fc /b "%HERE%requirements.txt" "%VENV%\requirements.installed" >nul 2>&1
+if errorlevel 1 (
+  "%VENV%\Scripts\python.exe" -m pip install --quiet -r "%HERE%requirements.txt" || exit /b 1
+  copy /y "%HERE%requirements.txt" "%VENV%\requirements.installed" >nul
+)
+if "%1"=="test" (
+  shift
+  cd /d "%HERE%"
+  "%VENV%\Scripts\python.exe" -m pytest %1 %2 %3 %4 %5 %6 %7 %8 %9
+  exit /b %errorlevel%
+)
+"%VENV%\Scripts\python.exe" -m tipdesk %*
+exit /b %errorlevel%

@@ -1,0 +1,86 @@
+"""Shared fixtures: real workspaces in tmp_path, real .xlsx registers, the real CLI entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tipdesk.cli import main
+from tipdesk.columns import REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.config import load_config
+from tipdesk.register import read_register
+from tipdesk.workspace import init_workspace
+
+
+class Workspace:
+    """A workspace made by `init`, with helpers that act as the clerk does in Excel."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        init_workspace(root)
+        self.config_path = root / "config.yaml"
+
+    @property
+    def config(self):
+        return load_config(self.config_path)
+
+    @property
+    def register(self) -> Path:
+        return self.config.register
+
+    def add(self, **values) -> int:
+        """Type a row at the bottom of the register (keys are the Chinese headers); returns its row."""
+        wb = load_workbook(self.register)
+        ws = wb[REGISTER_SHEET]
+        headers = [c.value for c in ws[1]]
+        row = ws.max_row + 1
+        for name, value in values.items():
+            cell = ws.cell(row=row, column=headers.index(name) + 1, value=value)
+            if isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+        wb.save(self.register)
+        return row
+
+    def edit(self, row: int, **values) -> None:
+        wb = load_workbook(self.register)
+        ws = wb[REGISTER_SHEET]
+        headers = [c.value for c in ws[1]]
+        for name, value in values.items():
+            cell = ws.cell(row=row, column=headers.index(name) + 1, value=value)
+            if isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+        wb.save(self.register)
+
+    def rows(self) -> list[dict]:
+        return [r.values for r in read_register(self.register).rows]
+
+    def row(self, number: int) -> dict:
+        return next(r.values for r in read_register(self.register).rows if r.number == number)
+
+    def run(self, *args: str, now: str = "2026-11-30 08:30") -> int:
+        argv = list(args) + ["--config", str(self.config_path)]
+        if now:
+            argv += ["--now", now]
+        return main(argv)
+
+    def set_config(self, text_old: str, text_new: str) -> None:
+        text = self.config_path.read_text(encoding="utf-8")
+        assert text_old in text
+        self.config_path.write_text(text.replace(text_old, text_new), encoding="utf-8")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "ws")
+
+
+def complaint(**overrides) -> dict:
+    """A typical hotline complaint as the clerk types it."""
+    values = {"受理时间": datetime(2026, 11, 30, 8, 0), "来源": "12350热线", "举报人": "王建国",
+              "联系方式": "13812345678", "被举报单位": "宏达建设工程有限公司",
+              "事发地址": "东城街道人民路88号", "举报内容": "工地脚手架没有连墙件，工人高空作业不系安全带。"}
+    values.update(overrides)
+    return values

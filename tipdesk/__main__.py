@@ -1,0 +1,5 @@
+import sys
+
+from tipdesk.cli import main
+
+sys.exit(main())

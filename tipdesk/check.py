@@ -1,0 +1,102 @@
+"""`check`: validate config, register, templates and contacts; change nothing, say what is wrong."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from tipdesk.columns import (
+    CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTACT_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS,
+    OVERDUE, REGISTER_SHEET, SOURCE, SOURCES, STATUS, STATUSES, UNIT, VERIFIED, VERIFIED_VALUES,
+    NO, YES,
+)
+from tipdesk.config import Config
+from tipdesk.errors import EXIT_USAGE, TipdeskError
+from tipdesk.register import header_key, read_grid, read_register
+from tipdesk.textnorm import parse_when
+from tipdesk.workspace import TEMPLATES
+from tipdesk.xlsxpatch import column_letter
+
+ALLOWED = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
+           OVERDUE: (YES, NO)}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def register_problems(config: Config, today: date) -> list[str]:
+    register = read_register(config.register)
+    name = config.register.name
+    problems, seen = [], {}
+
+    def where(row: int, column: str) -> str:
+        return f"{name} 工作表“{REGISTER_SHEET}” 单元格 {column_letter(register.columns[column])}{row}（{column}）"
+
+    for row in register.rows:
+        for column, allowed in ALLOWED.items():
+            value = row.get(column)
+            if value not in (None, "") and str(value).strip() not in allowed:
+                problems.append(f"{where(row.number, column)}：“{value}”无效，应为 {'/'.join(allowed)} 之一。")
+        for column in DATE_COLUMNS:
+            value = row.get(column)
+            if value is None or isinstance(value, (datetime, date)):
+                continue
+            try:
+                parse_when(value, today=today)
+                problems.append(f"{where(row.number, column)}：“{value}”是文字不是日期，daily 会自动改为日期。")
+            except ValueError:
+                problems.append(f"{where(row.number, column)}：“{value}”不是日期，请改为 2026-12-03 14:30 这样的日期。")
+        unit = str(row.get(UNIT) or "").strip()
+        if unit and not config.unit_named(unit):
+            problems.append(f"{where(row.number, UNIT)}：“{unit}”不在 config.yaml 的 units 中，请改正或在配置中添加。")
+        case_id = str(row.get(CASE_ID) or "").strip()
+        if case_id:
+            if case_id in seen:
+                problems.append(f"{where(row.number, CASE_ID)}：编号“{case_id}”与第{seen[case_id]}行重复。")
+            seen[case_id] = row.number
+        if str(row.get(STATUS) or "").strip() == CLOSED and not row.get("反馈时间"):
+            problems.append(f"{where(row.number, '反馈时间')}：已办结的案件缺少反馈时间。")
+    problems += contact_problems(config)
+    return problems
+
+
+def contact_problems(config: Config) -> list[str]:
+    grid, sheets = read_grid(config.register, REGISTER_SHEET)
+    if CONTACTS_SHEET not in sheets:
+        return [f"{config.register.name}：缺少工作表“{CONTACTS_SHEET}”（各单位联络人），请运行 ./run init 参照新台账补上。"]
+    grid, _ = read_grid(config.register, CONTACTS_SHEET)
+    header = [header_key(v) for v in (grid[0] if grid else [])]
+    missing = [c for c in CONTACT_COLUMNS if c not in header]
+    if missing:
+        return [f"{config.register.name} 工作表“{CONTACTS_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"]
+    problems = []
+    col_unit, col_mail = header.index("单位"), header.index("电子邮箱")
+    for number, values in enumerate(grid[1:], start=2):
+        unit = str(values[col_unit] or "").strip() if col_unit < len(values) else ""
+        mail = str(values[col_mail] or "").strip() if col_mail < len(values) else ""
+        if unit and not config.unit_named(unit):
+            problems.append(f"{config.register.name} 工作表“{CONTACTS_SHEET}” 单元格 "
+                            f"{column_letter(col_unit + 1)}{number}：单位“{unit}”不在 config.yaml 的 units 中。")
+        if mail and not all(EMAIL.match(m) for m in re.split(r"[;；,，\s]+", mail) if m):
+            problems.append(f"{config.register.name} 工作表“{CONTACTS_SHEET}” 单元格 "
+                            f"{column_letter(col_mail + 1)}{number}：电子邮箱“{mail}”格式有误。")
+    return problems
+
+
+def template_problems() -> list[str]:
+    return [f"模板 {TEMPLATES / name} 不存在，请从代码仓库恢复。"
+            for name in ("config.yaml",) if not (TEMPLATES / name).exists()]
+
+
+def run_check(config: Config, now: datetime) -> int:
+    print(f"配置文件 {config.path.name}：正确（{len(config.units)} 个承办单位）。")
+    problems = template_problems()
+    try:
+        problems += register_problems(config, now.date())
+    except TipdeskError as exc:
+        problems.append(exc.message)
+    if not problems:
+        print(f"台账 {config.register.name}：未发现问题。")
+        return 0
+    print(f"发现 {len(problems)} 个问题：")
+    for problem in problems:
+        print(f"  - {problem}")
+    return EXIT_USAGE

@@ -1,0 +1,120 @@
+"""Command line: thin wiring from arguments to the library. Messages are Chinese."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from tipdesk.errors import EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
+
+DESCRIPTION = """tipdesk：安全生产举报受理处置台账自动化。
+
+每天早上运行一次 ./run daily：给新案件编号、分类、交办、计算办理期限，
+更新台账，并在 outbox/当天日期/ 下生成每日汇总。"""
+
+EPILOG = """例子：
+  ./run init 我的工作区              创建工作区（配置文件、空台账、收发件箱）
+  ./run daily --config 我的工作区/config.yaml
+  ./run daily --dry-run              只显示将要做的修改，不改任何文件
+  ./run daily --now '2026-12-03 08:30'
+  ./run check                        检查配置和台账
+  ./run demo                         在 demo/ 下生成示例并运行一次
+
+退出码：0 完成；2 用法或配置有误；3 台账被打开或另一运行占用（未做任何修改）；1 意外错误。"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own words are English; say it in Chinese
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"参数有误：{message}。运行 ./run --help 查看用法。\n")
+        sys.exit(EXIT_USAGE)
+
+
+def _now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now().replace(microsecond=0)
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            pass
+    raise TipdeskError(f"--now“{text}”格式有误，应为 'YYYY-MM-DD HH:MM'，例如 '2026-12-03 08:30'。", EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="config.yaml", type=Path,
+                        help="配置文件（默认 ./config.yaml）")
+    common.add_argument("--now", help="本次运行的时间 'YYYY-MM-DD HH:MM'（默认当前时间）")
+    changes = argparse.ArgumentParser(add_help=False)
+    changes.add_argument("--dry-run", action="store_true", help="只显示计划，不修改任何文件")
+
+    parser = _Parser(prog="./run", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+    p = sub.add_parser("init", parents=[common], help="创建工作区",
+                       description="创建工作区：带中文注释的 config.yaml、格式化的空台账、inbox/、outbox/。"
+                                   "已有的文件不会被覆盖。", epilog="例子：./run init 我的工作区")
+    p.add_argument("folder", type=Path, help="工作区文件夹")
+    sub.add_parser("daily", parents=[common, changes], help="每日运行：编号、分类、交办、期限、汇总",
+                   description="每日运行：读取台账，给新案件编号、建议类别、确定承办单位、"
+                               "计算办理期限，安全写回台账并生成每日汇总。",
+                   epilog="例子：./run daily --now '2026-12-03 08:30' --dry-run")
+    sub.add_parser("check", parents=[common], help="检查配置和台账，不做修改",
+                   description="检查配置文件和台账，用中文指出有误的配置项或单元格。")
+    p = sub.add_parser("demo", parents=[common, changes], help="生成示例工作区并运行一次",
+                       description="在 demo/ 下生成一个示例工作区（几十件各类案件），并运行 daily。")
+    p.add_argument("--folder", type=Path, default=Path("demo"), help="示例工作区文件夹（默认 demo/）")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return _dispatch(args)
+    except TipdeskError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except Exception:
+        traceback.print_exc()
+        print("意外错误：以上是技术细节，请把这段文字发给维护人员。台账只会在完整校验后才被替换，"
+              "不会被写坏。", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from tipdesk.config import load_config
+
+    now = _now(args.now)
+    if args.command == "init":
+        from tipdesk.workspace import init_workspace
+
+        made = init_workspace(args.folder)
+        print("已创建：\n  " + "\n  ".join(made) if made else "工作区已存在，没有需要创建的文件。")
+        print(f"下一步：在台账中登记举报，然后运行 ./run daily --config {args.folder / 'config.yaml'}")
+        return 0
+    if args.command == "demo":
+        from tipdesk.demo import run_demo
+
+        return run_demo(args.folder, now, dry_run=args.dry_run)
+    config = load_config(args.config)
+    if args.command == "daily":
+        from tipdesk.daily import run_daily
+
+        run_daily(config, now, dry_run=args.dry_run)
+        return 0
+    if args.command == "check":
+        from tipdesk.check import run_check
+
+        return run_check(config, now)
+    raise AssertionError(args.command)

@@ -1,0 +1,106 @@
+"""The daily run: read the register, plan every change, then commit it all or nothing.
+
+Order of the commit: the journal transaction opens; the register is written (backup, temp
+file, verify, atomic replace); the journal records the numbers used and each cell changed and
+commits; then the summary is saved. A failure before the replace leaves register and journal
+as they were; a crash between replace and journal commit loses only the audit lines, never a
+number (used numbers are also read back from the register).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+import filelock
+
+from tipdesk.config import Config
+from tipdesk.errors import EXIT_BUSY, TipdeskError
+from tipdesk.journal import as_text, open_journal
+from tipdesk.plan import Plan, plan_register
+from tipdesk.register import read_register, refuse_if_open, save_changes
+from tipdesk.summary import daily_summary
+from tipdesk.xlsxpatch import column_letter
+
+SUMMARY_NAME = "每日汇总.txt"
+
+
+@dataclass
+class DailyResult:
+    plan: Plan
+    summary: str
+    summary_path: Path | None
+    backup: Path | None
+    skipped_formulas: set
+
+
+@contextmanager
+def workspace_lock(config: Config) -> Iterator[None]:
+    """One run at a time per register; the OS frees the lock if a run dies (power cut, kill)."""
+    lock = filelock.FileLock(str(config.register.parent / f".{config.register.name}.tipdesk.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        raise TipdeskError(f"{config.register.name}：另一个 tipdesk 正在处理此台账，本次没有做任何修改。"
+                           f"请等它结束后再运行。", EXIT_BUSY)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def day_folder(config: Config, now: datetime) -> Path:
+    return config.outbox / f"{now:%Y-%m-%d}"
+
+
+def describe_changes(plan: Plan) -> list[str]:
+    return [f"{c.case_id or f'第{c.row}行'} {c.column}：“{as_text(c.old) or ''}” → “{as_text(c.new) or ''}”（{c.why}）"
+            for c in plan.changes]
+
+
+def run_daily(config: Config, now: datetime, dry_run: bool = False,
+              echo: Callable[[str], None] = print) -> DailyResult:
+    calendar = config.calendar()
+    config.register.parent.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(config):
+        refuse_if_open(config.register)
+        register = read_register(config.register)
+        journal = open_journal(config.journal, readonly=dry_run)
+        try:
+            plan = plan_register(register, config, calendar, now,
+                                 journal.last_numbers("case"), journal.case_states())
+            if dry_run:
+                summary = daily_summary(plan, now, dry_run=True)
+                echo("计划修改：" if plan.changes else "台账无需修改。")
+                for line in describe_changes(plan):
+                    echo("  " + line)
+                echo(summary)
+                return DailyResult(plan, summary, None, None, set())
+            with journal.transaction():
+                run_id = journal.start_run("daily", now)
+                for year, last in plan.numbers.items():
+                    journal.set_last_number("case", year, last)
+                saved, skipped = save_changes(register, plan.changes, config.backup_folder,
+                                              config.backup_keep, now)
+                applied = [c for c in plan.changes if (c.row, register.columns[c.column]) not in skipped]
+                journal.record_changes(run_id, now, applied)
+                journal.save_case_states(plan.states)
+                journal.finish_run(run_id, "ok")
+        finally:
+            journal.close()
+    extra = {}
+    if skipped:
+        names = {col: name for name, col in register.columns.items()}
+        extra["未覆盖的公式单元格"] = [
+            f"单元格 {column_letter(c)}{r}（{names.get(c, '')}）是公式，tipdesk 不覆盖公式；请改为数值后重跑"
+            for r, c in sorted(skipped)]
+    summary = daily_summary(plan, now, extra)
+    folder = day_folder(config, now)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary_path = folder / SUMMARY_NAME
+    summary_path.write_text(summary, encoding="utf-8")
+    echo(summary)
+    return DailyResult(plan, summary, summary_path, saved, skipped)

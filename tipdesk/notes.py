@@ -1,0 +1,36 @@
+"""tipdesk's own notes inside the clerk's 备注 cell: 〔key：text〕, added and removed by key.
+
+The clerk's own words in 备注 are never touched; tipdesk only manages the bracketed notes it
+wrote itself, so a note disappears by itself once its cause is fixed.
+"""
+
+from __future__ import annotations
+
+import re
+
+OPEN, CLOSE, SEP = "〔", "〕", "："
+
+
+def _pattern(key: str) -> re.Pattern:
+    return re.compile(re.escape(OPEN + key + SEP) + r"[^" + CLOSE + r"]*" + re.escape(CLOSE))
+
+
+def has_note(notes: str | None, key: str) -> bool:
+    return bool(_pattern(key).search(str(notes or "")))
+
+
+def with_note(notes: str | None, key: str, text: str | None) -> str | None:
+    """`notes` with tipdesk's note `key` set to `text` (or removed when text is None)."""
+    current = str(notes or "")
+    if text and f"{OPEN}{key}{SEP}{text}{CLOSE}" in current:
+        return notes  # already there: leave the cell exactly as it is
+    stripped = _pattern(key).sub("", current).strip()
+    if text:
+        stripped = (stripped + " " if stripped else "") + f"{OPEN}{key}{SEP}{text}{CLOSE}"
+    return stripped or None
+
+
+def append_line(log: str | None, line: str) -> str:
+    """Add a dated history line to 催办记录 or 备注 (one line per event)."""
+    current = str(log or "").rstrip()
+    return f"{current}\n{line}" if current else line

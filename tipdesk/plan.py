@@ -1,0 +1,332 @@
+"""Decide what the daily run changes in the register; no I/O, so every rule is testable alone.
+
+For each row, in sheet order: make typed dates real dates, number new cases, propose a
+category, find the area, industry and unit, refer the case with its deadline, notice what
+the clerk changed since the last run, and keep 是否超期 true. A row is never dropped or
+reordered; what cannot be handled is noted in 备注 and in the clerk's summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from tipdesk import notes as N
+from tipdesk.calendar import WorkCalendar
+from tipdesk.columns import (
+    ADDRESS, AREA, CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
+    EXTENSION_REQUESTED, FEEDBACK_AT, INDUSTRY, NO, NOTES, OVERDUE, RECEIVED_AT, REFERRED,
+    REFERRED_AT, RETURN_REQUESTED, STATUS, STATUSES, SUBJECT, UNASSIGNED, UNIT,
+    UPSTREAM_DEADLINE, YES,
+)
+from tipdesk.config import Config
+from tipdesk.deadlines import deadline_for, is_overdue
+from tipdesk.journal import as_text
+from tipdesk.register import CellChange, Register, Row
+from tipdesk.routing import infer_area, infer_industry, propose_category, route
+from tipdesk.textnorm import parse_when
+
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
+# Note keys tipdesk writes into 备注 (see notes.py).
+NOTE_INCOMPLETE = "待补全"
+NOTE_CATEGORY = "类别待确认"
+NOTE_UNASSIGNED = "待分派"
+NOTE_BAD_VALUE = "填写有误"
+NOTE_DUPLICATE = "编号重复"
+
+
+@dataclass
+class Finding:
+    """One line of the clerk's summary."""
+
+    kind: str        # new | referred | clerk | overdue | due_soon | warning
+    case: str
+    text: str
+
+
+@dataclass
+class Plan:
+    changes: list[CellChange] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    numbers: dict[int, int] = field(default_factory=dict)   # year -> last case number used
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    referred: list[str] = field(default_factory=list)       # case ids referred this run
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.kind == kind]
+
+
+class _RowEdit:
+    """A working copy of one row that records each change with its reason."""
+
+    def __init__(self, row: Row, plan: Plan):
+        self.row, self.plan = row, plan
+        self.values = dict(row.values)
+
+    @property
+    def label(self) -> str:
+        return str(self.values.get(CASE_ID) or f"第{self.row.number}行")
+
+    def get(self, column: str) -> Any:
+        return self.values.get(column)
+
+    def text(self, column: str) -> str:
+        value = self.values.get(column)
+        return "" if value is None else str(value).strip()
+
+    def set(self, column: str, new: Any, why: str) -> None:
+        old = self.values.get(column)
+        if as_text(old) == as_text(new):
+            return
+        self.values[column] = new
+        self.plan.changes.append(CellChange(self.row.number, str(self.values.get(CASE_ID) or ""),
+                                            column, old, new, why))
+
+    def note(self, key: str, text: str | None) -> None:
+        self.set(NOTES, N.with_note(self.get(NOTES), key, text), f"备注：{key}")
+
+    def find(self, kind: str, text: str) -> None:
+        self.plan.findings.append(Finding(kind, self.label, text))
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    return None
+
+
+def _fmt(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+class Planner:
+    def __init__(self, config: Config, calendar: WorkCalendar, now: datetime,
+                 last_numbers: dict[int, int], states: dict[str, dict[str, Any]]):
+        self.config, self.calendar, self.now = config, calendar, now
+        self.last_numbers = dict(last_numbers)
+        self.states = states
+        self.plan = Plan()
+
+    # ---- the whole register -------------------------------------------------------------
+    def plan_register(self, register: Register) -> Plan:
+        self._floor_numbers(register)
+        seen: dict[str, int] = {}
+        for row in register.rows:
+            edit = _RowEdit(row, self.plan)
+            first = len(self.plan.changes)
+            self._plan_row(edit, seen)
+            # Changes made before the row got its number carry the number too, for the journal.
+            case_id = edit.text(CASE_ID)
+            for i in range(first, len(self.plan.changes)):
+                if not self.plan.changes[i].case_id and case_id:
+                    self.plan.changes[i] = dataclasses.replace(self.plan.changes[i], case_id=case_id)
+        for year in sorted(self.calendar.uncovered_years):
+            self.plan.findings.append(Finding(
+                "warning", "", f"{year}年的法定节假日安排尚未收录，期限暂按周末计算。"
+                               f"请在 config.yaml 的 calendar.extra_holidays / extra_workdays 中补充{year}年的放假和调休日期。"))
+        return self.plan
+
+    def _floor_numbers(self, register: Register) -> None:
+        """Numbers already in the register count as used, even if the journal was lost."""
+        pattern = re.compile(rf"^{re.escape(self.config.case_prefix)}(\d{{4}})-(\d+)$")
+        for row in register.rows:
+            found = pattern.match(str(row.get(CASE_ID) or "").strip())
+            if found:
+                year, n = int(found.group(1)), int(found.group(2))
+                self.last_numbers[year] = max(self.last_numbers.get(year, 0), n)
+
+    def _next_case_id(self, year: int) -> str:
+        n = self.last_numbers.get(year, 0) + 1
+        self.last_numbers[year] = n
+        self.plan.numbers[year] = n
+        return f"{self.config.case_prefix}{year}-{n:0{self.config.case_digits}d}"
+
+    # ---- one row ------------------------------------------------------------------------
+    def _plan_row(self, edit: _RowEdit, seen: dict[str, int]) -> None:
+        dates_ok = self._real_dates(edit)
+        case_id = edit.text(CASE_ID)
+        if case_id:
+            if case_id in seen:
+                edit.note(NOTE_DUPLICATE, f"与第{seen[case_id]}行编号相同，请核对后改正")
+                edit.find("clerk", f"第{edit.row.number}行的案件编号与第{seen[case_id]}行相同，本行暂不处理。")
+                return
+            seen[case_id] = edit.row.number
+            edit.note(NOTE_DUPLICATE, None)
+        status = edit.text(STATUS)
+        if status == CLOSED:
+            self._closed_overdue(edit)
+            return
+        missing = [c for c in (RECEIVED_AT, CONTENT) if not edit.get(c)]
+        if missing or not dates_ok:
+            if missing:
+                edit.note(NOTE_INCOMPLETE, f"缺少{'、'.join(missing)}，补全后自动处理")
+                edit.find("clerk", f"缺少{'、'.join(missing)}，未处理；补全后下次运行自动处理。")
+            return
+        edit.note(NOTE_INCOMPLETE, None)
+        is_new = not case_id
+        if is_new:
+            case_id = self._next_case_id(_when(edit.get(RECEIVED_AT)).year)
+            edit.set(CASE_ID, case_id, "新案件编号")
+            seen[case_id] = edit.row.number
+        if status and status not in STATUSES:
+            edit.note(NOTE_BAD_VALUE, f"状态“{status}”无效，应为{'/'.join(STATUSES)}")
+            edit.find("clerk", f"状态“{status}”无效，请改为{'/'.join(STATUSES)}之一。")
+            return
+        category = self._category(edit)
+        self._area_and_industry(edit)
+        unit = self._unit(edit)
+        state = self.states.get(case_id)
+        # 已交办 typed by the clerk without a 交办时间 still needs its dates.
+        not_referred = status in ("", UNASSIGNED) or (status == REFERRED and not edit.get(REFERRED_AT))
+        if status in OPEN_STATUSES and state and not not_referred:
+            self._clerk_edits(edit, state, category, unit)
+        elif unit and category and not_referred:
+            self._refer(edit, category, unit, _when(edit.get(REFERRED_AT)) or self.now, "交办")
+            if not is_new:
+                edit.find("referred", f"{unit}｜期限 {_fmt(_when(edit.get(DEADLINE)))}")
+        elif not unit and not_referred:
+            edit.set(STATUS, UNASSIGNED, "无法确定承办单位")
+        self._overdue(edit)
+        if is_new:
+            where = edit.text(UNIT) or UNASSIGNED
+            edit.find("new", f"{edit.text(CATEGORY) or '类别未定'}｜{where}｜期限 {_fmt(_when(edit.get(DEADLINE)))}"
+                             f"｜{edit.text(SUBJECT) or edit.text(ADDRESS)}")
+        self._remember(edit)
+
+    def _real_dates(self, edit: _RowEdit) -> bool:
+        """Dates typed as text (2026年12月3日, 2026.12.3, full-width digits) become real dates."""
+        ok = True
+        problems = []
+        for column in DATE_COLUMNS:
+            value = edit.get(column)
+            if value is None or isinstance(value, (datetime, date)):
+                continue
+            try:
+                when = parse_when(value, today=self.now.date())
+            except ValueError:
+                when = None
+            if when is None:
+                problems.append(f"{column}“{value}”不是日期")
+                ok = False
+                continue
+            edit.set(column, when.at, f"{column}由文字“{value}”改为日期")
+        if problems:
+            edit.note(NOTE_BAD_VALUE, "；".join(problems) + "，请改为 2026-12-03 14:30 这样的日期")
+            edit.find("clerk", f"{'；'.join(problems)}，请改为日期。")
+        elif edit.get(STATUS) in (None, "") or edit.text(STATUS) in STATUSES:
+            edit.note(NOTE_BAD_VALUE, None)
+        return ok
+
+    def _category(self, edit: _RowEdit) -> str | None:
+        typed = edit.text(CATEGORY).replace("类", "")
+        if typed in CATEGORIES:
+            if typed != edit.text(CATEGORY):
+                edit.set(CATEGORY, typed, "类别统一写法")
+            return typed
+        if typed:
+            edit.note(NOTE_BAD_VALUE, f"类别“{edit.text(CATEGORY)}”无效，应为紧急/一般/事故")
+            edit.find("clerk", f"类别“{edit.text(CATEGORY)}”无效，请改为紧急、一般或事故。")
+            return None
+        proposal = propose_category(edit.text(CONTENT), self.config)
+        edit.set(CATEGORY, proposal.value, f"建议类别：{proposal.why}")
+        edit.note(NOTE_CATEGORY, f"系统按{proposal.why}建议为{proposal.value}类，核对后删除本条")
+        edit.find("clerk", f"类别为系统建议“{proposal.value}”（{proposal.why}），请核对。")
+        return proposal.value
+
+    def _area_and_industry(self, edit: _RowEdit) -> None:
+        if not edit.text(AREA) and edit.text(ADDRESS):
+            area = infer_area(edit.text(ADDRESS), self.config)
+            if area.value:
+                edit.set(AREA, area.value, f"所属镇街：{area.why}")
+        if not edit.text(INDUSTRY) and not edit.text(UNIT):
+            industry = infer_industry(edit.text(CONTENT), edit.text(SUBJECT), self.config)
+            if industry.value:
+                edit.set(INDUSTRY, industry.value, f"行业领域：{industry.why}")
+
+    def _unit(self, edit: _RowEdit) -> str | None:
+        decision = route(edit.text(UNIT), edit.text(INDUSTRY), edit.text(AREA), self.config)
+        if decision.value:
+            if decision.value != edit.text(UNIT):
+                edit.set(UNIT, decision.value, decision.why)
+            edit.note(NOTE_UNASSIGNED, None)
+            return decision.value
+        edit.note(NOTE_UNASSIGNED, f"{decision.why}，请在承办单位中选定")
+        edit.find("clerk", f"待分派：{decision.why}，请填写承办单位。")
+        return None
+
+    def _refer(self, edit: _RowEdit, category: str, unit: str, referred_at: datetime, why: str,
+               recompute: bool = False) -> None:
+        """Issue the case to `unit` now; a deadline the clerk typed is kept unless `recompute`."""
+        edit.set(REFERRED_AT, referred_at, why)
+        if recompute or not edit.get(DEADLINE):
+            deadline, rule = deadline_for(category, referred_at, self.calendar, self.config.deadlines,
+                                          edit.get(UPSTREAM_DEADLINE))
+            edit.set(DEADLINE, deadline, rule)
+        edit.set(STATUS, REFERRED, f"交办{unit}")
+        self.plan.referred.append(edit.text(CASE_ID))
+
+    def _clerk_edits(self, edit: _RowEdit, state: dict, category: str | None, unit: str | None) -> None:
+        """What the clerk changed since the last run wins; follow its consequences."""
+        deadline_text = as_text(edit.get(DEADLINE))
+        if unit and category and state.get("unit") and unit != state["unit"]:
+            why = f"改派：原承办单位{state['unit']}"
+            self._refer(edit, category, unit, self.now, why,
+                        recompute=deadline_text == state.get("deadline"))
+            edit.note("改派", f"{self.now:%Y-%m-%d}由{state['unit']}改派{unit}")
+            edit.find("referred", f"改派：{state['unit']} → {unit}｜期限 {_fmt(_when(edit.get(DEADLINE)))}")
+            return
+        if category and state.get("category") and category != state["category"] \
+                and deadline_text == state.get("deadline") and edit.get(REFERRED_AT):
+            deadline, rule = deadline_for(category, _when(edit.get(REFERRED_AT)), self.calendar,
+                                          self.config.deadlines, edit.get(UPSTREAM_DEADLINE))
+            edit.set(DEADLINE, deadline, f"类别改为{category}：{rule}")
+            edit.note(NOTE_CATEGORY, None)
+            edit.find("referred", f"类别改为{category}，期限改为 {_fmt(deadline)}")
+
+    def _overdue(self, edit: _RowEdit) -> None:
+        deadline = _when(edit.get(DEADLINE))
+        status = edit.text(STATUS)
+        if status not in OPEN_STATUSES or deadline is None:
+            return
+        late = is_overdue(deadline, self.now)
+        edit.set(OVERDUE, YES if late else NO, "已超过办理期限" if late else "未超期")
+        if late:
+            edit.find("overdue", f"{edit.text(UNIT)}｜期限 {_fmt(deadline)}｜已超期{_late_by(deadline, self.now)}"
+                                 f"｜{status}")
+        elif status in (REFERRED,) and deadline <= self.calendar.end_of(
+                self.calendar.add_working_days(self.now.date(), 1)):
+            edit.find("due_soon", f"{edit.text(UNIT)}｜期限 {_fmt(deadline)}")
+        if status in (EXTENSION_REQUESTED, RETURN_REQUESTED):
+            edit.find("clerk", f"{status}，等待指挥中心处理（{edit.text(UNIT)}）。")
+
+    def _closed_overdue(self, edit: _RowEdit) -> None:
+        if edit.text(OVERDUE):
+            return
+        deadline, answered = _when(edit.get(DEADLINE)), _when(edit.get(FEEDBACK_AT))
+        if deadline and answered:
+            edit.set(OVERDUE, YES if answered > deadline else NO, "按反馈时间与办理期限比较")
+
+    def _remember(self, edit: _RowEdit) -> None:
+        case_id = edit.text(CASE_ID)
+        if case_id and edit.text(STATUS) in OPEN_STATUSES:
+            self.plan.states[case_id] = {
+                "category": edit.text(CATEGORY) or None, "unit": edit.text(UNIT) or None,
+                "deadline": edit.get(DEADLINE), "referred_at": edit.get(REFERRED_AT)}
+
+
+def _late_by(deadline: datetime, now: datetime) -> str:
+    late = now - deadline
+    if late < timedelta(days=1):
+        return f"{max(1, int(late.total_seconds() // 3600))}小时"
+    return f"{late.days}天"
+
+
+def plan_register(register: Register, config: Config, calendar: WorkCalendar, now: datetime,
+                  last_numbers: dict[int, int], states: dict[str, dict[str, Any]]) -> Plan:
+    """Everything the daily run would change in the register, with reasons, and the findings."""
+    return Planner(config, calendar, now, last_numbers, states).plan_register(register)

@@ -1,0 +1,243 @@
+"""The case register: read it into rows, and write changes back without ever damaging it.
+
+Writing goes: refuse while the file is open in Excel/WPS/LibreOffice; copy a dated backup;
+patch the changed cells into a temporary file beside the register; read that file back and
+check every cell; only then replace the register in one atomic rename. A power cut at any
+point leaves either the old register or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+
+from tipdesk import xlsxpatch
+from tipdesk.columns import CASE_ID, REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
+
+TEMP_SUFFIX = ".tipdesk-tmp"
+
+
+@dataclass
+class Row:
+    """One case row: its sheet row number and its values by header."""
+
+    number: int
+    values: dict[str, Any]
+
+    def get(self, column: str) -> Any:
+        return self.values.get(column)
+
+
+@dataclass
+class Register:
+    path: Path
+    columns: dict[str, int]          # header -> 1-based column
+    rows: list[Row]                  # rows with any content, in sheet order
+    grid: list[list[Any]]            # the whole sheet as read, for verification
+    digest: str                      # sha256 of the file as read, to notice a save in between
+    sheet_names: list[str] = field(default_factory=list)
+
+    @property
+    def last_row(self) -> int:
+        return len(self.grid)
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One cell tipdesk changes: which case and column, the old and new value, and why."""
+
+    row: int
+    case_id: str
+    column: str
+    old: Any
+    new: Any
+    why: str
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _clean(value: Any) -> Any:
+    """Calamine's '' means empty; a date is a date-time at midnight (one type for dates)."""
+    if value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    if isinstance(value, datetime) and value.microsecond:
+        # Excel stores times as fractions of a day; round off the float noise.
+        return (value.replace(microsecond=0) if value.microsecond < 500000
+                else value.replace(microsecond=0) + timedelta(seconds=1))
+    return value
+
+
+def header_key(value: Any) -> str:
+    """A header cell as the contract names it: spaces (also full-width) removed."""
+    return "".join(str(value or "").split())
+
+
+def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise TipdeskError(f"{path.name}：无法读取台账（文件可能已损坏或不是 .xlsx）：{exc}。"
+                           f"可从 backups 文件夹中的备份恢复。", EXIT_USAGE)
+    if sheet not in book.sheet_names:
+        raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
+                           f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
+    grid = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    return [[_clean(v) for v in row] for row in grid], list(book.sheet_names)
+
+
+def read_register(path: Path) -> Register:
+    """Read sheet 台账; raises naming the file and the missing headers."""
+    path = Path(path)
+    if not path.is_file():
+        raise TipdeskError(f"{path}：找不到台账文件。请运行 ./run init 创建，或检查配置项 register。",
+                           EXIT_USAGE)
+    digest = _digest(path)
+    grid, sheets = read_grid(path, REGISTER_SHEET)
+    header = grid[0] if grid else []
+    columns: dict[str, int] = {}
+    for index, value in enumerate(header, start=1):
+        key = header_key(value)
+        if key and key not in columns:
+            columns[key] = index
+    missing = [c for c in REGISTER_COLUMNS if c not in columns]
+    if missing:
+        raise TipdeskError(
+            f"{path.name}：工作表“{REGISTER_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"
+            f"请在第 1 行补上这些列名（顺序不限，多余的列会原样保留）。", EXIT_USAGE)
+    rows = []
+    for number, values in enumerate(grid[1:], start=2):
+        if any(v is not None and str(v).strip() for v in values):
+            rows.append(Row(number, {name: values[col - 1] if col - 1 < len(values) else None
+                                     for name, col in columns.items()}))
+    return Register(path, columns, rows, grid, digest, sheets)
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Owner files Excel, WPS and LibreOffice leave beside a workbook they have open."""
+    found = []
+    name = path.name
+    for other in path.parent.iterdir():
+        o = other.name
+        if o == f".~lock.{name}#" or o == f".~{name}":
+            found.append(other)
+        # Excel/WPS write "~$" + the name, dropping the first one or two characters of long names.
+        elif o.startswith("~$") and len(o) > 2 and name.endswith(o[2:]) and len(o[2:]) >= len(name) - 2:
+            found.append(other)
+    return found
+
+
+def refuse_if_open(path: Path) -> None:
+    locks = lock_files(path)
+    if locks:
+        raise TipdeskError(
+            f"{path.name}：台账正在被 Excel/WPS/LibreOffice 打开（发现锁文件 {locks[0].name}），"
+            f"本次没有做任何修改。请关闭台账后重新运行；如确认无人打开，可删除该锁文件。", EXIT_BUSY)
+
+
+def backup(path: Path, folder: Path, keep: int, now: datetime) -> Path:
+    """Copy the register to folder/<name>-YYYYMMDD-HHMMSS.xlsx and keep the newest `keep`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{path.stem}-{now:%Y%m%d-%H%M%S}{path.suffix}"
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}-{now:%Y%m%d-%H%M%S}-{n}{path.suffix}"
+        n += 1
+    shutil.copy2(path, target)
+    olds = sorted(folder.glob(f"{path.stem}-*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+    for old in olds[:-keep]:
+        old.unlink()
+    return target
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (datetime, date)) or isinstance(b, (datetime, date)):
+        return _as_datetime(a) == _as_datetime(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(a - b) < 1e-9
+    return (a if a not in ("", None) else None) == (b if b not in ("", None) else None)
+
+
+def _as_datetime(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    return value
+
+
+def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
+                 keep: int, now: datetime) -> tuple[Path | None, set[tuple[int, int]]]:
+    """Apply `changes` to the register file safely. Returns the backup and skipped formula cells."""
+    if not changes:
+        return None, set()
+    path = register.path
+    refuse_if_open(path)
+    if _digest(path) != register.digest:
+        raise TipdeskError(f"{path.name}：台账在本次运行期间被别人保存过，本次没有做任何修改。"
+                           f"请重新运行。", EXIT_BUSY)
+    by_row: dict[int, dict[int, Any]] = {}
+    for change in changes:
+        by_row.setdefault(change.row, {})[register.columns[change.column]] = change.new
+    temp = path.with_name(path.name + TEMP_SUFFIX)
+    try:
+        skipped = xlsxpatch.patch_workbook(path, temp, REGISTER_SHEET, by_row, register.last_row)
+        _verify(register, temp, by_row, skipped)
+        saved = backup(path, backup_folder, keep, now)
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.replace(temp, path)
+        except PermissionError:
+            raise TipdeskError(f"{path.name}：台账被其他程序占用，无法写入，本次没有做任何修改。"
+                               f"请关闭台账后重新运行。", EXIT_BUSY)
+    finally:
+        temp.unlink(missing_ok=True)
+    return saved, skipped
+
+
+def _verify(register: Register, temp: Path, by_row: dict[int, dict[int, Any]],
+            skipped: set[tuple[int, int]]) -> None:
+    """Read the new file back: every cell must be what was there, or what we meant to write."""
+    try:
+        with zipfile.ZipFile(temp) as zf:
+            bad = zf.testzip()
+        if bad:
+            raise ValueError(f"zip member {bad} is corrupt")
+        grid, _ = read_grid(temp, REGISTER_SHEET)
+    except (TipdeskError, ValueError, zipfile.BadZipFile) as exc:
+        raise TipdeskError(f"{register.path.name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
+    width = max((len(r) for r in register.grid), default=0)
+    if len(grid) < len(register.grid):
+        raise TipdeskError(f"{register.path.name}：写入后校验失败（行数变少），台账未被修改。", EXIT_UNEXPECTED)
+    for r, old_row in enumerate(register.grid, start=1):
+        new_row = grid[r - 1]
+        wanted = by_row.get(r, {})
+        for c in range(1, max(width, len(new_row)) + 1):
+            old = old_row[c - 1] if c - 1 < len(old_row) else None
+            new = new_row[c - 1] if c - 1 < len(new_row) else None
+            expect = wanted[c] if c in wanted and (r, c) not in skipped else old
+            if not _same(expect, new):
+                ref = f"{xlsxpatch.column_letter(c)}{r}"
+                raise TipdeskError(f"{register.path.name}：写入后校验失败（单元格 {ref} 应为“{expect}”，"
+                                   f"读回“{new}”），台账未被修改。", EXIT_UNEXPECTED)
+
+
+def case_label(row: Row) -> str:
+    return str(row.get(CASE_ID) or f"第{row.number}行")

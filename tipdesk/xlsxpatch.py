@@ -1,0 +1,274 @@
+"""Change a few cells of one worksheet inside an .xlsx without rewriting the rest.
+
+A register of 50,000 cases is tens of megabytes of sheet XML; loading it into openpyxl and
+saving it back takes minutes and drops what openpyxl does not model. The daily run changes a
+few dozen cells, so this module copies every part of the package as it is and rewrites only
+the <row> elements that hold a changed cell (bytes in, bytes out), plus styles.xml when a
+date format has to be added. Text is written as inline strings, so a unit's "=SUM(...)" can
+never become a formula. Cells that hold a formula are the clerk's and are never overwritten.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+# Built-in number formats that are dates or times (ECMA-376 18.8.30, plus the CJK ones).
+BUILTIN_DATE_FORMATS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Package:
+    """Where the parts of one worksheet live inside the zip."""
+
+    sheet_part: str
+    styles_part: str | None
+    date1904: bool
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+def locate(zf: zipfile.ZipFile, sheet_name: str) -> Package:
+    """Find the part holding `sheet_name`; KeyError when the workbook has no such sheet."""
+    workbook = etree.fromstring(zf.read("xl/workbook.xml"))
+    rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
+    types = {rel.get("Id"): rel.get("Type", "") for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
+    styles = next((t for i, t in targets.items() if types[i].endswith("/styles")), None)
+    pr = workbook.find(f"{{{MAIN_NS}}}workbookPr")
+    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+    for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet"):
+        if sheet.get("name") == sheet_name:
+            return Package(_part(targets[sheet.get(f"{{{REL_NS}}}id")]),
+                           _part(styles) if styles else None, date1904)
+    raise KeyError(sheet_name)
+
+
+def _part(target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return str(PurePosixPath("xl") / target)
+
+
+def excel_serial(value: datetime | date, date1904: bool = False) -> float:
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    base = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+    delta = value - base
+    return delta.days + delta.seconds / 86400
+
+
+class _Styles:
+    """cellXfs lookups and additions: which style shows a date, and a date twin of any style."""
+
+    def __init__(self, xml: bytes | None):
+        self.root = etree.fromstring(xml) if xml else None
+        self.changed = False
+        self._twins: dict[int, int] = {}
+        if self.root is None:
+            return
+        self.num_fmts = self.root.find(f"{{{MAIN_NS}}}numFmts")
+        self.cell_xfs = self.root.find(f"{{{MAIN_NS}}}cellXfs")
+        self.custom = {}
+        if self.num_fmts is not None:
+            for fmt in self.num_fmts:
+                self.custom[int(fmt.get("numFmtId"))] = fmt.get("formatCode", "")
+
+    def _fmt_id(self, style: int) -> int:
+        xfs = list(self.cell_xfs) if self.cell_xfs is not None else []
+        return int(xfs[style].get("numFmtId", "0")) if style < len(xfs) else 0
+
+    def is_date(self, style: int) -> bool:
+        if self.root is None:
+            return False
+        fmt = self._fmt_id(style)
+        if fmt in BUILTIN_DATE_FORMATS:
+            return True
+        code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", self.custom.get(fmt, "")).lower()
+        return bool(code) and any(ch in code for ch in "ymdhs")
+
+    def date_style(self, style: int) -> int:
+        """`style` if it already shows a date, else a copy of it that does (added once)."""
+        if self.root is None or self.is_date(style):
+            return style
+        if style in self._twins:
+            return self._twins[style]
+        fmt_id = self._date_fmt_id()
+        xfs = self.cell_xfs
+        twin = etree.fromstring(etree.tostring(xfs[style])) if style < len(xfs) else \
+            etree.Element(f"{{{MAIN_NS}}}xf", fontId="0", fillId="0", borderId="0", xfId="0")
+        twin.set("numFmtId", str(fmt_id))
+        twin.set("applyNumberFormat", "1")
+        xfs.append(twin)
+        xfs.set("count", str(len(xfs)))
+        self._twins[style] = len(xfs) - 1
+        self.changed = True
+        return self._twins[style]
+
+    def _date_fmt_id(self) -> int:
+        for fmt_id, code in self.custom.items():
+            if code == DATE_FORMAT:
+                return fmt_id
+        if self.num_fmts is None:
+            self.num_fmts = etree.Element(f"{{{MAIN_NS}}}numFmts")
+            self.root.insert(0, self.num_fmts)
+        fmt_id = max([163, *self.custom]) + 1
+        etree.SubElement(self.num_fmts, f"{{{MAIN_NS}}}numFmt", numFmtId=str(fmt_id), formatCode=DATE_FORMAT)
+        self.num_fmts.set("count", str(len(self.num_fmts)))
+        self.custom[fmt_id] = DATE_FORMAT
+        return fmt_id
+
+    def xml(self) -> bytes:
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _cell_xml(ref: str, value: Any, style: int | None, styles: _Styles, date1904: bool) -> bytes:
+    if isinstance(value, (datetime, date)):
+        style = styles.date_style(style or 0)
+        body, kind = f"<v>{repr(excel_serial(value, date1904))}</v>", ""
+    elif value is None or value == "":
+        body, kind = "", ""
+    elif isinstance(value, bool):
+        body, kind = f"<v>{int(value)}</v>", ' t="b"'
+    elif isinstance(value, (int, float)) and not (isinstance(value, float) and not math.isfinite(value)):
+        body, kind = f"<v>{repr(value)}</v>", ""
+    else:
+        text = escape(_ILLEGAL_XML.sub("", str(value)))
+        body, kind = f'<is><t xml:space="preserve">{text}</t></is>', ' t="inlineStr"'
+    s = f' s="{style}"' if style else ""
+    if not body:
+        return f'<c r="{ref}"{s}/>'.encode()
+    return f'<c r="{ref}"{s}{kind}>{body}</c>'.encode()
+
+
+_ROW_R = re.compile(rb'\sr="(\d+)"')
+_CELL_R = re.compile(rb'\sr="([A-Z]+)\d+"')
+_CELL_S = re.compile(rb'\ss="(\d+)"')
+_SPANS = re.compile(rb'\sspans="[^"]*"')
+
+
+def _patch_row(row: bytes, prefix: bytes, number: int, changes: dict[int, Any],
+               styles: _Styles, date1904: bool, skipped: set) -> bytes:
+    head = re.match(rb"<%srow\b[^>]*?(/?)>" % prefix, row)
+    attrs_end = head.end() - (2 if head.group(1) else 1)
+    start_tag = _SPANS.sub(b"", row[:attrs_end]) + b">"
+    body = b"" if head.group(1) else row[head.end():-len(b"</%srow>" % prefix)]
+    cell_re = re.compile(rb"<%sc\b[^>]*?(?:/>|>.*?</%sc>)" % (prefix, prefix), re.S)
+    cells: list[tuple[int, bytes]] = []
+    tail, col = b"", 0
+    last = 0
+    for match in cell_re.finditer(body):
+        raw = match.group(0)
+        ref = _CELL_R.search(raw[: raw.find(b">") + 1])
+        col = column_index(ref.group(1).decode()) if ref else col + 1
+        cells.append((col, raw))
+        last = match.end()
+    tail = body[last:]
+    existing = dict(cells)
+    for col, value in changes.items():
+        raw = existing.get(col)
+        style = None
+        if raw is not None:
+            open_tag = raw[: raw.find(b">") + 1]
+            if re.search(rb"<%sf[\s/>]" % prefix, raw):
+                skipped.add((number, col))
+                continue
+            found = _CELL_S.search(open_tag)
+            style = int(found.group(1)) if found else None
+        cell = _cell_xml(f"{column_letter(col)}{number}", value, style, styles, date1904)
+        if prefix:
+            cell = cell.replace(b"<c ", b"<" + prefix + b"c ").replace(b"</c>", b"</" + prefix + b"c>")
+            cell = cell.replace(b"<is>", b"<" + prefix + b"is>").replace(b"</is>", b"</" + prefix + b"is>")
+            cell = cell.replace(b"<t ", b"<" + prefix + b"t ").replace(b"</t>", b"</" + prefix + b"t>")
+            cell = cell.replace(b"<v>", b"<" + prefix + b"v>").replace(b"</v>", b"</" + prefix + b"v>")
+        existing[col] = cell
+    ordered = b"".join(existing[c] for c in sorted(existing))
+    return start_tag + ordered + tail + b"</%srow>" % prefix
+
+
+def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
+                date1904: bool, last_row: int | None = None) -> tuple[bytes, set[tuple[int, int]]]:
+    """Apply {row: {col: value}} to the sheet XML; returns the new XML and skipped formula cells."""
+    found = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
+    if not found:
+        raise ValueError("no sheetData")
+    prefix = found.group(1) or b""
+    if found.group(2):
+        if changes:
+            raise ValueError("sheet has no rows")
+        return xml, set()
+    end = xml.index(b"</%ssheetData>" % prefix, found.end())
+    row_re = re.compile(rb"<%srow\b[^>]*?(?:/>|>.*?</%srow>)" % (prefix, prefix), re.S)
+    pieces, skipped, pos, number, missing = [], set(), 0, 0, set(changes)
+    for match in row_re.finditer(xml, found.end(), end):
+        ref = _ROW_R.search(match.group(0)[: match.group(0).find(b">") + 1])
+        number = int(ref.group(1)) if ref else number + 1
+        if number in changes:
+            pieces.append(xml[pos:match.start()])
+            pieces.append(_patch_row(match.group(0), prefix, number, changes[number], styles, date1904, skipped))
+            pos = match.end()
+            missing.discard(number)
+    if missing:
+        raise ValueError(f"rows not in sheet: {sorted(missing)[:5]}")
+    pieces.append(xml[pos:])
+    out = b"".join(pieces)
+    if last_row:
+        out = _widen_autofilter(out, prefix, last_row)
+    return out, skipped
+
+
+def _widen_autofilter(xml: bytes, prefix: bytes, last_row: int) -> bytes:
+    """Keep the clerk's filter covering every case row, as Excel does when rows are typed in."""
+    def widen(match: re.Match) -> bytes:
+        first_col, first_row, last_col = match.group(2), match.group(3), match.group(4)
+        return match.group(1) + b'ref="%s%s:%s%d"' % (first_col, first_row, last_col, last_row)
+    return re.sub(rb'(<%sautoFilter\b[^>]*?)ref="([A-Z]+)(\d+):([A-Z]+)\d+"' % prefix, widen, xml, count=1)
+
+
+def patch_workbook(src: Path, dst: Path, sheet_name: str, changes: dict[int, dict[int, Any]],
+                   last_row: int | None = None) -> set[tuple[int, int]]:
+    """Write `src` with `changes` applied to `dst`; every other part is copied unchanged."""
+    with zipfile.ZipFile(src) as zin:
+        package = locate(zin, sheet_name)
+        styles = _Styles(zin.read(package.styles_part) if package.styles_part else None)
+        sheet_xml, skipped = patch_sheet(zin.read(package.sheet_part), changes, styles,
+                                         package.date1904, last_row)
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                if info.filename == package.sheet_part:
+                    data = sheet_xml
+                elif info.filename == package.styles_part and styles.changed:
+                    data = styles.xml()
+                else:
+                    data = zin.read(info)
+                out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                out.compress_type = zipfile.ZIP_DEFLATED
+                out.external_attr = info.external_attr
+                zout.writestr(out, data)
+    return skipped

@@ -86,6 +86,9 @@ class _RowEdit:
                                             column, old, new, why))
 
     def note(self, key: str, text: str | None) -> None:
+        current = self.values.get(NOTES)
+        if text is None and (not current or N.OPEN + key not in str(current)):
+            return  # nothing to remove: skip the regex work (most rows, every run)
         self.set(NOTES, N.with_note(self.get(NOTES), key, text), f"备注：{key}")
 
     def find(self, kind: str, text: str) -> None:
@@ -117,6 +120,8 @@ class Planner:
         self._floor_numbers(register)
         seen: dict[str, int] = {}
         for row in register.rows:
+            if self._settled(row, seen):
+                continue
             edit = _RowEdit(row, self.plan)
             first = len(self.plan.changes)
             self._plan_row(edit, seen)
@@ -130,6 +135,21 @@ class Planner:
                 "warning", "", f"{year}年的法定节假日安排尚未收录，期限暂按周末计算。"
                                f"请在 config.yaml 的 calendar.extra_holidays / extra_workdays 中补充{year}年的放假和调休日期。"))
         return self.plan
+
+    @staticmethod
+    def _settled(row: Row, seen: dict[str, int]) -> bool:
+        """A closed case with its 是否超期 and real dates needs nothing (most of a register)."""
+        if row.raw(STATUS) != CLOSED or row.raw(OVERDUE) in ("", None):
+            return False
+        for column in DATE_COLUMNS:
+            value = row.raw(column)
+            if value != "" and not isinstance(value, date):
+                return False
+        case_id = str(row.raw(CASE_ID)).strip()
+        if not case_id or case_id in seen:
+            return False
+        seen[case_id] = row.number
+        return True
 
     def _floor_numbers(self, register: Register) -> None:
         """Numbers already in the register count as used, even if the journal was lost."""

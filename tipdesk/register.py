@@ -26,15 +26,34 @@ from tipdesk.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 TEMP_SUFFIX = ".tipdesk-tmp"
 
 
-@dataclass
 class Row:
-    """One case row: its sheet row number and its values by header."""
+    """One case row: its sheet row number and its values by header (cleaned when first asked)."""
 
-    number: int
-    values: dict[str, Any]
+    __slots__ = ("number", "_raw", "_columns", "_values")
+
+    def __init__(self, number: int, raw: list[Any], columns: dict[str, int]):
+        self.number, self._raw, self._columns, self._values = number, raw, columns, None
 
     def get(self, column: str) -> Any:
-        return self.values.get(column)
+        """One value without building the whole row; most rows (closed cases) need only a few."""
+        if self._values is not None:
+            return self._values.get(column)
+        index = self._columns[column] - 1
+        return _clean(self._raw[index]) if index < len(self._raw) else None
+
+    def raw(self, column: str) -> Any:
+        """The value as calamine read it ('' for empty, float-noisy date-times): for fast checks."""
+        index = self._columns[column] - 1
+        return self._raw[index] if index < len(self._raw) else ""
+
+    @property
+    def values(self) -> dict[str, Any]:
+        if self._values is None:
+            self._values = {name: self.get(name) for name in self._columns}
+        return self._values
+
+    def __repr__(self) -> str:
+        return f"Row({self.number}, {self.values!r})"
 
 
 @dataclass
@@ -42,7 +61,7 @@ class Register:
     path: Path
     columns: dict[str, int]          # header -> 1-based column
     rows: list[Row]                  # rows with any content, in sheet order
-    grid: list[list[Any]]            # the whole sheet as read, for verification
+    grid: list[list[Any]]            # the whole sheet as calamine read it, for verification
     digest: str                      # sha256 of the file as read, to notice a save in between
     sheet_names: list[str] = field(default_factory=list)
 
@@ -99,7 +118,7 @@ def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
         raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
                            f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
     grid = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    return [[_clean(v) for v in row] for row in grid], list(book.sheet_names)
+    return grid, list(book.sheet_names)
 
 
 def read_register(path: Path) -> Register:
@@ -110,7 +129,7 @@ def read_register(path: Path) -> Register:
                            EXIT_USAGE)
     digest = _digest(path)
     grid, sheets = read_grid(path, REGISTER_SHEET)
-    header = grid[0] if grid else []
+    header = [_clean(v) for v in grid[0]] if grid else []
     columns: dict[str, int] = {}
     for index, value in enumerate(header, start=1):
         key = header_key(value)
@@ -121,11 +140,8 @@ def read_register(path: Path) -> Register:
         raise TipdeskError(
             f"{path.name}：工作表“{REGISTER_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"
             f"请在第 1 行补上这些列名（顺序不限，多余的列会原样保留）。", EXIT_USAGE)
-    rows = []
-    for number, values in enumerate(grid[1:], start=2):
-        if any(v is not None and str(v).strip() for v in values):
-            rows.append(Row(number, {name: values[col - 1] if col - 1 < len(values) else None
-                                     for name, col in columns.items()}))
+    rows = [Row(number, values, columns) for number, values in enumerate(grid[1:], start=2)
+            if any(v != "" and (not isinstance(v, str) or v.strip()) for v in values)]
     return Register(path, columns, rows, grid, digest, sheets)
 
 
@@ -168,7 +184,7 @@ def backup(path: Path, folder: Path, keep: int, now: datetime) -> Path:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (datetime, date)) or isinstance(b, (datetime, date)):
-        return _as_datetime(a) == _as_datetime(b)
+        return _as_datetime(_clean(a)) == _as_datetime(_clean(b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return abs(a - b) < 1e-9
     return (a if a not in ("", None) else None) == (b if b not in ("", None) else None)
@@ -229,6 +245,8 @@ def _verify(register: Register, temp: Path, by_row: dict[int, dict[int, Any]],
     for r, old_row in enumerate(register.grid, start=1):
         new_row = grid[r - 1]
         wanted = by_row.get(r, {})
+        if not wanted and old_row == new_row:
+            continue  # the common case, compared in C
         for c in range(1, max(width, len(new_row)) + 1):
             old = old_row[c - 1] if c - 1 < len(old_row) else None
             new = new_row[c - 1] if c - 1 < len(new_row) else None

@@ -199,21 +199,19 @@ def _twenty_four_hour(hour: int, part: str | None, ampm: str) -> int:
 def _make_date(match: re.Match[str], today: date, text: str) -> date:
     month, day = int(match["m"]), int(match["d"])
     year_text = match.groupdict().get("y")
-    year = int(year_text) if year_text else today.year
-    try:
-        result = date(year, month, day)
-    except ValueError:
-        raise ValueError(f"日期“{text}”不存在（{year}年{month}月{day}日）。请核对后填写，{_EXAMPLES}") from None
-    if year_text is None and result > today + timedelta(days=_YEARLESS_FUTURE_DAYS):
-        result = _last_year(result, text)
+    if year_text:
+        return _valid_date(int(year_text), month, day, text)
+    result = _valid_date(today.year, month, day, text)
+    if result > today + timedelta(days=_YEARLESS_FUTURE_DAYS):
+        result = _valid_date(today.year - 1, month, day, text)
     return result
 
 
-def _last_year(day: date, text: str) -> date:
+def _valid_date(year: int, month: int, day: int, text: str) -> date:
     try:
-        return day.replace(year=day.year - 1)
+        return date(year, month, day)
     except ValueError:
-        raise ValueError(f"日期“{text}”不存在（{day.year - 1}年没有2月29日）。请写明年份，{_EXAMPLES}") from None
+        raise ValueError(f"日期“{text}”不存在（{year}年{month}月{day}日）。请核对后填写，{_EXAMPLES}") from None
 
 
 def _not_understood(text: str, compact: str) -> str:

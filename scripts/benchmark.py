@@ -1,0 +1,146 @@
+"""Benchmark the daily run in the steady state a clerk lives in (not a test; prints figures).
+
+For each size (default 5,000 and 50,000 cases on file, mostly closed) it builds a workspace,
+runs `daily` once to settle it, types 20 new complaints, then times in fresh processes:
+  - `daily` on that register (what the clerk waits for every morning), and
+  - a plain openpyxl load_workbook + save of the same file (the naive alternative).
+Each figure is wall time and the process's peak resident memory.
+
+    .venv/bin/python scripts/benchmark.py
+    .venv/bin/python scripts/benchmark.py --sizes 5000 --keep /tmp/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NOW = "2026-11-30 08:30"
+
+
+def child(kind: str, target: str) -> None:
+    """Run one measured step in this fresh process and print its figures as JSON."""
+    start = time.perf_counter()
+    if kind == "daily":
+        from tipdesk.cli import main
+
+        code = main(["daily", "--config", target, "--now", NOW])
+        assert code == 0, code
+    else:
+        from openpyxl import load_workbook
+
+        load_workbook(target).save(target + ".openpyxl.xlsx")
+    elapsed = time.perf_counter() - start
+    peak_mb = _peak_mb()
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb}))
+
+
+def _peak_mb() -> float:
+    """This process's own high-water mark (ru_maxrss can carry the parent's over a fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(kind: str, target: Path) -> dict:
+    """Wall time of the whole process (interpreter start included), as the clerk waits for it."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(target)],
+                         capture_output=True, text=True, check=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures["seconds"] = time.perf_counter() - start
+    return figures
+
+
+def build(folder: Path, cases: int) -> Path:
+    """A workspace whose register holds `cases` cases, 97% closed, settled by one daily run."""
+    from openpyxl import load_workbook
+
+    from tipdesk.columns import REGISTER_COLUMNS, REGISTER_SHEET
+    from tipdesk.config import load_config
+    from tipdesk.daily import run_daily
+    from tipdesk.workspace import init_workspace
+
+    init_workspace(folder)
+    config = load_config(folder / "config.yaml")
+    rng = random.Random(cases)
+    units = [u.name for u in config.units]
+    wb = load_workbook(config.register)
+    ws = wb[REGISTER_SHEET]
+    start = datetime(2022, 1, 1, 9, 0)
+    step = (datetime(2026, 11, 20) - start) / cases
+    for i in range(cases):
+        received = start + step * i
+        referred = received + timedelta(hours=2)
+        closed = rng.random() < 0.97
+        deadline = referred + timedelta(days=9)
+        row = {
+            "案件编号": f"AJ{received.year}-{i + 1:05d}", "受理时间": received, "来源": "12350热线",
+            "举报人": f"举报人{i}", "联系方式": f"138{i:08d}", "被举报单位": f"某某有限公司{i % 700}",
+            "事发地址": f"东城街道人民路{i % 300}号", "所属镇街": "东城街道", "行业领域": "建筑施工",
+            "举报内容": "工地脚手架没有连墙件，工人高空作业不系安全带，存在严重安全隐患，请尽快查处。" * 2,
+            "类别": "一般", "承办单位": rng.choice(units), "交办时间": referred, "办理期限": deadline,
+            "状态": "已办结" if closed else "已交办", "反馈时间": referred + timedelta(days=5) if closed else None,
+            "是否属实": "属实" if closed else None, "处理结果": "已责令整改并复查。" if closed else None,
+            "是否超期": "否" if closed else None, "回复举报人": "是" if closed else None,
+        }
+        ws.append([row.get(c) for c in REGISTER_COLUMNS])
+    wb.save(config.register)
+    run_daily(config, datetime(2026, 11, 29, 8, 30), echo=lambda _t: None)
+    wb = load_workbook(config.register)
+    ws = wb[REGISTER_SHEET]
+    for i in range(20):
+        row = {"受理时间": datetime(2026, 11, 30, 7, i), "来源": "12350热线", "举报人": f"新{i}",
+               "联系方式": "13900000000", "被举报单位": f"新公司{i}", "事发地址": "西城街道建设路",
+               "举报内容": ["工地塔吊螺栓松动", "储罐泄漏有异味", "车间有工人受伤"][i % 3]}
+        ws.append([row.get(c) for c in REGISTER_COLUMNS])
+    wb.save(config.register)
+    return folder / "config.yaml"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
+    parser.add_argument("--keep", type=Path, help="build workspaces here and keep them")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    base = args.keep or Path(tempfile.mkdtemp(prefix="tipdesk-bench-"))
+    print(f"{'cases':>7} | {'daily s':>8} {'peak MB':>8} | {'openpyxl load+save s':>20} {'peak MB':>8} | file MB")
+    try:
+        for size in args.sizes:
+            folder = base / f"ws{size}"
+            shutil.rmtree(folder, ignore_errors=True)
+            config = build(folder, size)
+            from tipdesk.config import load_config
+
+            register = load_config(config).register
+            plain = folder / "plain.xlsx"
+            shutil.copy(register, plain)
+            daily = measure("daily", config)
+            naive = measure("openpyxl", plain)
+            print(f"{size:>7} | {daily['seconds']:>8.2f} {daily['peak_mb']:>8.0f} | "
+                  f"{naive['seconds']:>20.2f} {naive['peak_mb']:>8.0f} | {register.stat().st_size / 1e6:.1f}",
+                  flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@ rem tipdesk launcher for Windows: makes .venv from requirements.txt on first use
 setlocal
 set HERE=%~dp0
 set VENV=%HERE%.venv
+set PYTHONPATH=%HERE%;%PYTHONPATH%
 if not exist "%VENV%\Scripts\python.exe" (
   echo 正在准备运行环境（首次使用）…
   py -3 -m venv "%VENV%" || python -m venv "%VENV%"

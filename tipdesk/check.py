@@ -14,7 +14,6 @@ from tipdesk.config import Config
 from tipdesk.errors import EXIT_USAGE, TipdeskError
 from tipdesk.register import header_key, read_grid, read_register
 from tipdesk.textnorm import parse_when
-from tipdesk.workspace import TEMPLATES
 from tipdesk.xlsxpatch import column_letter
 
 ALLOWED = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
@@ -81,14 +80,36 @@ def contact_problems(config: Config) -> list[str]:
     return problems
 
 
-def template_problems() -> list[str]:
-    return [f"模板 {TEMPLATES / name} 不存在，请从代码仓库恢复。"
-            for name in ("config.yaml",) if not (TEMPLATES / name).exists()]
+SAMPLE_CASE = {"案件编号": "AJ2026-0001", "受理时间": datetime(2026, 1, 5, 9, 0), "来源": "12350热线",
+               "被举报单位": "示例公司", "事发地址": "示例地址", "举报内容": "示例内容", "类别": "一般",
+               "承办单位": "示例单位", "交办文号": "示例〔2026〕1号", "办理期限": datetime(2026, 1, 14, 23, 59)}
+
+
+def template_problems(config: Config) -> list[str]:
+    """The letter template must render: an office may have edited its tags in Word."""
+    from docxtpl import DocxTemplate
+
+    from tipdesk.documents import referral_context, referral_letter
+    from tipdesk.letters import letter_template
+
+    path = letter_template(config)
+    if not path.is_file():
+        return [f"模板 {path} 不存在，请从代码仓库的 templates/ 复制一份。"]
+    context = referral_context(SAMPLE_CASE, config.centre, datetime(2026, 1, 5, 9, 0))
+    try:
+        unknown = DocxTemplate(str(path)).get_undeclared_template_variables() - set(context)
+        referral_letter(context, path)
+    except Exception as exc:  # any template fault is the office's to fix, in Word
+        return [f"模板 {path.name} 无法使用：{exc}。请检查 {{{{ }}}} 标记是否完整，或从代码仓库恢复原模板。"]
+    if unknown:
+        return [f"模板 {path.name} 中的 {'、'.join('{{ ' + u + ' }}' for u in sorted(unknown))} 无法填写，"
+                f"可用的有：{'、'.join(sorted(context))}。"]
+    return []
 
 
 def run_check(config: Config, now: datetime) -> int:
     print(f"配置文件 {config.path.name}：正确（{len(config.units)} 个承办单位）。")
-    problems = template_problems()
+    problems = template_problems(config)
     try:
         problems += register_problems(config, now.date())
     except TipdeskError as exc:

@@ -20,6 +20,7 @@ EPILOG = """例子：
   ./run daily --config 我的工作区/config.yaml
   ./run daily --dry-run              只显示将要做的修改，不改任何文件
   ./run daily --now '2026-12-03 08:30'
+  ./run letter AJ2026-0015           补发某案件的交办单和反馈表（文号不变）
   ./run check                        检查配置和台账
   ./run demo                         在 demo/ 下生成示例并运行一次
 
@@ -63,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
                    description="每日运行：读取台账，给新案件编号、建议类别、确定承办单位、"
                                "计算办理期限，安全写回台账并生成每日汇总。",
                    epilog="例子：./run daily --now '2026-12-03 08:30' --dry-run")
+    p = sub.add_parser("letter", parents=[common, changes], help="补发某案件的交办单和反馈表",
+                       description="补发丢失的交办单（文号不变）和一张新的反馈表，放在 outbox/当天日期/承办单位/ 下。",
+                       epilog="例子：./run letter AJ2026-0015")
+    p.add_argument("case_id", help="案件编号，例如 AJ2026-0015")
     sub.add_parser("check", parents=[common], help="检查配置和台账，不做修改",
                    description="检查配置文件和台账，用中文指出有误的配置项或单元格。")
     p = sub.add_parser("demo", parents=[common, changes], help="生成示例工作区并运行一次",
@@ -112,6 +117,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tipdesk.daily import run_daily
 
         run_daily(config, now, dry_run=args.dry_run)
+        return 0
+    if args.command == "letter":
+        from tipdesk.letters import reissue
+
+        issued = reissue(config, args.case_id.strip(), now, dry_run=args.dry_run)
+        if issued:
+            print(f"已补发 {issued.case_id}（{issued.letter_no}）：\n  {issued.letter}\n  {issued.sheet}")
         return 0
     if args.command == "check":
         from tipdesk.check import run_check

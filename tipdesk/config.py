@@ -48,6 +48,7 @@ class Config:
     backup_keep: int
     case_prefix: str
     case_digits: int
+    letter_prefix: str
     deadlines: Deadlines
     extra_holidays: tuple[date, ...]
     extra_workdays: tuple[date, ...]
@@ -200,6 +201,7 @@ def load_config(path: Path) -> Config:
         backup_keep=r.integer("backups.keep", 60, 1),
         case_prefix=r.text("case_number.prefix", "AJ"),
         case_digits=r.integer("case_number.digits", 4, 1),
+        letter_prefix=r.text("letter_number.prefix", "安举交"),
         deadlines=deadlines,
         extra_holidays=r.dates("calendar.extra_holidays"),
         extra_workdays=r.dates("calendar.extra_workdays"),

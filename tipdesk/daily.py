@@ -9,6 +9,8 @@ number (used numbers are also read back from the register).
 
 from __future__ import annotations
 
+import os
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +19,7 @@ from typing import Callable, Iterator
 
 import filelock
 
+from tipdesk import letters
 from tipdesk.config import Config
 from tipdesk.errors import EXIT_BUSY, TipdeskError
 from tipdesk.journal import as_text, open_journal
@@ -35,6 +38,7 @@ class DailyResult:
     summary_path: Path | None
     backup: Path | None
     skipped_formulas: set
+    issued: list[letters.IssuedDocuments]
 
 
 @contextmanager
@@ -70,37 +74,51 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         register = read_register(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
-            plan = plan_register(register, config, calendar, now,
-                                 journal.last_numbers("case"), journal.case_states())
+            plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
+                                 journal.case_states(), journal.last_numbers("letter"))
+            folder = day_folder(config, now)
             if dry_run:
                 summary = daily_summary(plan, now, dry_run=True)
                 echo("计划修改：" if plan.changes else "台账无需修改。")
                 for line in describe_changes(plan):
                     echo("  " + line)
+                if plan.referred:
+                    echo("将生成交办单和反馈表：")
+                    for line in letters.planned_paths(plan.referred, folder):
+                        echo("  " + line)
                 echo(summary)
-                return DailyResult(plan, summary, None, None, set())
-            with journal.transaction():
-                run_id = journal.start_run("daily", now)
-                for year, last in plan.numbers.items():
-                    journal.set_last_number("case", year, last)
-                saved, skipped = save_changes(register, plan.changes, config.backup_folder,
-                                              config.backup_keep, now)
-                applied = [c for c in plan.changes if (c.row, register.columns[c.column]) not in skipped]
-                journal.record_changes(run_id, now, applied)
-                journal.save_case_states(plan.states)
-                journal.finish_run(run_id, "ok")
+                return DailyResult(plan, summary, None, None, set(), [])
+            staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
+            try:
+                # Render first: a broken template stops the run before the register is touched.
+                staged = [letters.render(case, config, now, staging) for case in plan.referred]
+                with journal.transaction():
+                    run_id = journal.start_run("daily", now)
+                    for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
+                        for year, last in numbers.items():
+                            journal.set_last_number(name, year, last)
+                    saved, skipped = save_changes(register, plan.changes, config.backup_folder,
+                                                  config.backup_keep, now)
+                    applied = [c for c in plan.changes
+                               if (c.row, register.columns[c.column]) not in skipped]
+                    journal.record_changes(run_id, now, applied)
+                    journal.save_case_states(plan.states)
+                    issued = letters.publish(staged, staging, folder)
+                    letters.record(journal.db, issued, now)
+                    journal.finish_run(run_id, "ok")
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
         finally:
             journal.close()
-    extra = {}
+    extra = {"交办单和反馈表": letters.describe(issued, config.outbox)}
     if skipped:
         names = {col: name for name, col in register.columns.items()}
         extra["未覆盖的公式单元格"] = [
             f"单元格 {column_letter(c)}{r}（{names.get(c, '')}）是公式，tipdesk 不覆盖公式；请改为数值后重跑"
             for r, c in sorted(skipped)]
     summary = daily_summary(plan, now, extra)
-    folder = day_folder(config, now)
     folder.mkdir(parents=True, exist_ok=True)
     summary_path = folder / SUMMARY_NAME
     summary_path.write_text(summary, encoding="utf-8")
     echo(summary)
-    return DailyResult(plan, summary, summary_path, saved, skipped)
+    return DailyResult(plan, summary, summary_path, saved, skipped, issued)

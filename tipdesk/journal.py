@@ -25,8 +25,10 @@ CREATE TABLE IF NOT EXISTS changes (
 CREATE INDEX IF NOT EXISTS changes_case ON changes (case_id);
 CREATE TABLE IF NOT EXISTS case_state (
     case_id TEXT PRIMARY KEY, category TEXT, unit TEXT, deadline TEXT, referred_at TEXT);
-CREATE TABLE IF NOT EXISTS notices (
-    key TEXT PRIMARY KEY, at TEXT);
+CREATE TABLE IF NOT EXISTS letters (
+    sheet_id TEXT PRIMARY KEY, case_id TEXT, letter_no TEXT, unit TEXT, issued_at TEXT,
+    letter_path TEXT, sheet_path TEXT);
+CREATE INDEX IF NOT EXISTS letters_case ON letters (case_id);
 """
 
 

@@ -18,7 +18,7 @@ from tipdesk import notes as N
 from tipdesk.calendar import WorkCalendar
 from tipdesk.columns import (
     ADDRESS, AREA, CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
-    EXTENSION_REQUESTED, FEEDBACK_AT, INDUSTRY, NO, NOTES, OVERDUE, RECEIVED_AT, REFERRED,
+    EXTENSION_REQUESTED, FEEDBACK_AT, INDUSTRY, LETTER_NO, NO, NOTES, OVERDUE, RECEIVED_AT, REFERRED,
     REFERRED_AT, RETURN_REQUESTED, STATUS, STATUSES, SUBJECT, UNASSIGNED, UNIT,
     UPSTREAM_DEADLINE, YES,
 )
@@ -52,8 +52,9 @@ class Plan:
     changes: list[CellChange] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     numbers: dict[int, int] = field(default_factory=dict)   # year -> last case number used
+    letter_numbers: dict[int, int] = field(default_factory=dict)  # year -> last 交办文号 used
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
-    referred: list[str] = field(default_factory=list)       # case ids referred this run
+    referred: list[dict[str, Any]] = field(default_factory=list)  # rows referred this run (final values)
 
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
@@ -109,9 +110,11 @@ def _fmt(at: datetime | None) -> str:
 
 class Planner:
     def __init__(self, config: Config, calendar: WorkCalendar, now: datetime,
-                 last_numbers: dict[int, int], states: dict[str, dict[str, Any]]):
+                 last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
+                 last_letter_numbers: dict[int, int] | None = None):
         self.config, self.calendar, self.now = config, calendar, now
         self.last_numbers = dict(last_numbers)
+        self.last_letters = dict(last_letter_numbers or {})
         self.states = states
         self.plan = Plan()
 
@@ -154,11 +157,20 @@ class Planner:
     def _floor_numbers(self, register: Register) -> None:
         """Numbers already in the register count as used, even if the journal was lost."""
         pattern = re.compile(rf"^{re.escape(self.config.case_prefix)}(\d{{4}})-(\d+)$")
+        letter = re.compile(rf"^{re.escape(self.config.letter_prefix)}〔(\d{{4}})〕(\d+)号$")
         for row in register.rows:
-            found = pattern.match(str(row.get(CASE_ID) or "").strip())
-            if found:
-                year, n = int(found.group(1)), int(found.group(2))
-                self.last_numbers[year] = max(self.last_numbers.get(year, 0), n)
+            for regex, last, column in ((pattern, self.last_numbers, CASE_ID),
+                                        (letter, self.last_letters, LETTER_NO)):
+                found = regex.match(str(row.get(column) or "").strip())
+                if found:
+                    year, n = int(found.group(1)), int(found.group(2))
+                    last[year] = max(last.get(year, 0), n)
+
+    def _next_letter_no(self, year: int) -> str:
+        n = self.last_letters.get(year, 0) + 1
+        self.last_letters[year] = n
+        self.plan.letter_numbers[year] = n
+        return f"{self.config.letter_prefix}〔{year}〕{n}号"
 
     def _next_case_id(self, year: int) -> str:
         n = self.last_numbers.get(year, 0) + 1
@@ -280,7 +292,7 @@ class Planner:
         return None
 
     def _refer(self, edit: _RowEdit, category: str, unit: str, referred_at: datetime, why: str,
-               recompute: bool = False) -> None:
+               recompute: bool = False, reassigned: bool = False) -> None:
         """Issue the case to `unit` now; a deadline the clerk typed is kept unless `recompute`."""
         edit.set(REFERRED_AT, referred_at, why)
         if recompute or not edit.get(DEADLINE):
@@ -288,7 +300,11 @@ class Planner:
                                           edit.get(UPSTREAM_DEADLINE))
             edit.set(DEADLINE, deadline, rule)
         edit.set(STATUS, REFERRED, f"交办{unit}")
-        self.plan.referred.append(edit.text(CASE_ID))
+        # A reassignment is a new document with its own number; a number the clerk typed for a
+        # first referral (issued by hand) is kept.
+        if reassigned or not edit.text(LETTER_NO):
+            edit.set(LETTER_NO, self._next_letter_no(referred_at.year), f"交办{unit}")
+        self.plan.referred.append(edit.values)
 
     def _clerk_edits(self, edit: _RowEdit, state: dict, category: str | None, unit: str | None) -> None:
         """What the clerk changed since the last run wins; follow its consequences."""
@@ -296,7 +312,7 @@ class Planner:
         if unit and category and state.get("unit") and unit != state["unit"]:
             why = f"改派：原承办单位{state['unit']}"
             self._refer(edit, category, unit, self.now, why,
-                        recompute=deadline_text == state.get("deadline"))
+                        recompute=deadline_text == state.get("deadline"), reassigned=True)
             edit.note("改派", f"{self.now:%Y-%m-%d}由{state['unit']}改派{unit}")
             edit.find("referred", f"改派：{state['unit']} → {unit}｜期限 {_fmt(_when(edit.get(DEADLINE)))}")
             return
@@ -347,6 +363,8 @@ def _late_by(deadline: datetime, now: datetime) -> str:
 
 
 def plan_register(register: Register, config: Config, calendar: WorkCalendar, now: datetime,
-                  last_numbers: dict[int, int], states: dict[str, dict[str, Any]]) -> Plan:
+                  last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
+                  last_letter_numbers: dict[int, int] | None = None) -> Plan:
     """Everything the daily run would change in the register, with reasons, and the findings."""
-    return Planner(config, calendar, now, last_numbers, states).plan_register(register)
+    return Planner(config, calendar, now, last_numbers, states,
+                   last_letter_numbers).plan_register(register)

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import python_calamine
 
@@ -199,9 +199,14 @@ def _as_datetime(value: Any) -> Any:
 
 
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
-                 keep: int, now: datetime) -> tuple[Path | None, set[tuple[int, int]]]:
-    """Apply `changes` to the register file safely. Returns the backup and skipped formula cells."""
-    if not changes:
+                 keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = ()
+                 ) -> tuple[Path | None, set[tuple[int, int]]]:
+    """Apply `changes` (and package `edits`, e.g. other sheets) to the register file safely.
+
+    Returns the backup made and the formula cells that were left alone.
+    """
+    edits = list(edits)
+    if not changes and not edits:
         return None, set()
     path = register.path
     refuse_if_open(path)
@@ -213,7 +218,7 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         by_row.setdefault(change.row, {})[register.columns[change.column]] = change.new
     temp = path.with_name(path.name + TEMP_SUFFIX)
     try:
-        skipped = xlsxpatch.patch_workbook(path, temp, REGISTER_SHEET, by_row, register.last_row)
+        skipped = xlsxpatch.patch_workbook(path, temp, REGISTER_SHEET, by_row, register.last_row, edits)
         _verify(register, temp, by_row, skipped)
         saved = backup(path, backup_folder, keep, now)
         with open(temp, "rb") as f:

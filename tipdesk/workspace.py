@@ -92,6 +92,12 @@ def init_workspace(folder: Path) -> list[str]:
         if not path.exists():
             path.mkdir(parents=True)
             made.append(str(path) + "/")
+    own_templates = folder / "templates"
+    if not (own_templates / "交办单.docx").exists():
+        # The office's own copy: wording and letterhead can be changed in Word.
+        own_templates.mkdir(exist_ok=True)
+        shutil.copyfile(TEMPLATES / "交办单.docx", own_templates / "交办单.docx")
+        made.append(str(own_templates / "交办单.docx"))
     if not config.register.exists():
         config.register.parent.mkdir(parents=True, exist_ok=True)
         empty_register([(u.name, u.type) for u in config.units]).save(config.register)
@@ -100,5 +106,11 @@ def init_workspace(folder: Path) -> list[str]:
 
 
 def require_workspace(config: Config) -> None:
+    own_templates = folder / "templates"
+    if not (own_templates / "交办单.docx").exists():
+        # The office's own copy: wording and letterhead can be changed in Word.
+        own_templates.mkdir(exist_ok=True)
+        shutil.copyfile(TEMPLATES / "交办单.docx", own_templates / "交办单.docx")
+        made.append(str(own_templates / "交办单.docx"))
     if not config.register.exists():
         raise TipdeskError(f"{config.register}：台账不存在。请运行 ./run init {config.root} 创建。", EXIT_USAGE)

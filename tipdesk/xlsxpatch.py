@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable, Iterable
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -259,24 +259,29 @@ def _widen_autofilter(xml: bytes, prefix: bytes, last_row: int) -> bytes:
     return re.sub(rb'(<%sautoFilter\b[^>]*?)ref="([A-Z]+)(\d+):([A-Z]+)\d+"' % prefix, widen, xml, count=1)
 
 
+# A further edit of the package, given every part by name (add, replace or delete parts).
+PackageEdit = Callable[[dict[str, bytes]], None]
+
+
 def patch_workbook(src: Path, dst: Path, sheet_name: str, changes: dict[int, dict[int, Any]],
-                   last_row: int | None = None) -> set[tuple[int, int]]:
-    """Write `src` with `changes` applied to `dst`; every other part is copied unchanged."""
+                   last_row: int | None = None, edits: Iterable[PackageEdit] = ()) -> set[tuple[int, int]]:
+    """Write `src` with `changes` (and `edits`) applied to `dst`; other parts are copied as they are."""
     with zipfile.ZipFile(src) as zin:
+        infos = {info.filename: info for info in zin.infolist()}
+        parts = {name: zin.read(info) for name, info in infos.items()}
         package = locate(zin, sheet_name)
-        styles = _Styles(zin.read(package.styles_part) if package.styles_part else None)
-        sheet_xml, skipped = patch_sheet(zin.read(package.sheet_part), changes, styles,
-                                         package.date1904, last_row)
-        with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-            for info in zin.infolist():
-                if info.filename == package.sheet_part:
-                    data = sheet_xml
-                elif info.filename == package.styles_part and styles.changed:
-                    data = styles.xml()
-                else:
-                    data = zin.read(info)
-                out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                out.compress_type = zipfile.ZIP_DEFLATED
-                out.external_attr = info.external_attr
-                zout.writestr(out, data, compresslevel=COMPRESS_LEVEL)
+    styles = _Styles(parts[package.styles_part] if package.styles_part else None)
+    parts[package.sheet_part], skipped = patch_sheet(parts[package.sheet_part], changes, styles,
+                                                     package.date1904, last_row)
+    if styles.changed:
+        parts[package.styles_part] = styles.xml()
+    for edit in edits:
+        edit(parts)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts.items():
+            info = infos.get(name)
+            out = zipfile.ZipInfo(name, date_time=info.date_time if info else (2026, 1, 1, 0, 0, 0))
+            out.compress_type = zipfile.ZIP_DEFLATED
+            out.external_attr = info.external_attr if info else 0o600 << 16
+            zout.writestr(out, data, compresslevel=COMPRESS_LEVEL)
     return skipped

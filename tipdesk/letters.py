@@ -1,0 +1,151 @@
+"""Referral documents: for each case a run refers, a Word letter and a feedback sheet.
+
+They are rendered into a staging folder before the register is written (a template error
+stops the run before anything changed), moved into outbox/YYYY-MM-DD/<承办单位>/ once the
+register is saved, and recorded in the journal with the feedback sheet's id, so the intake
+can tell our sheets from copies and `letter CASE_ID` can reissue a lost one.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tipdesk.columns import CASE_ID, LETTER_NO, UNIT
+from tipdesk.config import Config
+from tipdesk.documents import feedback_sheet, file_names, referral_context, referral_letter
+from tipdesk.errors import EXIT_USAGE, TipdeskError
+from tipdesk.workspace import TEMPLATES
+
+LETTER_TEMPLATE = "交办单.docx"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+
+@dataclass(frozen=True)
+class IssuedDocuments:
+    case_id: str
+    letter_no: str
+    unit: str
+    sheet_id: str
+    letter: Path
+    sheet: Path
+
+
+def letter_template(config: Config) -> Path:
+    """The office's own template (workspace templates/) if present, else the built-in one."""
+    own = config.root / "templates" / LETTER_TEMPLATE
+    return own if own.is_file() else TEMPLATES / LETTER_TEMPLATE
+
+
+def unit_folder(day_folder: Path, unit: str) -> Path:
+    return day_folder / (_UNSAFE.sub("_", unit).strip("._") or "未分派")
+
+
+def render(case: dict, config: Config, issued_at: datetime, folder: Path) -> IssuedDocuments:
+    """Write the letter and the feedback sheet of `case` into folder/<unit>/."""
+    try:
+        context = referral_context(case, config.centre, issued_at)
+    except ValueError as exc:
+        raise TipdeskError(f"{config.register.name}：{exc}", EXIT_USAGE)
+    sheet_id = secrets.token_hex(8)
+    letter_name, sheet_name = file_names(context)
+    target = unit_folder(folder, context["unit"])
+    target.mkdir(parents=True, exist_ok=True)
+    letter = target / letter_name
+    sheet = target / sheet_name
+    letter.write_bytes(referral_letter(context, letter_template(config)))
+    sheet.write_bytes(feedback_sheet(context, sheet_id))
+    return IssuedDocuments(context["case_id"], context["letter_no"], context["unit"], sheet_id,
+                           letter, sheet)
+
+
+def _free(path: Path) -> Path:
+    """`path`, or path-2, path-3 … when a file of that name was already issued today."""
+    n, candidate = 1, path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path) -> list[IssuedDocuments]:
+    """Move staged documents into the day's outbox (same file system: renames)."""
+    out = []
+    for doc in issued:
+        moved = []
+        for path in (doc.letter, doc.sheet):
+            target = _free(day_folder / path.relative_to(staging))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(target))
+            moved.append(target)
+        out.append(IssuedDocuments(doc.case_id, doc.letter_no, doc.unit, doc.sheet_id, *moved))
+    return out
+
+
+def record(db, issued: list[IssuedDocuments], at: datetime) -> None:
+    db.executemany(
+        "INSERT INTO letters (sheet_id, case_id, letter_no, unit, issued_at, letter_path, sheet_path) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(d.sheet_id, d.case_id, d.letter_no, d.unit, at.isoformat(sep=" "), str(d.letter), str(d.sheet))
+         for d in issued])
+
+
+def issued_sheets(db) -> dict[str, dict]:
+    """Every feedback sheet ever issued, by sheet id."""
+    rows = db.execute("SELECT sheet_id, case_id, letter_no, unit, issued_at FROM letters")
+    return {r[0]: {"case_id": r[1], "letter_no": r[2], "unit": r[3], "issued_at": r[4]} for r in rows}
+
+
+def describe(issued: list[IssuedDocuments], outbox: Path) -> list[str]:
+    return [f"{d.case_id}（{d.letter_no}）→ {d.unit}：{d.letter.relative_to(outbox)}、{d.sheet.name}"
+            for d in issued]
+
+
+def planned_paths(cases: list[dict], day_folder: Path) -> list[str]:
+    """What a dry run says it would write."""
+    out = []
+    for case in cases:
+        folder = unit_folder(day_folder, str(case.get(UNIT)))
+        cid = str(case.get(CASE_ID))
+        out.append(f"{folder / f'{cid}-交办单.docx'}（{case.get(LETTER_NO)}）")
+        out.append(str(folder / f"{cid}-反馈表.xlsx"))
+    return out
+
+
+def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) -> IssuedDocuments | None:
+    """`letter CASE_ID`: the same letter (same 交办文号) and a fresh feedback sheet, for one lost."""
+    from tipdesk.daily import day_folder, workspace_lock
+    from tipdesk.journal import open_journal
+    from tipdesk.register import read_register
+
+    with workspace_lock(config):
+        register = read_register(config.register)
+        row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
+        if row is None:
+            raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”，请核对编号。", EXIT_USAGE)
+        case = row.values
+        if not case.get(LETTER_NO) or not case.get(UNIT):
+            raise TipdeskError(f"{config.register.name} 第{row.number}行：案件{case_id}尚未交办（没有交办文号或"
+                               f"承办单位），无需补发；交办后 daily 会自动生成交办单。", EXIT_USAGE)
+        folder = day_folder(config, now)
+        if dry_run:
+            print("将补发：\n  " + "\n  ".join(planned_paths([case], folder)))
+            return None
+        staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
+        try:
+            staged = render(case, config, now, staging)
+            journal = open_journal(config.journal)
+            try:
+                with journal.transaction():
+                    (issued,) = publish([staged], staging, folder)
+                    record(journal.db, [issued], now)
+            finally:
+                journal.close()
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return issued

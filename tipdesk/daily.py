@@ -65,6 +65,10 @@ def describe_changes(plan: Plan) -> list[str]:
             for c in plan.changes]
 
 
+def _header_of(register, sheet: str, column: int) -> str:
+    return next((name for name, col in register.sheets[sheet].columns.items() if col == column), "")
+
+
 def run_daily(config: Config, now: datetime, dry_run: bool = False,
               echo: Callable[[str], None] = print) -> DailyResult:
     calendar = config.calendar()
@@ -100,7 +104,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                     saved, skipped = save_changes(register, plan.changes, config.backup_folder,
                                                   config.backup_keep, now)
                     applied = [c for c in plan.changes
-                               if (c.row, register.columns[c.column]) not in skipped]
+                               if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
                     journal.record_changes(run_id, now, applied)
                     journal.save_case_states(plan.states)
                     issued = letters.publish(staged, staging, folder)
@@ -112,10 +116,9 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             journal.close()
     extra = {"交办单和反馈表": letters.describe(issued, config.outbox)}
     if skipped:
-        names = {col: name for name, col in register.columns.items()}
         extra["未覆盖的公式单元格"] = [
-            f"单元格 {column_letter(c)}{r}（{names.get(c, '')}）是公式，tipdesk 不覆盖公式；请改为数值后重跑"
-            for r, c in sorted(skipped)]
+            f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"
+            f"tipdesk 不覆盖公式；请改为数值后重跑" for sheet, r, c in sorted(skipped)]
     summary = daily_summary(plan, now, extra)
     folder.mkdir(parents=True, exist_ok=True)
     summary_path = folder / SUMMARY_NAME

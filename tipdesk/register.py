@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import python_calamine
 
 from tipdesk import xlsxpatch
-from tipdesk.columns import CASE_ID, REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.columns import CASE_ID, CONTACTS_SHEET, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 
 TEMP_SUFFIX = ".tipdesk-tmp"
@@ -57,6 +57,12 @@ class Row:
 
 
 @dataclass
+class SheetData:
+    columns: dict[str, int]          # header -> 1-based column
+    grid: list[list[Any]]            # the sheet as calamine read it
+
+
+@dataclass
 class Register:
     path: Path
     columns: dict[str, int]          # header -> 1-based column
@@ -64,6 +70,7 @@ class Register:
     grid: list[list[Any]]            # the whole sheet as calamine read it, for verification
     digest: str                      # sha256 of the file as read, to notice a save in between
     sheet_names: list[str] = field(default_factory=list)
+    sheets: dict[str, SheetData] = field(default_factory=dict)   # 台账 and, if present, 联络人
 
     @property
     def last_row(self) -> int:
@@ -80,6 +87,7 @@ class CellChange:
     old: Any
     new: Any
     why: str
+    sheet: str = REGISTER_SHEET
 
 
 def _digest(path: Path) -> str:
@@ -129,12 +137,7 @@ def read_register(path: Path) -> Register:
                            EXIT_USAGE)
     digest = _digest(path)
     grid, sheets = read_grid(path, REGISTER_SHEET)
-    header = [_clean(v) for v in grid[0]] if grid else []
-    columns: dict[str, int] = {}
-    for index, value in enumerate(header, start=1):
-        key = header_key(value)
-        if key and key not in columns:
-            columns[key] = index
+    columns = header_columns(grid[0] if grid else [])
     missing = [c for c in REGISTER_COLUMNS if c not in columns]
     if missing:
         raise TipdeskError(
@@ -142,7 +145,21 @@ def read_register(path: Path) -> Register:
             f"请在第 1 行补上这些列名（顺序不限，多余的列会原样保留）。", EXIT_USAGE)
     rows = [Row(number, values, columns) for number, values in enumerate(grid[1:], start=2)
             if any(v != "" and (not isinstance(v, str) or v.strip()) for v in values)]
-    return Register(path, columns, rows, grid, digest, sheets)
+    data = {REGISTER_SHEET: SheetData(columns, grid)}
+    if CONTACTS_SHEET in sheets:
+        contacts, _ = read_grid(path, CONTACTS_SHEET)
+        data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
+    return Register(path, columns, rows, grid, digest, sheets, data)
+
+
+def header_columns(header: list[Any]) -> dict[str, int]:
+    """Header text -> 1-based column, first occurrence wins."""
+    columns: dict[str, int] = {}
+    for index, value in enumerate(header, start=1):
+        key = header_key(_clean(value))
+        if key and key not in columns:
+            columns[key] = index
+    return columns
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -200,10 +217,10 @@ def _as_datetime(value: Any) -> Any:
 
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
                  keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = ()
-                 ) -> tuple[Path | None, set[tuple[int, int]]]:
-    """Apply `changes` (and package `edits`, e.g. other sheets) to the register file safely.
+                 ) -> tuple[Path | None, set[tuple[str, int, int]]]:
+    """Apply `changes` (and package `edits`, e.g. whole sheets) to the register file safely.
 
-    Returns the backup made and the formula cells that were left alone.
+    Returns the backup made and the formula cells (sheet, row, column) that were left alone.
     """
     edits = list(edits)
     if not changes and not edits:
@@ -213,13 +230,16 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     if _digest(path) != register.digest:
         raise TipdeskError(f"{path.name}：台账在本次运行期间被别人保存过，本次没有做任何修改。"
                            f"请重新运行。", EXIT_BUSY)
-    by_row: dict[int, dict[int, Any]] = {}
+    by_sheet: dict[str, dict[int, dict[int, Any]]] = {}
     for change in changes:
-        by_row.setdefault(change.row, {})[register.columns[change.column]] = change.new
+        columns = register.sheets[change.sheet].columns
+        by_sheet.setdefault(change.sheet, {}).setdefault(change.row, {})[columns[change.column]] = change.new
+    last_rows = {name: max(len(register.sheets[name].grid), max(rows)) for name, rows in by_sheet.items()}
     temp = path.with_name(path.name + TEMP_SUFFIX)
     try:
-        skipped = xlsxpatch.patch_workbook(path, temp, REGISTER_SHEET, by_row, register.last_row, edits)
-        _verify(register, temp, by_row, skipped)
+        skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits)
+        for name, by_row in by_sheet.items():
+            _verify(path.name, name, register.sheets[name].grid, temp, by_row, skipped[name])
         saved = backup(path, backup_folder, keep, now)
         with open(temp, "rb") as f:
             os.fsync(f.fileno())
@@ -230,35 +250,35 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
                                f"请关闭台账后重新运行。", EXIT_BUSY)
     finally:
         temp.unlink(missing_ok=True)
-    return saved, skipped
+    return saved, {(name, r, c) for name, cells in skipped.items() for r, c in cells}
 
 
-def _verify(register: Register, temp: Path, by_row: dict[int, dict[int, Any]],
-            skipped: set[tuple[int, int]]) -> None:
+def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], temp: Path,
+            by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]]) -> None:
     """Read the new file back: every cell must be what was there, or what we meant to write."""
     try:
         with zipfile.ZipFile(temp) as zf:
             bad = zf.testzip()
         if bad:
             raise ValueError(f"zip member {bad} is corrupt")
-        grid, _ = read_grid(temp, REGISTER_SHEET)
+        grid, _ = read_grid(temp, sheet)
     except (TipdeskError, ValueError, zipfile.BadZipFile) as exc:
-        raise TipdeskError(f"{register.path.name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
-    width = max((len(r) for r in register.grid), default=0)
-    if len(grid) < len(register.grid):
-        raise TipdeskError(f"{register.path.name}：写入后校验失败（行数变少），台账未被修改。", EXIT_UNEXPECTED)
-    for r, old_row in enumerate(register.grid, start=1):
-        new_row = grid[r - 1]
+        raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
+    rows = max(len(old_grid), len(grid), max(by_row, default=0))
+    width = max((len(r) for r in old_grid), default=0)
+    for r in range(1, rows + 1):
+        old_row = old_grid[r - 1] if r - 1 < len(old_grid) else []
+        new_row = grid[r - 1] if r - 1 < len(grid) else []
         wanted = by_row.get(r, {})
         if not wanted and old_row == new_row:
             continue  # the common case, compared in C
-        for c in range(1, max(width, len(new_row)) + 1):
+        for c in range(1, max(width, len(new_row), max(wanted, default=0)) + 1):
             old = old_row[c - 1] if c - 1 < len(old_row) else None
             new = new_row[c - 1] if c - 1 < len(new_row) else None
             expect = wanted[c] if c in wanted and (r, c) not in skipped else old
             if not _same(expect, new):
                 ref = f"{xlsxpatch.column_letter(c)}{r}"
-                raise TipdeskError(f"{register.path.name}：写入后校验失败（单元格 {ref} 应为“{expect}”，"
+                raise TipdeskError(f"{file_name}：写入后校验失败（工作表“{sheet}”单元格 {ref} 应为“{expect}”，"
                                    f"读回“{new}”），台账未被修改。", EXIT_UNEXPECTED)
 
 

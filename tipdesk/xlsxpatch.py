@@ -216,39 +216,62 @@ def _patch_row(row: bytes, prefix: bytes, number: int, changes: dict[int, Any],
 
 def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
                 date1904: bool, last_row: int | None = None) -> tuple[bytes, set[tuple[int, int]]]:
-    """Apply {row: {col: value}} to the sheet XML; returns the new XML and skipped formula cells."""
+    """Apply {row: {col: value}} to the sheet XML; rows not there yet are created in order.
+
+    Returns the new XML and the formula cells left alone.
+    """
     found = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
     if not found:
         raise ValueError("no sheetData")
     prefix = found.group(1) or b""
-    if found.group(2):
-        if changes:
-            raise ValueError("sheet has no rows")
-        return xml, set()
+    row_end = b"</%srow>" % prefix
+    skipped: set[tuple[int, int]] = set()
+    todo = sorted(changes)
+
+    def new_rows(upto: int | None) -> bytes:
+        """Rows to create before row `upto` (all the rest when None)."""
+        made = []
+        while todo and (upto is None or todo[0] < upto):
+            number = todo.pop(0)
+            made.append(_patch_row(b'<%srow r="%d"/>' % (prefix, number), prefix, number,
+                                   changes[number], styles, date1904, skipped))
+        return b"".join(made)
+
+    if found.group(2):  # <sheetData/>: an empty sheet
+        body = new_rows(None)
+        out = xml[:found.start()] + b"<%ssheetData>" % prefix + body + b"</%ssheetData>" % prefix \
+            + xml[found.end():]
+        return _fix_extent(out, prefix, last_row), skipped
     end = xml.index(b"</%ssheetData>" % prefix, found.end())
     # Only start tags are matched: scanning every row's content with a regex is the slow part.
     row_start = re.compile(rb"<%srow\b[^>]*?(/?)>" % prefix)
-    row_end = b"</%srow>" % prefix
-    pieces, skipped, pos, number, missing = [], set(), 0, 0, set(changes)
+    pieces, pos, number = [], 0, 0
     for match in row_start.finditer(xml, found.end(), end):
+        if not todo:
+            break
         ref = _ROW_R.search(match.group(0))
         number = int(ref.group(1)) if ref else number + 1
-        if number in changes:
+        if todo[0] < number:
+            pieces += [xml[pos:match.start()], new_rows(number)]
+            pos = match.start()
+        if todo and todo[0] == number:
+            todo.pop(0)
             stop = match.end() if match.group(1) else xml.index(row_end, match.end()) + len(row_end)
             pieces.append(xml[pos:match.start()])
             pieces.append(_patch_row(xml[match.start():stop], prefix, number, changes[number],
                                      styles, date1904, skipped))
             pos = stop
-            missing.discard(number)
-            if not missing:
-                break
-    if missing:
-        raise ValueError(f"rows not in sheet: {sorted(missing)[:5]}")
-    pieces.append(xml[pos:])
-    out = b"".join(pieces)
-    if last_row:
-        out = _widen_autofilter(out, prefix, last_row)
-    return out, skipped
+    pieces += [xml[pos:end], new_rows(None), xml[end:]]
+    return _fix_extent(b"".join(pieces), prefix, last_row), skipped
+
+
+def _fix_extent(xml: bytes, prefix: bytes, last_row: int | None) -> bytes:
+    """Keep <dimension> and the clerk's filter covering every case row, as Excel does."""
+    if not last_row:
+        return xml
+    xml = re.sub(rb'(<%sdimension\b[^>]*?ref="[A-Z]+\d+:[A-Z]+)(\d+)"' % prefix,
+                 lambda m: m.group(1) + b'%d"' % max(int(m.group(2)), last_row), xml, count=1)
+    return _widen_autofilter(xml, prefix, last_row)
 
 
 def _widen_autofilter(xml: bytes, prefix: bytes, last_row: int) -> bytes:
@@ -263,17 +286,27 @@ def _widen_autofilter(xml: bytes, prefix: bytes, last_row: int) -> bytes:
 PackageEdit = Callable[[dict[str, bytes]], None]
 
 
-def patch_workbook(src: Path, dst: Path, sheet_name: str, changes: dict[int, dict[int, Any]],
-                   last_row: int | None = None, edits: Iterable[PackageEdit] = ()) -> set[tuple[int, int]]:
-    """Write `src` with `changes` (and `edits`) applied to `dst`; other parts are copied as they are."""
+def patch_workbook(src: Path, dst: Path, changes: dict[str, dict[int, dict[int, Any]]],
+                   last_rows: dict[str, int] | None = None, edits: Iterable[PackageEdit] = ()
+                   ) -> dict[str, set[tuple[int, int]]]:
+    """Write `src` with {sheet: {row: {col: value}}} (and `edits`) applied to `dst`.
+
+    Every other part is copied as it is. Returns, per sheet, the formula cells left alone.
+    """
     with zipfile.ZipFile(src) as zin:
         infos = {info.filename: info for info in zin.infolist()}
         parts = {name: zin.read(info) for name, info in infos.items()}
-        package = locate(zin, sheet_name)
-    styles = _Styles(parts[package.styles_part] if package.styles_part else None)
-    parts[package.sheet_part], skipped = patch_sheet(parts[package.sheet_part], changes, styles,
-                                                     package.date1904, last_row)
-    if styles.changed:
+        packages = {name: locate(zin, name) for name in changes}
+    skipped = {}
+    styles = None
+    for sheet_name, sheet_changes in changes.items():
+        package = packages[sheet_name]
+        if styles is None:
+            styles = _Styles(parts[package.styles_part] if package.styles_part else None)
+        parts[package.sheet_part], skipped[sheet_name] = patch_sheet(
+            parts[package.sheet_part], sheet_changes, styles, package.date1904,
+            (last_rows or {}).get(sheet_name))
+    if styles is not None and styles.changed:
         parts[package.styles_part] = styles.xml()
     for edit in edits:
         edit(parts)

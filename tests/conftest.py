@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from pathlib import Path
 
@@ -77,10 +78,14 @@ def ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws")
 
 
+_serial = itertools.count(1)
+
+
 def complaint(**overrides) -> dict:
-    """A typical hotline complaint as the clerk types it."""
+    """A typical hotline complaint as the clerk types it (each about a different company)."""
+    n = next(_serial)
     values = {"受理时间": datetime(2026, 11, 30, 8, 0), "来源": "12350热线", "举报人": "王建国",
-              "联系方式": "13812345678", "被举报单位": "宏达建设工程有限公司",
-              "事发地址": "东城街道人民路88号", "举报内容": "工地脚手架没有连墙件，工人高空作业不系安全带。"}
+              "联系方式": "13812345678", "被举报单位": f"宏达建设第{n}工程有限公司",
+              "事发地址": f"东城街道人民路{n}号", "举报内容": "工地脚手架没有连墙件，工人高空作业不系安全带。"}
     values.update(overrides)
     return values

@@ -299,7 +299,7 @@ def test_every_change_is_journaled_with_old_new_and_why(ws):
     ws.add(**complaint())
     assert ws.run("daily") == 0
     with sqlite3.connect(ws.config.journal) as db:
-        rows = db.execute("SELECT case_id, column_name, old, new, why FROM changes").fetchall()
+        rows = db.execute("SELECT case_id, column_name, old, new, why FROM changes WHERE sheet = '台账'").fetchall()
     by_column = {r[1]: r for r in rows}
     assert by_column["案件编号"] == ("AJ2026-0001", "案件编号", None, "AJ2026-0001", "新案件编号")
     assert {r[0] for r in rows} == {"AJ2026-0001"}

@@ -21,6 +21,7 @@ EPILOG = """例子：
   ./run daily --dry-run              只显示将要做的修改，不改任何文件
   ./run daily --now '2026-12-03 08:30'
   ./run letter AJ2026-0015           补发某案件的交办单和反馈表（文号不变）
+  ./run liaison                      下发空白联络单，列出未报送的单位
   ./run check                        检查配置和台账
   ./run demo                         在 demo/ 下生成示例并运行一次
 
@@ -68,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="补发丢失的交办单（文号不变）和一张新的反馈表，放在 outbox/当天日期/承办单位/ 下。",
                        epilog="例子：./run letter AJ2026-0015")
     p.add_argument("case_id", help="案件编号，例如 AJ2026-0015")
+    sub.add_parser("liaison", parents=[common, changes], help="下发空白联络单，列出未报送的单位",
+                   description="为每个承办单位在 outbox/当天日期/联络单/ 生成预填单位名称的空白联络单，"
+                               "并列出尚未报送联络单的单位。",
+                   epilog="例子：./run liaison")
     sub.add_parser("check", parents=[common], help="检查配置和台账，不做修改",
                    description="检查配置文件和台账，用中文指出有误的配置项或单元格。")
     p = sub.add_parser("demo", parents=[common, changes], help="生成示例工作区并运行一次",
@@ -125,6 +130,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if issued:
             print(f"已补发 {issued.case_id}（{issued.letter_no}）：\n  {issued.letter}\n  {issued.sheet}")
         return 0
+    if args.command == "liaison":
+        from tipdesk.liaison import run_liaison
+
+        return run_liaison(config, now, dry_run=args.dry_run)
     if args.command == "check":
         from tipdesk.check import run_check
 

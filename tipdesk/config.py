@@ -56,6 +56,7 @@ class Config:
     category_ignore: tuple[str, ...]
     industries: dict[str, tuple[str, ...]]
     routing_order: tuple[str, ...]
+    duplicate_window_days: int
     units: tuple[Unit, ...]
     raw: dict[str, Any]
 
@@ -209,6 +210,7 @@ def load_config(path: Path) -> Config:
         category_ignore=r.words("category_ignore"),
         industries=industries,
         routing_order=tuple(order),
+        duplicate_window_days=r.integer("duplicates.window_days", 30, 0),
         units=units,
         raw=data,
     )

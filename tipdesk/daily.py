@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import filelock
 
-from tipdesk import letters
+from tipdesk import inbox, letters
 from tipdesk.config import Config
 from tipdesk.errors import EXIT_BUSY, TipdeskError
 from tipdesk.journal import as_text, open_journal
@@ -78,11 +78,13 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         register = read_register(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
+            arrivals = inbox.collect(config, now, journal.inbox_seen())
             plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
-                                 journal.case_states(), journal.last_numbers("letter"))
+                                 journal.case_states(), journal.last_numbers("letter"), arrivals,
+                                 letters.issued_sheets(journal.db), journal.answered_cases())
             folder = day_folder(config, now)
             if dry_run:
-                summary = daily_summary(plan, now, dry_run=True)
+                summary = daily_summary(plan, now, inbox.summary_lines(arrivals), dry_run=True)
                 echo("计划修改：" if plan.changes else "台账无需修改。")
                 for line in describe_changes(plan):
                     echo("  " + line)
@@ -109,12 +111,15 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                     journal.save_case_states(plan.states)
                     issued = letters.publish(staged, staging, folder)
                     letters.record(journal.db, issued, now)
+                    journal.record_inbox(arrivals, now)
                     journal.finish_run(run_id, "ok")
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+            # Only now that the register holds what they caused do the files leave the inbox.
+            inbox.settle(arrivals, config, now)
         finally:
             journal.close()
-    extra = {"交办单和反馈表": letters.describe(issued, config.outbox)}
+    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": letters.describe(issued, config.outbox)}
     if skipped:
         extra["未覆盖的公式单元格"] = [
             f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"

@@ -20,11 +20,14 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS sequences (
     name TEXT, year INTEGER, last INTEGER NOT NULL, PRIMARY KEY (name, year));
 CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY, run_id INTEGER, at TEXT, case_id TEXT, row INTEGER,
+    id INTEGER PRIMARY KEY, run_id INTEGER, at TEXT, sheet TEXT, case_id TEXT, row INTEGER,
     column_name TEXT, old TEXT, new TEXT, why TEXT);
 CREATE INDEX IF NOT EXISTS changes_case ON changes (case_id);
 CREATE TABLE IF NOT EXISTS case_state (
     case_id TEXT PRIMARY KEY, category TEXT, unit TEXT, deadline TEXT, referred_at TEXT);
+CREATE TABLE IF NOT EXISTS inbox_files (
+    id INTEGER PRIMARY KEY, digest TEXT, name TEXT, kind TEXT, outcome TEXT, at TEXT, reason TEXT);
+CREATE INDEX IF NOT EXISTS inbox_digest ON inbox_files (digest);
 CREATE TABLE IF NOT EXISTS letters (
     sheet_id TEXT PRIMARY KEY, case_id TEXT, letter_no TEXT, unit TEXT, issued_at TEXT,
     letter_path TEXT, sheet_path TEXT);
@@ -91,15 +94,30 @@ class Journal:
 
     def record_changes(self, run_id: int, at: datetime, changes: list) -> None:
         self.db.executemany(
-            "INSERT INTO changes (run_id, at, case_id, row, column_name, old, new, why) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, as_text(at), c.case_id, c.row, c.column, as_text(c.old), as_text(c.new), c.why)
+            "INSERT INTO changes (run_id, at, sheet, case_id, row, column_name, old, new, why) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, as_text(at), c.sheet, c.case_id, c.row, c.column, as_text(c.old), as_text(c.new), c.why)
              for c in changes])
 
     def changes_of(self, case_id: str) -> list[tuple]:
         return self.db.execute(
             "SELECT at, column_name, old, new, why FROM changes WHERE case_id = ? ORDER BY id",
             (case_id,)).fetchall()
+
+    def inbox_seen(self) -> dict[str, tuple[str, str]]:
+        """digest -> (outcome, when) of the last time each file's bytes were handled."""
+        rows = self.db.execute("SELECT digest, outcome, at FROM inbox_files ORDER BY id")
+        return {digest: (outcome, at) for digest, outcome, at in rows}
+
+    def record_inbox(self, arrivals: list, at: datetime) -> None:
+        self.db.executemany(
+            "INSERT INTO inbox_files (digest, name, kind, outcome, at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            [(a.digest, a.path.name, a.kind, a.outcome, as_text(at), a.error) for a in arrivals])
+
+    def answered_cases(self) -> set[str]:
+        """Cases that have had feedback applied before (a new sheet updates and says so)."""
+        rows = self.db.execute("SELECT DISTINCT case_id FROM changes WHERE why LIKE '反馈表 %'")
+        return {r[0] for r in rows}
 
     def case_states(self) -> dict[str, dict[str, str | None]]:
         rows = self.db.execute("SELECT case_id, category, unit, deadline, referred_at FROM case_state")

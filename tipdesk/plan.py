@@ -17,7 +17,7 @@ from typing import Any
 from tipdesk import notes as N
 from tipdesk.calendar import WorkCalendar
 from tipdesk.columns import (
-    ADDRESS, AREA, CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
+    ADDRESS, AREA, CASE_ID, CONTACTS_SHEET, REGISTER_SHEET, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
     EXTENSION_REQUESTED, FEEDBACK_AT, INDUSTRY, LETTER_NO, NO, NOTES, OVERDUE, RECEIVED_AT, REFERRED,
     REFERRED_AT, RETURN_REQUESTED, STATUS, STATUSES, SUBJECT, UNASSIGNED, UNIT,
     UPSTREAM_DEADLINE, YES,
@@ -36,6 +36,11 @@ NOTE_CATEGORY = "类别待确认"
 NOTE_UNASSIGNED = "待分派"
 NOTE_BAD_VALUE = "填写有误"
 NOTE_DUPLICATE = "编号重复"
+NOTE_POSSIBLE_DUPLICATE = "疑似重复"
+NOTE_EXTENSION = "申请延期"
+NOTE_RETURN = "申请退回"
+# Place words too vague to call two complaints the same (typed when the reporter did not know).
+VAGUE_PLACES = {"不详", "不清楚", "未知", "无", "匿名", "某单位", "某公司", "某小区", "某工地"}
 
 
 @dataclass
@@ -118,21 +123,92 @@ class Planner:
         self.states = states
         self.plan = Plan()
 
-    # ---- the whole register -------------------------------------------------------------
-    def plan_register(self, register: Register) -> Plan:
-        self._floor_numbers(register)
-        seen: dict[str, int] = {}
-        for row in register.rows:
-            if self._settled(row, seen):
+    # ---- edits other steps make before the row plan (the inbox) -------------------------
+    def edit_for(self, row: Row) -> _RowEdit:
+        """The one working copy of `row` for this run."""
+        edit = self.edits.get(row.number)
+        if edit is None:
+            edit = self.edits[row.number] = _RowEdit(row, self.plan)
+        return edit
+
+    def contact_row(self, unit: str) -> int:
+        """The 联络人 sheet row of `unit` (by name or alias), or a new row at the bottom."""
+        sheet = self.register.sheets[CONTACTS_SHEET]
+        column = sheet.columns["单位"] - 1
+        for number, values in enumerate(sheet.grid[1:], start=2):
+            name = str(values[column] if column < len(values) else "").strip()
+            found = self.config.unit_named(name) if name else None
+            if found and found.name == unit:
+                return number
+        if unit not in self._new_contacts:
+            self._new_contacts[unit] = len(sheet.grid) + 1 + len(self._new_contacts)
+        return self._new_contacts[unit]
+
+    def set_contact(self, number: int, values: dict[str, Any], why: str) -> None:
+        sheet = self.register.sheets[CONTACTS_SHEET]
+        current = sheet.grid[number - 1] if number - 1 < len(sheet.grid) else []
+        for column, new in values.items():
+            index = sheet.columns[column] - 1
+            old = current[index] if index < len(current) else None
+            old = None if old == "" else old
+            if as_text(old) != as_text(new):
+                self.plan.changes.append(CellChange(number, str(values.get("单位") or ""), column, old, new,
+                                                    why, CONTACTS_SHEET))
+
+    def _liaison_defaults(self) -> None:
+        """After the notice's deadline, a unit with no liaison form is handled by its office."""
+        from tipdesk.liaison import DEFAULTED, DONE, contact_rows, default_office_values, liaison_deadline
+
+        sheet = self.register.sheets.get(CONTACTS_SHEET)
+        if sheet is None or "联络单状态" not in sheet.columns:
+            return
+        if self.now.date() <= liaison_deadline(self.config, self.now.year):
+            return
+        rows = {}
+        for name, (number, values) in contact_rows(sheet.grid, sheet.columns).items():
+            unit = self.config.unit_named(name)
+            if unit:
+                rows[unit.name] = (number, values)
+        planned = {c.row for c in self.plan.changes if c.sheet == CONTACTS_SHEET and c.column == "联络单状态"}
+        for unit in self.config.units:
+            number, values = rows.get(unit.name, (None, {}))
+            status = str(values.get("联络单状态") or "").strip()
+            if status in (DONE, DEFAULTED) or (number in planned):
                 continue
-            edit = _RowEdit(row, self.plan)
-            first = len(self.plan.changes)
+            number = number or self.contact_row(unit.name)
+            if number in planned:
+                continue
+            self.set_contact(number, default_office_values(self.config, unit.name, self.now),
+                             "逾期未报送联络单，默认由单位办公室负责")
+            self.plan.findings.append(Finding("clerk", "", f"{unit.name}逾期未报送联络单，已按通知默认由单位办公室负责。"))
+
+    # ---- the whole register -------------------------------------------------------------
+    def plan_register(self, register: Register, arrivals: list | None = None,
+                      issued_sheets: dict[str, dict] | None = None,
+                      answered: set[str] | None = None) -> Plan:
+        from tipdesk.apply import apply_arrivals
+
+        self.register = register
+        self.edits: dict[int, _RowEdit] = {}
+        self._new_contacts: dict[str, int] = {}
+        self._open: dict[str, list[tuple[str, datetime | None]]] | None = None
+        self._floor_numbers(register)
+        new_rows = apply_arrivals(self, register, arrivals or [], issued_sheets or {}, set(answered or ()))
+        seen: dict[str, int] = {}
+        for row in [*register.rows, *new_rows]:
+            edit = self.edits.get(row.number)
+            if edit is None:
+                if self._settled(row, seen):
+                    continue
+                edit = self.edits[row.number] = _RowEdit(row, self.plan)
             self._plan_row(edit, seen)
-            # Changes made before the row got its number carry the number too, for the journal.
-            case_id = edit.text(CASE_ID)
-            for i in range(first, len(self.plan.changes)):
-                if not self.plan.changes[i].case_id and case_id:
-                    self.plan.changes[i] = dataclasses.replace(self.plan.changes[i], case_id=case_id)
+        # Changes made before a row got its number carry the number too, for the journal.
+        for i, change in enumerate(self.plan.changes):
+            if not change.case_id and change.sheet == REGISTER_SHEET and change.row in self.edits:
+                case_id = self.edits[change.row].text(CASE_ID)
+                if case_id:
+                    self.plan.changes[i] = dataclasses.replace(change, case_id=case_id)
+        self._liaison_defaults()
         for year in sorted(self.calendar.uncovered_years):
             self.plan.findings.append(Finding(
                 "warning", "", f"{year}年的法定节假日安排尚未收录，期限暂按周末计算。"
@@ -192,6 +268,7 @@ class Planner:
         status = edit.text(STATUS)
         if status == CLOSED:
             self._closed_overdue(edit)
+            self._clear_request_notes(edit)
             return
         missing = [c for c in (RECEIVED_AT, CONTENT) if not edit.get(c)]
         if missing or not dates_ok:
@@ -224,11 +301,47 @@ class Planner:
         elif not unit and not_referred:
             edit.set(STATUS, UNASSIGNED, "无法确定承办单位")
         self._overdue(edit)
+        self._clear_request_notes(edit)
         if is_new:
+            self._possible_duplicate(edit)
             where = edit.text(UNIT) or UNASSIGNED
             edit.find("new", f"{edit.text(CATEGORY) or '类别未定'}｜{where}｜期限 {_fmt(_when(edit.get(DEADLINE)))}"
                              f"｜{edit.text(SUBJECT) or edit.text(ADDRESS)}")
         self._remember(edit)
+
+    @staticmethod
+    def _clear_request_notes(edit: _RowEdit) -> None:
+        """A request note goes once the clerk has decided (the status moved on)."""
+        for key, status in ((NOTE_EXTENSION, EXTENSION_REQUESTED), (NOTE_RETURN, RETURN_REQUESTED)):
+            if edit.text(STATUS) != status:
+                edit.note(key, None)
+
+    def _open_index(self) -> dict[str, list[tuple[str, datetime | None]]]:
+        """被举报单位 and 事发地址 of the cases still open, for spotting repeated complaints."""
+        if self._open is None:
+            self._open = {}
+            for row in self.register.rows:
+                status = row.raw(STATUS)
+                case_id = str(row.raw(CASE_ID) or "").strip()
+                if status == CLOSED or not case_id:
+                    continue
+                for column in (SUBJECT, ADDRESS):
+                    key = _place_key(row.get(column))
+                    if key:
+                        self._open.setdefault(key, []).append((case_id, _when(row.get(RECEIVED_AT))))
+        return self._open
+
+    def _possible_duplicate(self, edit: _RowEdit) -> None:
+        window = timedelta(days=self.config.duplicate_window_days)
+        received = _when(edit.get(RECEIVED_AT))
+        own = edit.text(CASE_ID)
+        for column in (SUBJECT, ADDRESS):
+            key = _place_key(edit.get(column))
+            for other, when in self._open_index().get(key, []) if key else []:
+                if other != own and (when is None or received is None or abs(received - when) <= window):
+                    edit.note(NOTE_POSSIBLE_DUPLICATE, f"与{other}的{column}相同，请核对是否同一事项")
+                    edit.find("clerk", f"疑似重复：与{other}的{column}“{edit.text(column)}”相同，请核对。")
+                    return
 
     def _real_dates(self, edit: _RowEdit) -> bool:
         """Dates typed as text (2026年12月3日, 2026.12.3, full-width digits) become real dates."""
@@ -355,6 +468,11 @@ class Planner:
                 "deadline": edit.get(DEADLINE), "referred_at": edit.get(REFERRED_AT)}
 
 
+def _place_key(value: Any) -> str | None:
+    text = "".join(str(value or "").split())
+    return text if len(text) >= 4 and text not in VAGUE_PLACES else None
+
+
 def _late_by(deadline: datetime, now: datetime) -> str:
     late = now - deadline
     if late < timedelta(days=1):
@@ -364,7 +482,8 @@ def _late_by(deadline: datetime, now: datetime) -> str:
 
 def plan_register(register: Register, config: Config, calendar: WorkCalendar, now: datetime,
                   last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
-                  last_letter_numbers: dict[int, int] | None = None) -> Plan:
+                  last_letter_numbers: dict[int, int] | None = None, arrivals: list | None = None,
+                  issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None) -> Plan:
     """Everything the daily run would change in the register, with reasons, and the findings."""
-    return Planner(config, calendar, now, last_numbers, states,
-                   last_letter_numbers).plan_register(register)
+    return Planner(config, calendar, now, last_numbers, states, last_letter_numbers).plan_register(
+        register, arrivals, issued_sheets, answered)

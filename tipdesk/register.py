@@ -76,6 +76,11 @@ class Register:
     def last_row(self) -> int:
         return len(self.grid)
 
+    @property
+    def last_data_row(self) -> int:
+        """The sheet row of the last case row (1, the header, when there is none)."""
+        return self.rows[-1].number if self.rows else 1
+
 
 @dataclass(frozen=True)
 class CellChange:
@@ -200,8 +205,11 @@ def backup(path: Path, folder: Path, keep: int, now: datetime) -> Path:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (datetime, date)) and isinstance(b, (datetime, date)):
+        # Excel keeps a date-time as a fraction of a day: equal to the second is equal.
+        return abs(_as_datetime(_clean(a)) - _as_datetime(_clean(b))) <= timedelta(seconds=1)
     if isinstance(a, (datetime, date)) or isinstance(b, (datetime, date)):
-        return _as_datetime(_clean(a)) == _as_datetime(_clean(b))
+        return False
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return abs(a - b) < 1e-9
     return (a if a not in ("", None) else None) == (b if b not in ("", None) else None)

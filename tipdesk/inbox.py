@@ -1,0 +1,136 @@
+"""The inbox: recognise each file, extract it, and after the register is saved move it.
+
+Every file ends in inbox/processed/YYYY-MM-DD/ or inbox/rejected/YYYY-MM-DD/ byte for byte
+(a rejection with `<name>.原因.txt` beside it), or stays where it was if the run failed.
+Each file is read inside its own guard, so one bad file never stops the run; the same bytes
+dropped again are recognised by their SHA-256 in the journal and never applied twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tipdesk.config import Config
+from tipdesk.errors import TipdeskError
+from tipdesk.forms import classify, feedback, forwarded, liaison
+from tipdesk.sheetfile import read_workbook
+
+PROCESSED, REJECTED = "processed", "rejected"
+REASON_SUFFIX = ".原因.txt"
+
+
+@dataclass
+class Arrival:
+    """One file found in the inbox, and what became of it."""
+
+    path: Path
+    digest: str
+    received_at: datetime           # when it was saved into the inbox (file time, never after now)
+    kind: str = ""
+    items: list[Any] = field(default_factory=list)
+    error: str | None = None        # why it is rejected, for the sender or the clerk
+    held: bool = False              # rejected only until the clerk decides (e.g. case closed)
+    done: list[str] = field(default_factory=list)   # what it changed, for the summary
+    previous: str | None = None     # when the same bytes were processed before
+
+    @property
+    def outcome(self) -> str:
+        return REJECTED if self.error else PROCESSED
+
+    def reject(self, reason: str, held: bool = False) -> None:
+        self.error = reason if reason.startswith(self.path.name) else f"{self.path.name}：{reason}"
+        self.held = held
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def inbox_files(config: Config) -> list[Path]:
+    """Files dropped directly into the inbox (not its processed/rejected folders, not lock files)."""
+    if not config.inbox.is_dir():
+        return []
+    return sorted(p for p in config.inbox.iterdir()
+                  if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(REASON_SUFFIX))
+
+
+def forwarded_mapping(config: Config) -> dict[str, list[str]]:
+    custom = (config.raw.get("forwarded") or {}).get("columns") or {}
+    mapping = {k: list(v) for k, v in forwarded.DEFAULT_MAPPING.items()}
+    for column, names in custom.items():
+        mapping[str(column)] = [str(n) for n in (names if isinstance(names, list) else [names])]
+    return mapping
+
+
+def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> Arrival:
+    """Read one file; whatever goes wrong becomes a rejection reason, never an exception."""
+    saved_at = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+    arrival = Arrival(path, _digest(path), min(saved_at, now))
+    before = seen.get(arrival.digest)
+    if before and before[0] == PROCESSED:
+        arrival.previous = before[1]
+        arrival.done.append(f"与 {before[1][:10]} 已处理的文件内容相同，未重复登记")
+        return arrival
+    try:
+        book = read_workbook(path)
+        module = classify(book, forwarded_mapping(config))
+        arrival.kind = module.KIND
+        if module is feedback:
+            arrival.items = feedback.extract(book, now.date())
+        elif module is liaison:
+            arrival.items = liaison.extract(book)
+        else:
+            arrival.items = forwarded.extract(book, forwarded_mapping(config), now.date())
+    except TipdeskError as exc:
+        arrival.reject(exc.message)
+    except Exception as exc:  # a file we cannot understand must not stop the morning run
+        arrival.reject(f"无法读取（{type(exc).__name__}：{exc}）。请在 Excel 或 WPS 中打开，另存为 .xlsx 后重新放入 inbox。")
+    return arrival
+
+
+def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> list[Arrival]:
+    return [read_arrival(path, config, now, seen) for path in inbox_files(config)]
+
+
+def _free(path: Path) -> Path:
+    n, candidate = 1, path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def settle(arrivals: list[Arrival], config: Config, now: datetime) -> None:
+    """Move each file to processed/ or rejected/ (after the register was saved), reasons beside."""
+    for arrival in arrivals:
+        folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _free(folder / arrival.path.name)
+        if arrival.error:
+            reason = target.with_name(target.name + REASON_SUFFIX)
+            reason.write_text(reason_text(arrival), encoding="utf-8")
+        shutil.move(str(arrival.path), str(target))
+
+
+def reason_text(arrival: Arrival) -> str:
+    lines = [arrival.error or ""]
+    if arrival.held:
+        lines.append("（此文件暂缓处理，等待指挥中心决定；承办单位无需重新发送。）")
+    else:
+        lines.append("处理办法：按上面的说明改正后，把文件重新放入 inbox（单位可改正后重新发送）。")
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(arrivals: list[Arrival]) -> dict[str, list[str]]:
+    applied, held, rejected = [], [], []
+    for a in arrivals:
+        if a.error:
+            (held if a.held else rejected).append(a.error)
+        else:
+            applied.append(f"{a.path.name}（{a.kind or '重复文件'}）：{'；'.join(a.done) or '无需修改'}")
+    return {"收件箱：已处理": applied, "收件箱：暂缓，待指挥中心决定": held, "收件箱：已退回": rejected}

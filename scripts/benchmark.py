@@ -2,9 +2,10 @@
 
 For each size (default 5,000 and 50,000 cases on file, mostly closed) it builds a workspace,
 runs `daily` once to settle it, types 20 new complaints, then times in fresh processes:
-  - `daily` on that register (what the clerk waits for every morning), and
-  - a plain openpyxl load_workbook + save of the same file (the naive alternative).
-Each figure is wall time and the process's peak resident memory.
+  - `daily` on that register (what the clerk waits for every morning),
+  - `daily` on a copy whose inbox also holds 200 feedback sheets units sent back, and
+  - a plain openpyxl load_workbook + save of the same register (the naive alternative).
+Each figure is wall time of the whole process and its peak resident memory.
 
     .venv/bin/python scripts/benchmark.py
     .venv/bin/python scripts/benchmark.py --sizes 5000 --keep /tmp/bench
@@ -93,6 +94,7 @@ def build(folder: Path, cases: int) -> Path:
             "事发地址": f"东城街道人民路{i % 300}号", "所属镇街": "东城街道", "行业领域": "建筑施工",
             "举报内容": "工地脚手架没有连墙件，工人高空作业不系安全带，存在严重安全隐患，请尽快查处。" * 2,
             "类别": "一般", "承办单位": rng.choice(units), "交办时间": referred, "办理期限": deadline,
+            "交办文号": f"安举交〔{referred.year}〕{i + 1}号",
             "状态": "已办结" if closed else "已交办", "反馈时间": referred + timedelta(days=5) if closed else None,
             "是否属实": "属实" if closed else None, "处理结果": "已责令整改并复查。" if closed else None,
             "是否超期": "否" if closed else None, "回复举报人": "是" if closed else None,
@@ -111,6 +113,37 @@ def build(folder: Path, cases: int) -> Path:
     return folder / "config.yaml"
 
 
+def returned_sheets(config_path: Path, count: int) -> None:
+    """`count` feedback sheets for open cases, issued (journaled) and filled in as units do."""
+    from openpyxl import load_workbook
+
+    from tipdesk.config import load_config
+    from tipdesk.journal import Journal
+    from tipdesk.letters import IssuedDocuments, record
+    from tipdesk.documents import feedback_sheet, referral_context
+    from tipdesk.register import read_register
+
+    config = load_config(config_path)
+    open_cases = [r.values for r in read_register(config.register).rows if r.get("状态") == "已交办"][:count]
+    journal = Journal(config.journal)
+    issued = []
+    for i, case in enumerate(open_cases):
+        sheet_id = f"bench{i:05d}"
+        path = config.inbox / f"{case['案件编号']}-回复.xlsx"
+        path.write_bytes(feedback_sheet(referral_context(case, config.centre, datetime(2026, 11, 1)), sheet_id))
+        wb = load_workbook(path)
+        ws = wb["反馈表"]
+        labels = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+        for label, value in {"核查情况": "经现场核查属实", "是否属实": "属实", "处理结果": "已整改",
+                             "办理状态": "已办结", "办结日期": "2026年11月28日", "经办人": "张三"}.items():
+            ws.cell(labels[label].row, labels[label].column + 1).value = value
+        wb.save(path)
+        issued.append(IssuedDocuments(case["案件编号"], case["交办文号"], case["承办单位"], sheet_id, path, path))
+    with journal.transaction():
+        record(journal.db, issued, datetime(2026, 11, 1))
+    journal.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
@@ -121,7 +154,8 @@ def main() -> None:
         child(*args.child)
         return
     base = args.keep or Path(tempfile.mkdtemp(prefix="tipdesk-bench-"))
-    print(f"{'cases':>7} | {'daily s':>8} {'peak MB':>8} | {'openpyxl load+save s':>20} {'peak MB':>8} | file MB")
+    print(f"{'cases':>7} | {'daily s':>8} {'peak MB':>8} | {'+200 sheets s':>13} {'peak MB':>8} | "
+          f"{'openpyxl load+save s':>20} {'peak MB':>8} | file MB")
     try:
         for size in args.sizes:
             folder = base / f"ws{size}"
@@ -132,9 +166,15 @@ def main() -> None:
             register = load_config(config).register
             plain = folder / "plain.xlsx"
             shutil.copy(register, plain)
+            with_inbox = base / f"ws{size}-inbox"
+            shutil.rmtree(with_inbox, ignore_errors=True)
+            shutil.copytree(folder, with_inbox)
+            returned_sheets(with_inbox / "config.yaml", 200)
             daily = measure("daily", config)
+            inbox = measure("daily", with_inbox / "config.yaml")
             naive = measure("openpyxl", plain)
             print(f"{size:>7} | {daily['seconds']:>8.2f} {daily['peak_mb']:>8.0f} | "
+                  f"{inbox['seconds']:>13.2f} {inbox['peak_mb']:>8.0f} | "
                   f"{naive['seconds']:>20.2f} {naive['peak_mb']:>8.0f} | {register.stat().st_size / 1e6:.1f}",
                   flush=True)
     finally:

@@ -158,3 +158,16 @@ def test_nothing_in_the_outbox_reveals_a_reporter(ws):
         assert leak not in everything
     # the register itself still holds them: only the register may
     assert ws.rows()[0]["举报人"] == "司马春燕"
+
+
+def test_a_busy_morning_renders_in_parallel_with_the_same_result(ws):
+    for i in range(8):
+        ws.add(**complaint(类别="一般", 承办单位="青山镇" if i % 2 else "东城街道"))
+    assert ws.run("daily") == 0
+    day = ws.root / "outbox" / "2026-11-30"
+    letters = sorted(p.name for p in day.rglob("*-交办单.docx"))
+    assert letters == [f"AJ2026-{n:04d}-交办单.docx" for n in range(1, 9)]
+    numbers = {read_feedback_marker(p)["letter_no"] for p in day.rglob("*-反馈表.xlsx")}
+    assert numbers == {f"安举交〔2026〕{n}号" for n in range(1, 9)}
+    with sqlite3.connect(ws.config.journal) as db:
+        assert db.execute("SELECT count(*) FROM letters").fetchone()[0] == 8

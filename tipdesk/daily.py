@@ -97,7 +97,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
             try:
                 # Render first: a broken template stops the run before the register is touched.
-                staged = [letters.render(case, config, now, staging) for case in plan.referred]
+                staged = letters.render_all(plan.referred, config, now, staging)
                 with journal.transaction():
                     run_id = journal.start_run("daily", now)
                     for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):

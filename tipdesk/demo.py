@@ -1,12 +1,15 @@
 """`demo`: a realistic sample workspace, built by living through a few weeks of the desk.
 
 Cases arrive day by day and `daily` runs each morning, as a clerk would work; some units
-answer (the clerk closes those cases), some do not (they become overdue). Then today's new
-complaints arrive, including the awkward ones real clerks type, and today's run is shown.
+send back their feedback sheets (closed, interim), some do not (they become overdue). Then
+today's complaints and post arrive, including the awkward ones real clerks see (a text
+date, an alias, a missing field, a liaison form, a forwarded list, a file sent by mistake),
+and today's run is shown.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from datetime import datetime, time, timedelta
@@ -14,10 +17,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tipdesk.columns import (
-    CASE_ID, CLOSED, FEEDBACK_AT, OVERDUE, REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, RESULT,
-    STATUS, VERIFIED,
-)
+from tipdesk.columns import REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.config import load_config
 from tipdesk.daily import run_daily
 from tipdesk.errors import EXIT_USAGE, TipdeskError
@@ -85,21 +85,63 @@ def _append(register: Path, rows: list[dict]) -> None:
     wb.save(register)
 
 
-def _close_some(register: Path, rng: random.Random, when: datetime) -> None:
-    """Units that answered: the clerk marks their cases closed (until feedback sheets do it)."""
-    wb = load_workbook(register)
-    ws = wb[REGISTER_SHEET]
-    col = {c: i for i, c in enumerate(REGISTER_COLUMNS, start=1)}
-    for r in range(2, ws.max_row + 1):
-        if ws.cell(r, col[STATUS]).value == "已交办" and rng.random() < 0.45:
-            ws.cell(r, col[STATUS]).value = CLOSED
-            ws.cell(r, col[FEEDBACK_AT]).value = when
-            ws.cell(r, col[FEEDBACK_AT]).number_format = "yyyy-mm-dd hh:mm"
-            ws.cell(r, col[VERIFIED]).value = rng.choice(("属实", "属实", "部分属实", "不属实"))
-            ws.cell(r, col[RESULT]).value = "已现场检查，责令限期整改，整改完成后复查。"
-            ws.cell(r, col[REPLIED]).value = "是"
-            ws.cell(r, col[OVERDUE]).value = None
-    wb.save(register)
+ANSWERS = (
+    {"办理状态": "已办结", "是否属实": "属实", "核查情况": "经现场检查，反映问题属实。",
+     "处理结果": "已责令限期整改，整改完成后复查合格。"},
+    {"办理状态": "已办结", "是否属实": "部分属实", "核查情况": "现场检查发现部分问题。",
+     "处理结果": "对存在的问题已督促整改。"},
+    {"办理状态": "已办结", "是否属实": "不属实", "核查情况": "经现场核查，未发现反映的问题。",
+     "处理结果": "已向举报人说明情况。"},
+    {"办理状态": "阶段性反馈", "核查情况": "已到现场核实，正在调查处理。"},
+)
+
+
+def _answer(sheet: Path, target: Path, answers: dict, saved_at: datetime) -> None:
+    """What a unit does: type answers beside the labels of our sheet and send it back."""
+    wb = load_workbook(sheet)
+    ws = wb["反馈表"]
+    labels = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    for label, value in {**answers, "经办人": "刘洋", "联系电话": "0000-12345678",
+                         "办结日期": f"{saved_at:%Y年%m月%d日}"}.items():
+        ws.cell(labels[label].row, labels[label].column + 1).value = value
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(target)
+    os.utime(target, (saved_at.timestamp(), saved_at.timestamp()))
+
+
+def _units_answer(config, rng: random.Random, when: datetime, share: float) -> None:
+    """Some units send back the feedback sheets of their open cases into the inbox."""
+    for sheet in sorted(config.outbox.glob("*/*/*-反馈表.xlsx")):
+        case_id = sheet.name.removesuffix("-反馈表.xlsx")
+        answered = config.inbox / "processed"
+        if any(answered.glob(f"*/{case_id}*")) or (config.inbox / f"{case_id}-回复.xlsx").exists():
+            continue
+        if rng.random() < share:
+            answers = rng.choice(ANSWERS)
+            _answer(sheet, config.inbox / f"{case_id}-回复.xlsx", answers, when)
+
+
+def _today_mail(config, today: datetime) -> None:
+    """Today's post: a liaison form, a list forwarded by the city centre, and a file sent by mistake."""
+    from openpyxl import Workbook
+
+    form = Workbook()
+    sheet = form.active
+    sheet.append(["安全生产投诉举报受理工作联络单"])
+    sheet.append(["单位：区住房和城乡建设局（公章）"])
+    sheet.append(["分管领导", "联系电话", "科  长", "联系电话", "经办人", "联系电话", "电子邮箱"])
+    sheet.append(["周建华", "13800000011", "吴志刚", "13800000012", "郑丽", "0000-12345601", "zhengli@zjj.example.gov.cn"])
+    form.save(config.inbox / "住建局-联络单.xlsx")
+    export = Workbook()
+    sheet = export.active
+    sheet.append(["市安全生产举报中心转办件清单"])
+    sheet.append(["转办编号", "登记时间", "被举报单位", "事发地点", "问题描述", "办理时限", "举报人", "联系电话"])
+    sheet.append([f"市{today:%Y%m%d}-017", f"{today:%Y年%m月%d日} 07:10", "锦绣家园工地", "西城街道建设路锦绣家园",
+                  "工地夜间违规施工，塔吊吊装作业无人指挥。", f"{(today + timedelta(days=12)):%Y-%m-%d}", "孙丽", "13700001234"])
+    sheet.append([f"市{today:%Y%m%d}-018", f"{today:%Y.%m.%d}", "城东锅炉房", "东城街道人民路",
+                  "锅炉房压力表过期，操作人员无证。", f"{(today + timedelta(days=12)):%Y-%m-%d}", "", ""])
+    export.save(config.inbox / "市转办清单.xlsx")
+    (config.inbox / "会议通知.csv").write_text("会议,时间\n安全例会,周五\n", encoding="utf-8")
 
 
 def build_demo(folder: Path, now: datetime) -> Path:
@@ -125,8 +167,7 @@ def build_demo(folder: Path, now: datetime) -> Path:
             arrivals.append(_row(rng, received, complaints[index % len(complaints)], index))
         if arrivals:
             _append(config.register, arrivals)
-        if days_back % 3 == 0:
-            _close_some(config.register, rng, morning - timedelta(hours=1))
+        _units_answer(config, rng, morning - timedelta(hours=14), share=0.35)
         run_daily(config, morning, echo=quiet)
     today = datetime.combine(now.date(), time(7, 50))
     awkward = [
@@ -138,6 +179,8 @@ def build_demo(folder: Path, now: datetime) -> Path:
         {**_row(rng, today, COMPLAINTS[2], 95), "受理时间": None},          # incomplete
     ]
     _append(config.register, awkward)
+    _units_answer(config, rng, today - timedelta(hours=1), share=0.3)
+    _today_mail(config, today)
     return config.path
 
 

@@ -15,8 +15,10 @@ import re
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from docxtpl import DocxTemplate
+from jinja2 import Environment
 from lxml import etree
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -194,11 +196,29 @@ def _set_letter_properties(props, context: dict, issued_at: datetime) -> None:
     props._element._remove_lastPrinted()  # never printed; Word would record the printer's clock
 
 
+class _CompiledOnce(Environment):
+    """docxtpl compiles every part's XML on every render; the XML is the same each time."""
+
+    def __init__(self) -> None:
+        # autoescape: a "<" or "&" in a complaint must not break the document XML.
+        super().__init__(autoescape=True)
+        self._compiled: dict[str, Any] = {}
+
+    def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - jinja's name
+        if globals is not None or template_class is not None:
+            return super().from_string(source, globals, template_class)
+        if source not in self._compiled:
+            self._compiled[source] = super().from_string(source)
+        return self._compiled[source]
+
+
+_JINJA = _CompiledOnce()
+
+
 def referral_letter(context: dict, template_path: Path) -> bytes:
     """The referral letter (.docx bytes) rendered from the Word template."""
     template = DocxTemplate(str(template_path))
-    # autoescape: a "<" or "&" in a complaint must not break the document XML.
-    template.render(context, autoescape=True)
+    template.render(context, jinja_env=_JINJA, autoescape=True)
     issued_at = _issued_at(context)
     _set_letter_properties(template.docx.core_properties, context, issued_at)
     buffer = io.BytesIO()

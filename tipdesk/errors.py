@@ -17,3 +17,7 @@ class TipdeskError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self):
+        # Keep the exit code when the error crosses a process boundary (parallel rendering).
+        return (type(self), (self.message, self.exit_code))

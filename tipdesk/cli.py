@@ -22,6 +22,7 @@ EPILOG = """例子：
   ./run daily --now '2026-12-03 08:30'
   ./run letter AJ2026-0015           补发某案件的交办单和反馈表（文号不变）
   ./run liaison                      下发空白联络单，列出未报送的单位
+  ./run watch                        值守：工作日定时运行，每小时检查紧急、事故类期限
   ./run check                        检查配置和台账
   ./run demo                         在 demo/ 下生成示例并运行一次
 
@@ -73,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                    description="为每个承办单位在 outbox/当天日期/联络单/ 生成预填单位名称的空白联络单，"
                                "并列出尚未报送联络单的单位。",
                    epilog="例子：./run liaison")
+    sub.add_parser("watch", parents=[common], help="值守：工作日定时运行每日处理，每小时检查紧急、事故类期限",
+                   description="常驻运行：工作日在 watch.daily_at（默认 08:30）运行每日处理，"
+                               "每小时整点检查紧急类、事故类期限并发送提醒。按 Ctrl+C 停止。",
+                   epilog="例子：./run watch --config 我的工作区/config.yaml")
     sub.add_parser("check", parents=[common], help="检查配置和台账，不做修改",
                    description="检查配置文件和台账，用中文指出有误的配置项或单元格。")
     p = sub.add_parser("demo", parents=[common, changes], help="生成示例工作区并运行一次",
@@ -134,6 +139,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tipdesk.liaison import run_liaison
 
         return run_liaison(config, now, dry_run=args.dry_run)
+    if args.command == "watch":
+        from tipdesk.daily import run_daily, run_hourly
+        from tipdesk.watch import watch
+
+        quiet = lambda _text: None  # noqa: E731 - the watch logs one line per pass instead
+
+        def daily(at: datetime) -> str:
+            return run_daily(config, at, echo=quiet).summary.splitlines()[2]
+
+        return watch(config, daily, lambda at: run_hourly(config, at, echo=quiet))
     if args.command == "check":
         from tipdesk.check import run_check
 

@@ -21,9 +21,11 @@ import filelock
 
 from tipdesk import inbox, letters
 from tipdesk.config import Config
+from tipdesk.dispatch import HOURLY_CATEGORIES, chase_texts, contacts_grid, dispatch, record_chases
 from tipdesk.errors import EXIT_BUSY, TipdeskError
 from tipdesk.journal import as_text, open_journal
-from tipdesk.plan import Plan, plan_register
+from tipdesk.columns import CASE_ID, CATEGORY, STATUS
+from tipdesk.plan import OPEN_STATUSES, Plan, plan_register
 from tipdesk.register import read_register, refuse_if_open, save_changes
 from tipdesk.summary import daily_summary
 from tipdesk.xlsxpatch import column_letter
@@ -69,6 +71,27 @@ def _header_of(register, sheet: str, column: int) -> str:
     return next((name for name, col in register.sheets[sheet].columns.items() if col == column), "")
 
 
+def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = print) -> str:
+    """The hourly pass of `watch`: reminders for 紧急 and 事故 deadlines only, nothing else."""
+    calendar = config.calendar()
+    with workspace_lock(config):
+        refuse_if_open(config.register)
+        register = read_register(config.register)
+        open_cases = {str(r.get(CASE_ID)).strip(): r.values for r in register.rows
+                      if r.get(CASE_ID) and r.get(CATEGORY) in HOURLY_CATEGORIES and r.get(STATUS) in OPEN_STATUSES}
+        journal = open_journal(config.journal)
+        try:
+            mails = dispatch(config, now, open_cases, contacts_grid(config), journal, calendar,
+                             day_folder(config, now), categories=HOURLY_CATEGORIES)
+            record_chases(config, journal, now)
+        finally:
+            journal.close()
+    lines = [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
+    for line in lines:
+        echo(line)
+    return "；".join(lines) or "无需提醒"
+
+
 def run_daily(config: Config, now: datetime, dry_run: bool = False,
               echo: Callable[[str], None] = print) -> DailyResult:
     calendar = config.calendar()
@@ -81,10 +104,14 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             arrivals = inbox.collect(config, now, journal.inbox_seen())
             plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
                                  journal.case_states(), journal.last_numbers("letter"), arrivals,
-                                 letters.issued_sheets(journal.db), journal.answered_cases())
+                                 letters.issued_sheets(journal.db), journal.answered_cases(),
+                                 chase_texts(journal.db) if not dry_run else None)
             folder = day_folder(config, now)
             if dry_run:
-                summary = daily_summary(plan, now, inbox.summary_lines(arrivals), dry_run=True)
+                mails = dispatch(config, now, plan.open_cases, contacts_grid(config), journal,
+                                 calendar, folder, dry_run=True)
+                extra = {**inbox.summary_lines(arrivals), "将发送的邮件": mails.planned}
+                summary = daily_summary(plan, now, extra, dry_run=True)
                 echo("计划修改：" if plan.changes else "台账无需修改。")
                 for line in describe_changes(plan):
                     echo("  " + line)
@@ -117,9 +144,12 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                 shutil.rmtree(staging, ignore_errors=True)
             # Only now that the register holds what they caused do the files leave the inbox.
             inbox.settle(arrivals, config, now)
+            mails = dispatch(config, now, plan.open_cases, contacts_grid(config), journal, calendar, folder)
+            record_chases(config, journal, now)
         finally:
             journal.close()
-    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": letters.describe(issued, config.outbox)}
+    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": letters.describe(issued, config.outbox),
+             **mails.sections}
     if skipped:
         extra["未覆盖的公式单元格"] = [
             f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"

@@ -121,6 +121,26 @@ def _units_answer(config, rng: random.Random, when: datetime, share: float) -> N
             _answer(sheet, config.inbox / f"{case_id}-回复.xlsx", answers, when)
 
 
+PEOPLE = ("周建华", "吴志刚", "郑丽", "王海", "冯静", "陈强", "褚亮", "卫红", "蒋涛", "沈梅", "韩冰")
+
+
+def _liaison_forms(config, when: datetime) -> None:
+    """Early in the year most units returned their liaison forms (two did not)."""
+    from openpyxl import Workbook
+
+    for i, unit in enumerate(config.units[:-2]):
+        form = Workbook()
+        sheet = form.active
+        sheet.append(["安全生产投诉举报受理工作联络单"])
+        sheet.append([f"单位：{unit.name}（公章）"])
+        sheet.append(["分管领导", "联系电话", "科  长", "联系电话", "经办人", "联系电话", "电子邮箱"])
+        sheet.append([PEOPLE[i] + "（副局长）", f"1380000{i:04d}", PEOPLE[-1 - i], f"1390000{i:04d}",
+                      PEOPLE[(i + 3) % len(PEOPLE)], f"0000-1234{i:04d}", f"unit{i + 1}@example.gov.cn"])
+        path = config.inbox / f"{unit.name}-联络单.xlsx"
+        form.save(path)
+        os.utime(path, (when.timestamp(), when.timestamp()))
+
+
 def _today_mail(config, today: datetime) -> None:
     """Today's post: a liaison form, a list forwarded by the city centre, and a file sent by mistake."""
     from openpyxl import Workbook
@@ -160,6 +180,8 @@ def build_demo(folder: Path, now: datetime) -> Path:
     for days_back in range(18, 0, -1):
         day = (now - timedelta(days=days_back)).date()
         morning = datetime.combine(day, time(8, 30))
+        if days_back == 18:
+            _liaison_forms(config, morning - timedelta(hours=16))
         arrivals = []
         for _ in range(rng.choice((0, 1, 2, 2))):
             index += 1

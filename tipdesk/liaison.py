@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from tipdesk.columns import CONTACTS_SHEET
 from tipdesk.config import Config
+from tipdesk.contacts import liaison_deadline as configured_deadline
 
 FORM_TITLE = "安全生产投诉举报受理工作联络单"
 FORM_LABELS = ("分管领导", "联系电话", "科  长", "联系电话", "经办人", "联系电话", "电子邮箱")
@@ -29,8 +30,7 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 def liaison_deadline(config: Config, year: int) -> date:
-    text = str((config.raw.get("liaison") or {}).get("deadline") or "01-24")
-    month, day = (int(x) for x in re.findall(r"\d+", text)[:2])
+    month, day = configured_deadline(config.raw)
     return date(year, month, day)
 
 

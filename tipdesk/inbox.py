@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tipdesk.config import Config
+from tipdesk.files import free_path
 from tipdesk.errors import TipdeskError
 from tipdesk.forms import classify, feedback, forwarded, liaison
 from tipdesk.sheetfile import read_workbook
@@ -97,20 +98,12 @@ def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> 
     return [read_arrival(path, config, now, seen) for path in inbox_files(config)]
 
 
-def _free(path: Path) -> Path:
-    n, candidate = 1, path
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate
-
-
 def settle(arrivals: list[Arrival], config: Config, now: datetime) -> None:
     """Move each file to processed/ or rejected/ (after the register was saved), reasons beside."""
     for arrival in arrivals:
         folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
         folder.mkdir(parents=True, exist_ok=True)
-        target = _free(folder / arrival.path.name)
+        target = free_path(folder / arrival.path.name)
         if arrival.error:
             reason = target.with_name(target.name + REASON_SUFFIX)
             reason.write_text(reason_text(arrival), encoding="utf-8")

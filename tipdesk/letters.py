@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import secrets
 import shutil
 from concurrent.futures import ProcessPoolExecutor
@@ -20,12 +19,12 @@ from pathlib import Path
 
 from tipdesk.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
+from tipdesk.files import free_path, safe_name
 from tipdesk.documents import feedback_sheet, file_names, referral_context, referral_letter
 from tipdesk.errors import EXIT_USAGE, TipdeskError
 from tipdesk.workspace import TEMPLATES
 
 LETTER_TEMPLATE = "交办单.docx"
-_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 
@@ -46,7 +45,7 @@ def letter_template(config: Config) -> Path:
 
 
 def unit_folder(day_folder: Path, unit: str) -> Path:
-    return day_folder / (_UNSAFE.sub("_", unit).strip("._") or "未分派")
+    return day_folder / safe_name(unit, "未分派")
 
 
 def render(case: dict, config: Config, issued_at: datetime, folder: Path) -> IssuedDocuments:
@@ -86,22 +85,13 @@ def render_all(cases: list[dict], config: Config, issued_at: datetime, folder: P
         return list(pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 2))))
 
 
-def _free(path: Path) -> Path:
-    """`path`, or path-2, path-3 … when a file of that name was already issued today."""
-    n, candidate = 1, path
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate
-
-
 def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path) -> list[IssuedDocuments]:
     """Move staged documents into the day's outbox (same file system: renames)."""
     out = []
     for doc in issued:
         moved = []
         for path in (doc.letter, doc.sheet):
-            target = _free(day_folder / path.relative_to(staging))
+            target = free_path(day_folder / path.relative_to(staging))
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(path), str(target))
             moved.append(target)

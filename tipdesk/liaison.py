@@ -8,7 +8,6 @@ who is missing; the daily run applies the default once the deadline has passed.
 from __future__ import annotations
 
 import io
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from tipdesk.columns import CONTACTS_SHEET
 from tipdesk.config import Config
+from tipdesk.files import safe_name
 from tipdesk.contacts import liaison_deadline as configured_deadline
 
 FORM_TITLE = "安全生产投诉举报受理工作联络单"
@@ -26,7 +26,6 @@ DONE = "已报送"
 DEFAULTED = "默认由单位办公室负责"
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 def liaison_deadline(config: Config, year: int) -> date:
@@ -104,7 +103,7 @@ def write_blank_forms(config: Config, units: list[str], folder: Path) -> list[Pa
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for unit in units:
-        path = folder / f"{_UNSAFE.sub('_', unit)}-联络单.xlsx"
+        path = folder / f"{safe_name(unit)}-联络单.xlsx"
         path.write_bytes(blank_form(unit, config))
         paths.append(path)
     return paths

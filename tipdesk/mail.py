@@ -53,6 +53,7 @@ from docx.shared import Pt
 from tipdesk.columns import CASE_ID, CATEGORY, DEADLINE, LETTER_NO, SUBJECT, UNIT
 from tipdesk.contacts import Contact
 from tipdesk.documents import chinese_date
+from tipdesk.files import free_path
 from tipdesk.errors import TipdeskError
 from tipdesk.journal import as_text
 from tipdesk.redact import redact_case
@@ -636,14 +637,6 @@ class DeliveryReport:
                 "邮件是否送达待核实": list(self.uncertain)}
 
 
-def _free_path(path: Path) -> Path:
-    n, candidate = 1, path
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     temp = path.with_name(path.name + ".tmp")
     temp.write_bytes(data)
@@ -660,11 +653,11 @@ def _deliver_paper(mail: Mail, db: sqlite3.Connection, day_folder: Path) -> Outc
     files = []
     if mail.kind != REFERRAL:
         day_folder.mkdir(parents=True, exist_ok=True)
-        text = _free_path(day_folder / f"{_file_stem(mail)}（纸质送达）.txt")
+        text = free_path(day_folder / f"{_file_stem(mail)}（纸质送达）.txt")
         _write_atomic(text, mail.body.encode("utf-8"))
         files.append(text)
         for attachment in mail.attachments:
-            target = _free_path(day_folder / _safe_filename(attachment.name))
+            target = free_path(day_folder / _safe_filename(attachment.name))
             _write_atomic(target, attachment.data)
             files.append(target)
     _record(db, uuid.uuid4().hex, mail, "paper", PAPER, "; ".join(str(f) for f in files))
@@ -673,7 +666,7 @@ def _deliver_paper(mail: Mail, db: sqlite3.Connection, day_folder: Path) -> Outc
 
 def _deliver_outbox(mail: Mail, settings: MailSettings, db: sqlite3.Connection, day_folder: Path) -> Outcome:
     day_folder.mkdir(parents=True, exist_ok=True)
-    path = _free_path(day_folder / f"{_file_stem(mail)}.eml")
+    path = free_path(day_folder / f"{_file_stem(mail)}.eml")
     attempt = uuid.uuid4().hex
     _record(db, attempt, mail, "outbox", SENDING, str(path))
     try:

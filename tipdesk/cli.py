@@ -22,6 +22,7 @@ EPILOG = """例子：
   ./run daily --now '2026-12-03 08:30'
   ./run letter AJ2026-0015           补发某案件的交办单和反馈表（文号不变）
   ./run liaison                      下发空白联络单，列出未报送的单位
+  ./run report --month 2026-11       月度通报（--quarter 2026-Q4、--year 2026）
   ./run watch                        值守：工作日定时运行，每小时检查紧急、事故类期限
   ./run check                        检查配置和台账
   ./run demo                         在 demo/ 下生成示例并运行一次
@@ -74,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
                    description="为每个承办单位在 outbox/当天日期/联络单/ 生成预填单位名称的空白联络单，"
                                "并列出尚未报送联络单的单位。",
                    epilog="例子：./run liaison")
+    p = sub.add_parser("report", parents=[common, changes], help="通报：某月、季度或年度的汇总分析",
+                       description="从台账统计某一期间的受理处置情况，在 outbox/当天日期/ 生成 Word 通报和 Excel 附件。",
+                       epilog="例子：./run report --month 2026-11；./run report --quarter 2026-Q4；./run report --year 2026")
+    period = p.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", metavar="YYYY-MM", help="月度通报，例如 2026-11")
+    period.add_argument("--quarter", metavar="YYYY-Qn", help="季度通报，例如 2026-Q4")
+    period.add_argument("--year", metavar="YYYY", help="年度通报，例如 2026")
     sub.add_parser("watch", parents=[common], help="值守：工作日定时运行每日处理，每小时检查紧急、事故类期限",
                    description="常驻运行：工作日在 watch.daily_at（默认 08:30）运行每日处理，"
                                "每小时整点检查紧急类、事故类期限并发送提醒。按 Ctrl+C 停止。",
@@ -139,6 +147,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tipdesk.liaison import run_liaison
 
         return run_liaison(config, now, dry_run=args.dry_run)
+    if args.command == "report":
+        from tipdesk.report import run_report
+
+        run_report(config, args.month or args.quarter or args.year, now, dry_run=args.dry_run)
+        return 0
     if args.command == "watch":
         from tipdesk.daily import run_daily, run_hourly
         from tipdesk.watch import watch

@@ -66,3 +66,6 @@ FEEDBACK_LABELS = (
     "申请理由", "经办人", "联系电话", "办结日期",
 )
 FEEDBACK_STATES = ("已办结", "阶段性反馈", "申请延期", "申请退回")
+
+# Place words too vague to call two complaints the same (typed when the reporter did not know).
+VAGUE_PLACES = frozenset({"不详", "不清楚", "未知", "无", "匿名", "某单位", "某公司", "某小区", "某工地"})

@@ -27,10 +27,13 @@ from tipdesk.journal import as_text, open_journal
 from tipdesk.columns import CASE_ID, CATEGORY, STATUS
 from tipdesk.plan import OPEN_STATUSES, Plan, plan_register
 from tipdesk.register import read_register, refuse_if_open, save_changes
+from tipdesk.statsheet import register_edits
 from tipdesk.summary import daily_summary
 from tipdesk.xlsxpatch import column_letter
 
 SUMMARY_NAME = "每日汇总.txt"
+STATS_SHEET = "统计"
+STATS_MARK = "stats_day"
 
 
 @dataclass
@@ -130,8 +133,14 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                     for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
                         for year, last in numbers.items():
                             journal.set_last_number(name, year, last)
+                    # The managers' 统计 sheet and colours: with any change, and once a day.
+                    fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
+                             or STATS_SHEET not in register.sheet_names)
+                    edits = register_edits(plan.final_rows(register), now) if fresh else []
                     saved, skipped = save_changes(register, plan.changes, config.backup_folder,
-                                                  config.backup_keep, now)
+                                                  config.backup_keep, now, edits)
+                    if fresh:
+                        journal.set_mark(STATS_MARK, f"{now:%Y-%m-%d}")
                     applied = [c for c in plan.changes
                                if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
                     journal.record_changes(run_id, now, applied)

@@ -163,7 +163,7 @@ def _scrub_app_xml(data: bytes) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _repack(data: bytes, when: datetime) -> bytes:
+def repack(data: bytes, when: datetime) -> bytes:
     """The same zip with fixed entry timestamps (reproducible bytes) and scrubbed app.xml."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, \
@@ -223,7 +223,7 @@ def referral_letter(context: dict, template_path: Path) -> bytes:
     _set_letter_properties(template.docx.core_properties, context, issued_at)
     buffer = io.BytesIO()
     template.save(buffer)
-    return _repack(buffer.getvalue(), issued_at)
+    return repack(buffer.getvalue(), issued_at)
 
 
 # --- the feedback sheet ---------------------------------------------------------------------
@@ -470,7 +470,7 @@ def feedback_sheet(context: dict, sheet_id: str) -> bytes:
     # ExcelWriter directly: save_workbook() would stamp "modified" with the wall clock.
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).save()
-    return _repack(buffer.getvalue(), issued_at)
+    return repack(buffer.getvalue(), issued_at)
 
 
 def read_feedback_marker(path: Path) -> dict | None:

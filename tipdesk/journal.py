@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS changes (
 CREATE INDEX IF NOT EXISTS changes_case ON changes (case_id);
 CREATE TABLE IF NOT EXISTS case_state (
     case_id TEXT PRIMARY KEY, category TEXT, unit TEXT, deadline TEXT, referred_at TEXT);
+CREATE TABLE IF NOT EXISTS marks (
+    key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS inbox_files (
     id INTEGER PRIMARY KEY, digest TEXT, name TEXT, kind TEXT, outcome TEXT, at TEXT, reason TEXT);
 CREATE INDEX IF NOT EXISTS inbox_digest ON inbox_files (digest);
@@ -103,6 +105,13 @@ class Journal:
         return self.db.execute(
             "SELECT at, column_name, old, new, why FROM changes WHERE case_id = ? ORDER BY id",
             (case_id,)).fetchall()
+
+    def mark(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM marks WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_mark(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO marks (key, value) VALUES (?, ?)", (key, value))
 
     def inbox_seen(self) -> dict[str, tuple[str, str]]:
         """digest -> (outcome, when) of the last time each file's bytes were handled."""

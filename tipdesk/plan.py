@@ -20,7 +20,7 @@ from tipdesk.columns import (
     ADDRESS, AREA, CASE_ID, CHASE_LOG, CONTACTS_SHEET, REGISTER_SHEET, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
     EXTENSION_REQUESTED, FEEDBACK_AT, INDUSTRY, LETTER_NO, NO, NOTES, OVERDUE, RECEIVED_AT, REFERRED,
     REFERRED_AT, RETURN_REQUESTED, STATUS, STATUSES, SUBJECT, UNASSIGNED, UNIT,
-    UPSTREAM_DEADLINE, YES,
+    UPSTREAM_DEADLINE, VAGUE_PLACES, YES,
 )
 from tipdesk.config import Config
 from tipdesk.deadlines import deadline_for, is_overdue
@@ -39,8 +39,7 @@ NOTE_DUPLICATE = "编号重复"
 NOTE_POSSIBLE_DUPLICATE = "疑似重复"
 NOTE_EXTENSION = "申请延期"
 NOTE_RETURN = "申请退回"
-# Place words too vague to call two complaints the same (typed when the reporter did not know).
-VAGUE_PLACES = {"不详", "不清楚", "未知", "无", "匿名", "某单位", "某公司", "某小区", "某工地"}
+
 
 
 @dataclass
@@ -61,6 +60,13 @@ class Plan:
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     referred: list[dict[str, Any]] = field(default_factory=list)  # rows referred this run (final values)
     open_cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> final values
+    edited: dict[int, dict[str, Any]] = field(default_factory=dict)  # sheet row -> final values
+    new_rows: list[dict[str, Any]] = field(default_factory=list)     # rows added (forwarded cases)
+
+    def final_rows(self, register: Register) -> list[dict[str, Any]]:
+        """Every case row as it will be after this run (for the statistics)."""
+        return [self.edited[r.number] if r.number in self.edited else r.values
+                for r in register.rows] + self.new_rows
 
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
@@ -206,6 +212,8 @@ class Planner:
             self._plan_row(edit, seen)
         self.plan.open_cases = {e.text(CASE_ID): e.values for e in self.edits.values()
                                 if e.text(CASE_ID) and e.text(STATUS) in OPEN_STATUSES}
+        self.plan.edited = {n: e.values for n, e in self.edits.items()}
+        self.plan.new_rows = [self.edits[r.number].values for r in new_rows]
         # Changes made before a row got its number carry the number too, for the journal.
         for i, change in enumerate(self.plan.changes):
             if not change.case_id and change.sheet == REGISTER_SHEET and change.row in self.edits:

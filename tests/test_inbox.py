@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import complaint
@@ -251,3 +252,19 @@ def test_liaison_command_issues_blank_forms_and_lists_the_missing(ws, capsys):
     assert "尚未报送联络单的单位（11 个" in out and "区住房和城乡建设局" in out
     blank = load_workbook(folder / "青山镇-联络单.xlsx").active
     assert blank["A2"].value.startswith("单位：青山镇")
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice 未安装")
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_a_sheet_resaved_by_libreoffice_as_xls_or_ods_is_applied(ws, tmp_path, fmt):
+    import subprocess
+
+    row = referred(ws, 类别="一般")
+    filled = fill(sheet_of(ws, "AJ2026-0001", "区住房和城乡建设局"), tmp_path / "回复.xlsx", CLOSED)
+    profile = tmp_path / "profile"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
+                    "--outdir", str(ws.root / "inbox"), str(filled)], check=True, capture_output=True, timeout=120)
+    assert ws.run("daily", now="2026-12-04 08:30") == 0
+    case = ws.row(row)
+    assert (case["状态"], case["是否属实"]) == ("已办结", "属实")
+    assert (ws.root / "inbox" / "processed" / "2026-12-04" / f"回复.{fmt}").exists()

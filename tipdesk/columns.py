@@ -59,6 +59,10 @@ CONTACT_COLUMNS = (
     "电子邮箱", "联络单状态", "更新时间",
 )
 
+# Optional 联络人 columns `init` adds after the contract's: the liaison form has one 电子邮箱
+# (the 经办人's); with these the 科长 is copied and a 督办 reaches the 分管领导 in person.
+CONTACT_EXTRA_COLUMNS = ("科长邮箱", "分管领导邮箱")
+
 # Feedback sheet (反馈表): each label in a cell, the answer in the nearest cell to its right.
 FEEDBACK_SHEET = "反馈表"
 FEEDBACK_LABELS = (

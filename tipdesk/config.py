@@ -154,6 +154,8 @@ def load_config(path: Path) -> Config:
                            EXIT_USAGE)
     except UnicodeDecodeError:
         raise TipdeskError(f"{path.name}：不是 UTF-8 编码的文本，请用记事本另存为 UTF-8。", EXIT_USAGE)
+    except ValueError as exc:  # PyYAML builds dates itself: 2027-13-01 fails here, not as YAMLError
+        raise TipdeskError(f"{path.name}：有无效的日期（{exc}），请按 2027-01-01 的形式填写。", EXIT_USAGE)
     if not isinstance(data, dict):
         raise TipdeskError(f"{path.name}：内容应为“键: 值”的配置项。", EXIT_USAGE)
     r = _Reader(path, data)

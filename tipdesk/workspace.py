@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tipdesk.columns import (
-    CATEGORIES, CATEGORY, CONTACT_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS, NO, OVERDUE,
+    CATEGORIES, CATEGORY, CONTACT_COLUMNS, CONTACT_EXTRA_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS, NO, OVERDUE,
     REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, SOURCE, SOURCES, STATUS, STATUSES, VERIFIED,
     VERIFIED_VALUES, YES,
 )
@@ -70,7 +70,8 @@ def empty_register(units: list[tuple[str, str]]) -> Workbook:
             rule.add(f"{letter}2:{letter}{LAST_ROW}")
             ws.add_data_validation(rule)
     contacts = wb.create_sheet(CONTACTS_SHEET)
-    _header_row(contacts, CONTACT_COLUMNS, {"单位": 22, "电子邮箱": 24, "更新时间": 17})
+    _header_row(contacts, CONTACT_COLUMNS + CONTACT_EXTRA_COLUMNS,
+                {"单位": 22, "电子邮箱": 24, "更新时间": 17, "科长邮箱": 24, "分管领导邮箱": 24})
     contacts.column_dimensions[get_column_letter(CONTACT_COLUMNS.index("更新时间") + 1)].number_format = DATE_FORMAT
     for name, kind in units:
         contacts.append([name, kind] + [None] * 7 + ["未报送", None])

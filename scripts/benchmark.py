@@ -67,7 +67,7 @@ def measure(kind: str, target: Path) -> dict:
 
 
 def build(folder: Path, cases: int) -> Path:
-    """A workspace whose register holds `cases` cases, 97% closed, settled by one daily run."""
+    """A workspace whose register holds `cases` cases, mostly closed, settled by one daily run."""
     from openpyxl import load_workbook
 
     from tipdesk.columns import REGISTER_COLUMNS, REGISTER_SHEET
@@ -86,7 +86,8 @@ def build(folder: Path, cases: int) -> Path:
     for i in range(cases):
         received = start + step * i
         referred = received + timedelta(hours=2)
-        closed = rng.random() < 0.97
+        # Old cases are closed; the newest 3% (at least 250, for the 200 returned sheets) are open.
+        closed = i < cases - max(250, cases * 0.03)
         deadline = referred + timedelta(days=9)
         row = {
             "案件编号": f"AJ{received.year}-{i + 1:05d}", "受理时间": received, "来源": "12350热线",
@@ -101,7 +102,8 @@ def build(folder: Path, cases: int) -> Path:
         }
         ws.append([row.get(c) for c in REGISTER_COLUMNS])
     wb.save(config.register)
-    run_daily(config, datetime(2026, 11, 29, 8, 30), echo=lambda _t: None)
+    # The last working morning before the measured one: its reminders are already out.
+    run_daily(config, datetime(2026, 11, 27, 8, 30), echo=lambda _t: None)
     wb = load_workbook(config.register)
     ws = wb[REGISTER_SHEET]
     for i in range(20):

@@ -1,16 +1,25 @@
-"""Shared fixtures: real workspaces in tmp_path, real .xlsx registers, the real CLI entry."""
+"""Shared fixtures: real workspaces in tmp_path, real .xlsx registers, the real CLI entry,
+and real SMTP servers on localhost (aiosmtpd)."""
 
 from __future__ import annotations
 
+import email
 import itertools
+import os
+import signal
+import socket
+import warnings
+from email import policy
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import load_workbook
 
 from tipdesk.cli import main
-from tipdesk.columns import REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.columns import REGISTER_SHEET
 from tipdesk.config import load_config
 from tipdesk.register import read_register
 from tipdesk.workspace import init_workspace
@@ -89,3 +98,64 @@ def complaint(**overrides) -> dict:
               "事发地址": f"东城街道人民路{n}号", "举报内容": "工地脚手架没有连墙件，工人高空作业不系安全带。"}
     values.update(overrides)
     return values
+
+
+# ---- a real SMTP server ------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Recorder:
+    """aiosmtpd handler: keeps every message; refuses the addresses in `refuse` with 550;
+    kills the process `kill_pid` on DATA (a client that dies after the server took the mail)."""
+
+    def __init__(self):
+        self.messages, self.refuse, self.logins, self.kill_pid = [], set(), [], None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        if self.kill_pid:
+            os.kill(self.kill_pid, signal.SIGKILL)
+        return "250 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword):
+            self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+            return AuthResult(success=auth_data.password == b"s3cret-pass")
+        return AuthResult(success=False)
+
+    def parsed(self):
+        return [email.message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
+
+
+@pytest.fixture
+def smtp_server():
+    """Start servers on demand; all are stopped at the end."""
+    started = []
+
+    def start(port=None, **options):
+        recorder = options.pop("recorder", None) or Recorder()
+        if "authenticator" in options:
+            options["authenticator"] = recorder.authenticate
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # aiosmtpd warns about AUTH over implicit TLS
+            controller = Controller(recorder, hostname="127.0.0.1", port=port or free_port(), **options)
+            controller.start()
+        started.append(controller)
+        return controller, recorder
+
+    yield start
+    for controller in started:
+        try:
+            controller.stop()
+        except AssertionError:  # already stopped by the test
+            pass

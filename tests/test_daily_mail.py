@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import complaint
-from tests.test_mail import Recorder, free_port, smtp_server  # noqa: F401 - the fixture
+from tests.conftest import free_port
 
 ZJ = "区住房和城乡建设局"
 
@@ -38,7 +37,7 @@ def stages_of(message) -> str:
     return str(message["Subject"])
 
 
-def test_referral_mail_carries_the_days_letters_and_no_reporter(ws, smtp_server):  # noqa: F811
+def test_referral_mail_carries_the_days_letters_and_no_reporter(ws, smtp_server):
     controller, recorder = smtp_server()
     mail_to(ws, controller.port)
     ws.add(**complaint(类别="一般", 举报人="欧阳春花", 联系方式="13900001111",
@@ -57,7 +56,7 @@ def test_referral_mail_carries_the_days_letters_and_no_reporter(ws, smtp_server)
     assert len(recorder.messages) == 1
 
 
-def test_the_ladder_over_a_fortnight_through_daily(ws, smtp_server):  # noqa: F811
+def test_the_ladder_over_a_fortnight_through_daily(ws, smtp_server):
     controller, recorder = smtp_server()
     mail_to(ws, controller.port)
     row = ws.add(**complaint(类别="一般"))
@@ -78,7 +77,7 @@ def test_the_ladder_over_a_fortnight_through_daily(ws, smtp_server):  # noqa: F8
     assert "2026-12-10 08:30 催办（邮件）" in chase_log and "督办（邮件，安举督〔2026〕1号）" in chase_log
 
 
-def test_a_server_that_refuses_then_recovers(ws, smtp_server):  # noqa: F811
+def test_a_server_that_refuses_then_recovers(ws, smtp_server):
     port = free_port()
     mail_to(ws, port)
     ws.add(**complaint(类别="一般"))
@@ -93,7 +92,7 @@ def test_a_server_that_refuses_then_recovers(ws, smtp_server):  # noqa: F811
     assert len(recorder.messages) == 1
 
 
-def test_no_reminders_after_closing_or_while_an_extension_waits(ws, smtp_server):  # noqa: F811
+def test_no_reminders_after_closing_or_while_an_extension_waits(ws, smtp_server):
     controller, recorder = smtp_server()
     mail_to(ws, controller.port)
     first = ws.add(**complaint(类别="一般"))
@@ -132,7 +131,7 @@ def test_outbox_mode_writes_eml_files_with_the_attachments(ws):
     assert message["X-Unsent"] == "1"
 
 
-def test_the_hourly_pass_warns_and_chases_urgent_cases_even_on_a_sunday(ws, smtp_server):  # noqa: F811
+def test_the_hourly_pass_warns_and_chases_urgent_cases_even_on_a_sunday(ws, smtp_server):
     from tipdesk.daily import run_hourly
 
     controller, recorder = smtp_server()

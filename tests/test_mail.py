@@ -9,29 +9,24 @@ import io
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
 import textwrap
-import warnings
 from datetime import date, datetime
 from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from docx import Document
 
+from tests.conftest import free_port
 from tipdesk.config import load_config
 from tipdesk.contacts import effective_contacts, split_emails
 from tipdesk.errors import TipdeskError
 from tipdesk.journal import Journal
-from tipdesk.mail import (
-    build_message, chase_log_lines, deliver, escalation_numbering, mail_settings,
-    plan_referral_mails, plan_reminder_mails, sent_stages,
-)
+from tipdesk.delivery import build_message, chase_log_lines, deliver, escalation_numbering, sent_stages
+from tipdesk.mail import mail_settings, plan_referral_mails, plan_reminder_mails
 from tipdesk.reminders import Ladder, plan_reminders
 
 REPORTER, PHONE, REPORTER_MAIL = "王建国", "13812345678", "wjg1968@qq.com"
@@ -94,65 +89,6 @@ def register_row(case_id, unit=ZJ, category="一般", deadline=datetime(2026, 12
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Recorder:
-    """aiosmtpd handler: keeps every message; refuses the addresses in `refuse` with 550;
-    kills the process `kill_pid` on DATA (a client that dies after the server took the mail)."""
-
-    def __init__(self):
-        self.messages, self.refuse, self.logins, self.kill_pid = [], set(), [], None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        if self.kill_pid:
-            os.kill(self.kill_pid, signal.SIGKILL)
-        return "250 OK"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data):
-        if isinstance(auth_data, LoginPassword):
-            self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
-            return AuthResult(success=auth_data.password == b"s3cret-pass")
-        return AuthResult(success=False)
-
-    def parsed(self):
-        return [email.message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
-
-
-@pytest.fixture
-def smtp_server():
-    """Start servers on demand; all are stopped at the end."""
-    started = []
-
-    def start(port=None, **options):
-        recorder = options.pop("recorder", None) or Recorder()
-        if "authenticator" in options:
-            options["authenticator"] = recorder.authenticate
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # aiosmtpd warns about AUTH over implicit TLS
-            controller = Controller(recorder, hostname="127.0.0.1", port=port or free_port(), **options)
-            controller.start()
-        started.append(controller)
-        return controller, recorder
-
-    yield start
-    for controller in started:
-        try:
-            controller.stop()
-        except AssertionError:  # already stopped by the test
-            pass
-
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):

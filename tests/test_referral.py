@@ -7,11 +7,9 @@ import html
 import re
 import sqlite3
 import zipfile
-from datetime import datetime
 from pathlib import Path
 
 from docx import Document
-from openpyxl import load_workbook
 
 from tests.conftest import complaint
 from tipdesk.documents import read_feedback_marker

@@ -23,7 +23,7 @@ from tipdesk.forms.forwarded import ForwardedCase
 from tipdesk.forms.liaison import LiaisonForm
 from tipdesk.inbox import Arrival
 from tipdesk.plan import NOTE_EXTENSION, NOTE_RETURN
-from tipdesk.register import CellChange, Register, Row
+from tipdesk.register import Register, Row
 
 if TYPE_CHECKING:
     from tipdesk.plan import Planner  # noqa: F811 - the class, for annotations only

@@ -24,6 +24,9 @@ class WorkCalendar:
         self._config_years = {d.year for d in self.extra_holidays | self.extra_workdays}
         # Years looked up that neither the package nor the config covers; the run reports them.
         self.uncovered_years: set[int] = set()
+        # chinesecalendar scans its whole holiday table on every call; a run asks about the
+        # same few hundred days thousands of times (overdue counts over years of cases).
+        self._known: dict[date, bool] = {}
 
     def covers(self, year: int) -> bool:
         """Whether the official schedule (package or config) of `year` is known."""
@@ -36,6 +39,12 @@ class WorkCalendar:
             return False
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from tipdesk.calendar import WorkCalendar
-from tipdesk.columns import ACCIDENT, CATEGORIES, URGENT
+from tipdesk.columns import ACCIDENT, URGENT
 from tipdesk.errors import EXIT_USAGE, TipdeskError
 
 ROUTING_STEPS = ("clerk", "industry", "territory")

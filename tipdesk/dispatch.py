@@ -20,10 +20,8 @@ from tipdesk.columns import (
 from tipdesk.config import Config
 from tipdesk.contacts import effective_contacts
 from tipdesk.journal import Journal, as_text
-from tipdesk.mail import (
-    REFERRAL, chase_log_lines, deliver, ensure_schema, escalation_numbering, mail_settings,
-    plan_referral_mails, plan_reminder_mails, sent_stages,
-)
+from tipdesk.delivery import chase_log_lines, deliver, ensure_schema, escalation_numbering, sent_stages
+from tipdesk.mail import REFERRAL, mail_settings, plan_referral_mails, plan_reminder_mails
 from tipdesk.register import CellChange, read_register, save_changes
 from tipdesk.reminders import ladder_settings, plan_reminders
 

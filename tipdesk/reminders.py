@@ -195,7 +195,7 @@ def plan_reminders(cases: Iterable[Mapping[str, Any]], now: datetime, calendar: 
     """The reminders due at `now` and not yet sent, ordered by unit, case and stage.
 
     `cases` are register rows keyed by the Chinese headers; `sent` holds (case_id, stage)
-    pairs already delivered (mail.sent_stages); `categories` narrows the check, e.g. to
+    pairs already delivered (delivery.sent_stages); `categories` narrows the check, e.g. to
     紧急 and 事故 for the hourly pass.
     """
     out = []

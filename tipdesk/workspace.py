@@ -15,8 +15,7 @@ from tipdesk.columns import (
     REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, SOURCE, SOURCES, STATUS, STATUSES, VERIFIED,
     VERIFIED_VALUES, YES,
 )
-from tipdesk.config import Config, load_config
-from tipdesk.errors import EXIT_USAGE, TipdeskError
+from tipdesk.config import load_config
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -94,24 +93,14 @@ def init_workspace(folder: Path) -> list[str]:
             path.mkdir(parents=True)
             made.append(str(path) + "/")
     own_templates = folder / "templates"
-    if not (own_templates / "交办单.docx").exists():
-        # The office's own copy: wording and letterhead can be changed in Word.
-        own_templates.mkdir(exist_ok=True)
-        shutil.copyfile(TEMPLATES / "交办单.docx", own_templates / "交办单.docx")
-        made.append(str(own_templates / "交办单.docx"))
+    for name in ("交办单.docx", "通报.docx"):
+        if not (own_templates / name).exists():
+            # The office's own copy: wording and letterhead can be changed in Word.
+            own_templates.mkdir(exist_ok=True)
+            shutil.copyfile(TEMPLATES / name, own_templates / name)
+            made.append(str(own_templates / name))
     if not config.register.exists():
         config.register.parent.mkdir(parents=True, exist_ok=True)
         empty_register([(u.name, u.type) for u in config.units]).save(config.register)
         made.append(str(config.register))
     return made
-
-
-def require_workspace(config: Config) -> None:
-    own_templates = folder / "templates"
-    if not (own_templates / "交办单.docx").exists():
-        # The office's own copy: wording and letterhead can be changed in Word.
-        own_templates.mkdir(exist_ok=True)
-        shutil.copyfile(TEMPLATES / "交办单.docx", own_templates / "交办单.docx")
-        made.append(str(own_templates / "交办单.docx"))
-    if not config.register.exists():
-        raise TipdeskError(f"{config.register}：台账不存在。请运行 ./run init {config.root} 创建。", EXIT_USAGE)

@@ -21,10 +21,12 @@ import filelock
 
 from tipdesk import inbox, letters
 from tipdesk.config import Config
-from tipdesk.dispatch import HOURLY_CATEGORIES, chase_texts, contacts_grid, dispatch, record_chases
+from tipdesk.dispatch import (
+    HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_referrals, send_reminders,
+)
 from tipdesk.errors import EXIT_BUSY, TipdeskError
 from tipdesk.journal import as_text, open_journal
-from tipdesk.columns import CASE_ID, CATEGORY, STATUS
+from tipdesk.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, STATUS
 from tipdesk.plan import OPEN_STATUSES, Plan, plan_register
 from tipdesk.register import read_register, refuse_if_open, save_changes
 from tipdesk.statsheet import register_edits
@@ -70,6 +72,22 @@ def describe_changes(plan: Plan) -> list[str]:
             for c in plan.changes]
 
 
+def contacts_after(register, plan: Plan) -> list[list]:
+    """The 联络人 sheet as it will be after this run (liaison forms, office defaults applied)."""
+    sheet = register.sheets.get(CONTACTS_SHEET)
+    if sheet is None:
+        return []
+    grid = [list(row) for row in sheet.grid]
+    for change in plan.changes:
+        if change.sheet == CONTACTS_SHEET:
+            while len(grid) < change.row:
+                grid.append([])
+            row, col = grid[change.row - 1], sheet.columns[change.column]
+            row.extend([""] * (col - len(row)))
+            row[col - 1] = change.new
+    return grid
+
+
 def _header_of(register, sheet: str, column: int) -> str:
     return next((name for name, col in register.sheets[sheet].columns.items() if col == column), "")
 
@@ -84,9 +102,11 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
                       if r.get(CASE_ID) and r.get(CATEGORY) in HOURLY_CATEGORIES and r.get(STATUS) in OPEN_STATUSES}
         journal = open_journal(config.journal)
         try:
-            mails = dispatch(config, now, open_cases, contacts_grid(config), journal, calendar,
-                             day_folder(config, now), categories=HOURLY_CATEGORIES)
-            record_chases(config, journal, now)
+            contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
+                                   if CONTACTS_SHEET in register.sheets else [], now)
+            mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
+                                   day_folder(config, now), categories=HOURLY_CATEGORIES)
+            record_chases(config, journal, now, set(open_cases))
         finally:
             journal.close()
     lines = [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
@@ -107,13 +127,15 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             arrivals = inbox.collect(config, now, journal.inbox_seen())
             plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
                                  journal.case_states(), journal.last_numbers("letter"), arrivals,
-                                 letters.issued_sheets(journal.db), journal.answered_cases(),
-                                 chase_texts(journal.db) if not dry_run else None)
+                                 letters.issued_sheets(journal.db), journal.answered_cases())
             folder = day_folder(config, now)
+            contacts = contacts_of(config, contacts_after(register, plan), now)
             if dry_run:
-                mails = dispatch(config, now, plan.open_cases, contacts_grid(config), journal,
-                                 calendar, folder, dry_run=True)
-                extra = {**inbox.summary_lines(arrivals), "将发送的邮件": mails.planned}
+                planned = send_reminders(config, now, plan.open_cases, contacts, journal, calendar,
+                                         folder, dry_run=True).planned
+                planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder,
+                                          dry_run=True).planned
+                extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned}
                 summary = daily_summary(plan, now, extra, dry_run=True)
                 echo("计划修改：" if plan.changes else "台账无需修改。")
                 for line in describe_changes(plan):
@@ -126,39 +148,43 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                 return DailyResult(plan, summary, None, None, set(), [])
             staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
             try:
-                # Render first: a broken template stops the run before the register is touched.
-                staged = letters.render_all(plan.referred, config, now, staging)
-                with journal.transaction():
-                    run_id = journal.start_run("daily", now)
-                    for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
-                        for year, last in numbers.items():
-                            journal.set_last_number(name, year, last)
-                    # The managers' 统计 sheet and colours: with any change, and once a day.
-                    fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
-                             or STATS_SHEET not in register.sheet_names)
-                    edits = register_edits(plan.final_rows(register), now) if fresh else []
-                    saved, skipped = save_changes(register, plan.changes, config.backup_folder,
-                                                  config.backup_keep, now, edits)
-                    if fresh:
-                        journal.set_mark(STATS_MARK, f"{now:%Y-%m-%d}")
-                    applied = [c for c in plan.changes
-                               if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
-                    journal.record_changes(run_id, now, applied)
-                    journal.save_case_states(plan.states)
-                    issued = letters.publish(staged, staging, folder)
-                    letters.record(journal.db, issued, now)
-                    journal.record_inbox(arrivals, now)
-                    journal.finish_run(run_id, "ok")
+                # Letters render while the rest goes on; the register is replaced only once they
+                # all exist, so a broken template still leaves the register untouched.
+                with letters.Rendering(plan.referred, config, now, staging) as rendering:
+                    reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder)
+                    plan.changes += chase_changes(
+                        [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal.db)
+                    with journal.transaction():
+                        run_id = journal.start_run("daily", now)
+                        for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
+                            for year, last in numbers.items():
+                                journal.set_last_number(name, year, last)
+                        # The managers' 统计 sheet and colours: with any change, and once a day.
+                        fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
+                                 or STATS_SHEET not in register.sheet_names)
+                        edits = register_edits(plan.final_rows(register), now) if fresh else []
+                        saved, skipped = save_changes(register, plan.changes, config.backup_folder,
+                                                      config.backup_keep, now, edits, rendering.wait)
+                        if fresh:
+                            journal.set_mark(STATS_MARK, f"{now:%Y-%m-%d}")
+                        applied = [c for c in plan.changes
+                                   if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
+                        journal.record_changes(run_id, now, applied)
+                        journal.save_case_states(plan.states)
+                        issued = letters.publish(rendering.wait(), staging, folder)
+                        letters.record(journal.db, issued, now)
+                        journal.record_inbox(arrivals, now)
+                        journal.finish_run(run_id, "ok")
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             # Only now that the register holds what they caused do the files leave the inbox.
             inbox.settle(arrivals, config, now)
-            mails = dispatch(config, now, plan.open_cases, contacts_grid(config), journal, calendar, folder)
-            record_chases(config, journal, now)
+            referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder)
         finally:
             journal.close()
-    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": letters.describe(issued, config.outbox),
-             **mails.sections}
+    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": letters.describe(issued, config.outbox)}
+    for heading, lines in (*reminded.sections.items(), *referred.sections.items()):
+        extra[heading] = extra.get(heading, []) + lines
     if skipped:
         extra["未覆盖的公式单元格"] = [
             f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"

@@ -1,9 +1,10 @@
-"""The mail step of a run: referral mails, the reminder ladder, and 催办记录 in the register.
+"""The mail step of a run: the reminder ladder, referral mails, and 催办记录 from the mail log.
 
-It runs after the register is saved (a letter number must be in the register before any unit
-sees it) and outside the journal transaction (each mail is recorded as it goes). What was
-delivered then goes into 催办记录 by a second, small save, so the register records only what
-was sent; a run that dies in between is mended by the next run's plan (see `chase_texts`).
+Reminders go out before the register is saved, so what was delivered is written into
+催办记录 in the same save (the register records only what was sent; a save that then fails
+is mended by the next run from the mail log). Referral mails go out after the save: a letter
+number must be in the register before any unit sees it. Delivery happens outside the journal
+transaction, each mail recorded as it goes.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from tipdesk.calendar import WorkCalendar
-from tipdesk.columns import (
-    ACCIDENT, CASE_ID, CHASE_LOG, CONTACTS_SHEET, LETTER_NO, UNIT, URGENT,
-)
+from tipdesk.columns import ACCIDENT, CASE_ID, CATEGORIES, CHASE_LOG, LETTER_NO, UNIT, URGENT
 from tipdesk.config import Config
 from tipdesk.contacts import effective_contacts
-from tipdesk.journal import Journal, as_text
 from tipdesk.delivery import chase_log_lines, deliver, ensure_schema, escalation_numbering, sent_stages
+from tipdesk.journal import Journal, as_text
 from tipdesk.mail import REFERRAL, mail_settings, plan_referral_mails, plan_reminder_mails
 from tipdesk.register import CellChange, read_register, save_changes
 from tipdesk.reminders import ladder_settings, plan_reminders
@@ -34,20 +33,30 @@ class Dispatch:
     planned: list[str] = field(default_factory=list)   # dry run: what would go out
 
 
-def chase_texts(db) -> dict[str, str]:
-    """催办记录 of every case that has had a reminder delivered, from the mail log."""
-    ensure_schema(db)
-    ids = [r[0] for r in db.execute("SELECT DISTINCT case_id FROM mails WHERE stage != ?", (REFERRAL,))]
-    texts = {case_id: "\n".join(chase_log_lines(db, case_id)) for case_id in ids}
-    return {k: v for k, v in texts.items() if v}
+def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dry_run: bool) -> Dispatch:
+    if dry_run:
+        return Dispatch(planned=[m.describe() for m in mails])
+    return Dispatch(sections=deliver(mails, mail_settings(config), journal.db, day_folder).sections())
 
 
-def _referrals(open_cases: dict[str, dict], db, sent: set[tuple[str, str]]) -> dict[str, list]:
+def send_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
+                   journal: Journal, calendar: WorkCalendar, day_folder: Path, dry_run: bool = False,
+                   categories: tuple[str, ...] = CATEGORIES) -> Dispatch:
+    """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent."""
+    settings, ladder = mail_settings(config), ladder_settings(config.raw)
+    if not dry_run:
+        ensure_schema(journal.db)
+    sent = sent_stages(journal.db, open_cases.values())
+    reminders = plan_reminders(open_cases.values(), now, calendar, ladder, sent, categories)
+    number = (lambda unit, year: "（编号待定）") if dry_run else escalation_numbering(journal, ladder)
+    mails = plan_reminder_mails(reminders, open_cases, contacts, settings, ladder, now, number)
+    return _deliver(config, mails, journal, day_folder, dry_run)
+
+
+def _owed_referrals(open_cases: dict[str, dict], db, sent: set[tuple[str, str]]) -> dict[str, list]:
     """unit -> [(case_id, [letter, sheet])] for open cases whose referral mail is still owed."""
-    rows = db.execute("SELECT case_id, letter_no, letter_path, sheet_path FROM letters ORDER BY issued_at")
-    latest = {}
-    for case_id, letter_no, letter, sheet in rows:
-        latest[(case_id, letter_no)] = (letter, sheet)
+    latest = {(case_id, letter_no): (letter, sheet) for case_id, letter_no, letter, sheet in db.execute(
+        "SELECT case_id, letter_no, letter_path, sheet_path FROM letters ORDER BY issued_at")}
     out: dict[str, list] = {}
     for case_id, case in open_cases.items():
         files = latest.get((case_id, str(case.get(LETTER_NO) or "")))
@@ -56,44 +65,43 @@ def _referrals(open_cases: dict[str, dict], db, sent: set[tuple[str, str]]) -> d
     return out
 
 
-def dispatch(config: Config, now: datetime, open_cases: dict[str, dict], contacts_grid: list[list[Any]],
-             journal: Journal, calendar: WorkCalendar, day_folder: Path, dry_run: bool = False,
-             categories: tuple[str, ...] | None = None) -> Dispatch:
-    """Plan and deliver this run's mails; `categories` narrows to the hourly urgent check."""
-    settings, ladder = mail_settings(config), ladder_settings(config.raw)
-    contacts = effective_contacts(contacts_grid, config, now.date())
+def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
+                   journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
+    """One mail per unit with the letters and sheets it has not been mailed yet."""
     if not dry_run:
         ensure_schema(journal.db)
     sent = sent_stages(journal.db, open_cases.values())
-    mails = []
-    if categories is None:
-        mails += plan_referral_mails(_referrals(open_cases, journal.db, sent), open_cases, contacts,
-                                     settings, now, sent)
-    reminders = plan_reminders(open_cases.values(), now, calendar, ladder, sent,
-                               categories or ("紧急", "一般", "事故"))
-    number = (lambda unit, year: "（编号待定）") if dry_run else escalation_numbering(journal, ladder)
-    mails += plan_reminder_mails(reminders, open_cases, contacts, settings, ladder, now, number)
-    if dry_run:
-        return Dispatch(planned=[m.describe() for m in mails])
-    report = deliver(mails, settings, journal.db, day_folder)
-    return Dispatch(sections=report.sections())
+    mails = plan_referral_mails(_owed_referrals(open_cases, journal.db, sent), open_cases, contacts,
+                                mail_settings(config), now, sent)
+    return _deliver(config, mails, journal, day_folder, dry_run)
 
 
-def chase_changes(rows: list, texts: dict[str, str]) -> list[CellChange]:
-    """催办记录 cells that differ from the mail log (pure)."""
+def contacts_of(config: Config, grid: list[list[Any]], now: datetime) -> dict:
+    """Who to write to, per unit, from the 联络人 sheet (as it will be after this run)."""
+    return effective_contacts(grid, config, now.date())
+
+
+def chase_changes(rows: Iterable[tuple[int, dict]], db) -> list[CellChange]:
+    """催办记录 cells that differ from what the mail log says was delivered.
+
+    `rows`: (sheet row, values) of the cases to look at (the open ones; the log only grows
+    for them)."""
+    ensure_schema(db)
     out = []
-    for row in rows:
-        case_id = str(row.get(CASE_ID) or "").strip()
-        text = texts.get(case_id)
-        if text and as_text(row.get(CHASE_LOG)) != text:
-            out.append(CellChange(row.number, case_id, CHASE_LOG, row.get(CHASE_LOG), text, "催办记录（邮件日志）"))
+    for number, values in rows:
+        case_id = str(values.get(CASE_ID) or "").strip()
+        text = "\n".join(chase_log_lines(db, case_id)) if case_id else ""
+        if text and as_text(values.get(CHASE_LOG)) != text:
+            out.append(CellChange(number, case_id, CHASE_LOG, values.get(CHASE_LOG), text, "催办记录（邮件日志）"))
+            values[CHASE_LOG] = text
     return out
 
 
-def record_chases(config: Config, journal: Journal, now: datetime) -> int:
-    """Write what the mail log says was delivered into 催办记录; returns cells changed."""
+def record_chases(config: Config, journal: Journal, now: datetime, case_ids: set[str]) -> int:
+    """The hourly pass has no save of its own: write 催办记录 of `case_ids` in a small one."""
     register = read_register(config.register)
-    changes = chase_changes(register.rows, chase_texts(journal.db))
+    rows = [(r.number, dict(r.values)) for r in register.rows if str(r.get(CASE_ID) or "").strip() in case_ids]
+    changes = chase_changes(rows, journal.db)
     if not changes:
         return 0
     with journal.transaction():
@@ -102,16 +110,3 @@ def record_chases(config: Config, journal: Journal, now: datetime) -> int:
         journal.record_changes(run_id, now, changes)
         journal.finish_run(run_id, "ok")
     return len(changes)
-
-
-def contacts_grid(config: Config) -> list[list[Any]]:
-    from tipdesk.register import read_grid
-
-    try:
-        grid, _ = read_grid(config.register, CONTACTS_SHEET)
-    except Exception:  # no 联络人 sheet: every unit falls back to its office contact
-        return []
-    return grid
-
-
-

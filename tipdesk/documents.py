@@ -215,15 +215,66 @@ class _CompiledOnce(Environment):
 _JINJA = _CompiledOnce()
 
 
+class _CompiledLetter:
+    """The Word template read and its tags compiled once; each letter is then a render of the
+    tagged parts (docxtpl's own patch and render steps) written into a copy of the package.
+
+    docxtpl alone parses the template, renders and re-serialises the whole document through
+    python-docx for every letter; on a morning with dozens of new cases that is most of the
+    run. Its table-merging tags ({% colspan %}, {% cellbg %}) and images are not used here."""
+
+    def __init__(self, path: Path):
+        self.template = DocxTemplate(str(path))
+        self.template.init_docx()
+        with zipfile.ZipFile(path) as package:
+            self.parts = {info.filename: package.read(info) for info in package.infolist()}
+        document = self.parts["word/document.xml"].decode("utf-8")
+        body = re.search(r"<w:body\b.*</w:body>", document, re.S)
+        self.document = (document[:body.start()], document[body.end():])
+        tpl = self.template
+        self.tagged = {"word/document.xml": (tpl.patch_xml(tpl.get_xml()), tpl.docx._part, "utf-8")}
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            for _, part in tpl.get_headers_footers(uri):
+                xml = tpl.get_part_xml(part)
+                name = str(part.partname).lstrip("/")
+                self.tagged[name] = (tpl.patch_xml(xml), part, tpl.get_headers_footers_encoding(xml))
+
+    def render(self, context: dict) -> bytes:
+        parts = dict(self.parts)
+        for name, (source, part, encoding) in self.tagged.items():
+            xml = self.template.render_xml_part(source, part, context, _JINJA)
+            if name == "word/document.xml":
+                before, after = self.document
+                xml = before + xml + after
+            parts[name] = xml.encode(encoding)
+        issued_at = _issued_at(context)
+        _set_letter_properties(self.template.docx.core_properties, context, issued_at)
+        parts["docProps/core.xml"] = self.template.docx.part.package._core_properties_part.blob
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+            for name, data in parts.items():
+                package.writestr(name, data)
+        return repack(buffer.getvalue(), issued_at)
+
+
+_LETTERS: dict[tuple[str, int], _CompiledLetter] = {}
+
+
+def compiled_letter(template_path: Path) -> _CompiledLetter:
+    """The compiled template, kept while the file is unchanged (the office may edit it)."""
+    key = (str(template_path), template_path.stat().st_mtime_ns)
+    if key not in _LETTERS:
+        _LETTERS.clear()
+        _LETTERS[key] = _CompiledLetter(template_path)
+    return _LETTERS[key]
+
+
 def referral_letter(context: dict, template_path: Path) -> bytes:
     """The referral letter (.docx bytes) rendered from the Word template."""
-    template = DocxTemplate(str(template_path))
-    template.render(context, jinja_env=_JINJA, autoescape=True)
-    issued_at = _issued_at(context)
-    _set_letter_properties(template.docx.core_properties, context, issued_at)
-    buffer = io.BytesIO()
-    template.save(buffer)
-    return repack(buffer.getvalue(), issued_at)
+    # A line break inside a justified paragraph stretches the line across the page; a new
+    # paragraph (docxtpl's \a) keeps each line of the complaint as typed.
+    letter = {**context, "content": context.get("content", "").replace("\n", "\a")}
+    return compiled_letter(Path(template_path)).render(letter)
 
 
 # --- the feedback sheet ---------------------------------------------------------------------

@@ -20,7 +20,9 @@ from pathlib import Path
 from tipdesk.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
 from tipdesk.files import free_path, safe_name
-from tipdesk.documents import feedback_sheet, file_names, referral_context, referral_letter
+from tipdesk.documents import (
+    compiled_letter, feedback_sheet, file_names, referral_context, referral_letter,
+)
 from tipdesk.errors import EXIT_USAGE, TipdeskError
 from tipdesk.workspace import TEMPLATES
 
@@ -74,15 +76,38 @@ def _render_job(job: tuple) -> IssuedDocuments:
     return render(*job)
 
 
-def render_all(cases: list[dict], config: Config, issued_at: datetime, folder: Path) -> list[IssuedDocuments]:
-    """Render every referred case; a busy morning (many new cases) uses every core."""
-    jobs = [(case, config, issued_at, folder) for case in cases]
-    workers = min(os.cpu_count() or 1, 4)
-    if len(jobs) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_render_job(job) for job in jobs]
-    # fork: the workers start with everything imported; each writes its own files.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 2))))
+class Rendering:
+    """Documents being rendered while the run goes on (context manager).
+
+    On a busy morning the cases render in worker processes while the main process builds the
+    statistics and the new register file; `wait()` before the register replaces the old one
+    then raises if any letter failed, so a broken template still changes nothing. With few
+    cases they are rendered at once, in this process."""
+
+    def __init__(self, cases: list[dict], config: Config, issued_at: datetime, folder: Path):
+        self.jobs = [(case, config, issued_at, folder) for case in cases]
+        self.pool: ProcessPoolExecutor | None = None
+        self.done: list[IssuedDocuments] | None = None
+
+    def __enter__(self) -> "Rendering":
+        workers = min(os.cpu_count() or 1, 4)
+        if len(self.jobs) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            self.done = [_render_job(job) for job in self.jobs]
+        else:
+            # fork: the workers start with everything imported and the template compiled.
+            compiled_letter(letter_template(self.jobs[0][1]))
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            self.futures = [self.pool.submit(_render_job, job) for job in self.jobs]
+        return self
+
+    def wait(self) -> list[IssuedDocuments]:
+        if self.done is None:
+            self.done = [future.result() for future in self.futures]
+        return self.done
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path) -> list[IssuedDocuments]:

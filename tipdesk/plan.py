@@ -17,7 +17,7 @@ from typing import Any
 from tipdesk import notes as N
 from tipdesk.calendar import WorkCalendar
 from tipdesk.columns import (
-    ADDRESS, AREA, CASE_ID, CHASE_LOG, CONTACTS_SHEET, REGISTER_SHEET, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
+    ADDRESS, AREA, CASE_ID, CONTACTS_SHEET, REGISTER_SHEET, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
     EXTENSION_REQUESTED, FEEDBACK_AT, INDUSTRY, LETTER_NO, NO, NOTES, OVERDUE, RECEIVED_AT, REFERRED,
     REFERRED_AT, RETURN_REQUESTED, STATUS, STATUSES, SUBJECT, UNASSIGNED, UNIT,
     UPSTREAM_DEADLINE, VAGUE_PLACES, YES,
@@ -63,9 +63,10 @@ class Plan:
     edited: dict[int, dict[str, Any]] = field(default_factory=dict)  # sheet row -> final values
     new_rows: list[dict[str, Any]] = field(default_factory=list)     # rows added (forwarded cases)
 
-    def final_rows(self, register: Register) -> list[dict[str, Any]]:
-        """Every case row as it will be after this run (for the statistics)."""
-        return [self.edited[r.number] if r.number in self.edited else r.values
+    def final_rows(self, register: Register) -> list[Any]:
+        """Every case row as it will be after this run, for the statistics: things with
+        `.get(column)`; untouched rows stay lazy Rows (building 50,000 dicts costs seconds)."""
+        return [self.edited[r.number] if r.number in self.edited else r
                 for r in register.rows] + self.new_rows
 
     def of_kind(self, kind: str) -> list[Finding]:
@@ -192,14 +193,13 @@ class Planner:
     # ---- the whole register -------------------------------------------------------------
     def plan_register(self, register: Register, arrivals: list | None = None,
                       issued_sheets: dict[str, dict] | None = None,
-                      answered: set[str] | None = None, chases: dict[str, str] | None = None) -> Plan:
+                      answered: set[str] | None = None) -> Plan:
         from tipdesk.apply import apply_arrivals
 
         self.register = register
         self.edits: dict[int, _RowEdit] = {}
         self._new_contacts: dict[str, int] = {}
         self._open: dict[str, list[tuple[str, datetime | None]]] | None = None
-        self.chases = chases or {}
         self._floor_numbers(register)
         new_rows = apply_arrivals(self, register, arrivals or [], issued_sheets or {}, set(answered or ()))
         seen: dict[str, int] = {}
@@ -270,9 +270,6 @@ class Planner:
     def _plan_row(self, edit: _RowEdit, seen: dict[str, int]) -> None:
         dates_ok = self._real_dates(edit)
         case_id = edit.text(CASE_ID)
-        if case_id in self.chases:
-            # The mail log is the truth of what was sent (mends a run that died after sending).
-            edit.set(CHASE_LOG, self.chases[case_id], "催办记录（邮件日志）")
         if case_id:
             if case_id in seen:
                 edit.note(NOTE_DUPLICATE, f"与第{seen[case_id]}行编号相同，请核对后改正")
@@ -498,8 +495,7 @@ def _late_by(deadline: datetime, now: datetime) -> str:
 def plan_register(register: Register, config: Config, calendar: WorkCalendar, now: datetime,
                   last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
                   last_letter_numbers: dict[int, int] | None = None, arrivals: list | None = None,
-                  issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None,
-                  chases: dict[str, str] | None = None) -> Plan:
+                  issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None) -> Plan:
     """Everything the daily run would change in the register, with reasons, and the findings."""
     return Planner(config, calendar, now, last_numbers, states, last_letter_numbers).plan_register(
-        register, arrivals, issued_sheets, answered, chases)
+        register, arrivals, issued_sheets, answered)

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import python_calamine
 
@@ -49,7 +49,13 @@ class Row:
     @property
     def values(self) -> dict[str, Any]:
         if self._values is None:
-            self._values = {name: self.get(name) for name in self._columns}
+            raw, width = self._raw, len(self._raw)
+            values = {}
+            for name, col in self._columns.items():
+                value = raw[col - 1] if col <= width else None
+                # Only dates need more than '' -> None (a whole register is built for statistics).
+                values[name] = None if value == "" else _clean(value) if isinstance(value, date) else value
+            self._values = values
         return self._values
 
     def __repr__(self) -> str:
@@ -224,11 +230,14 @@ def _as_datetime(value: Any) -> Any:
 
 
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
-                 keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = ()
+                 keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = (),
+                 before_commit: Callable[[], Any] | None = None
                  ) -> tuple[Path | None, set[tuple[str, int, int]]]:
     """Apply `changes` (and package `edits`, e.g. whole sheets) to the register file safely.
 
-    Returns the backup made and the formula cells (sheet, row, column) that were left alone.
+    `before_commit` runs once the new file is written and verified, just before it replaces
+    the register: what it raises leaves the register untouched. Returns the backup made and
+    the formula cells (sheet, row, column) that were left alone.
     """
     edits = list(edits)
     if not changes and not edits:
@@ -248,6 +257,8 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits)
         for name, by_row in by_sheet.items():
             _verify(path.name, name, register.sheets[name].grid, temp, by_row, skipped[name])
+        if before_commit:
+            before_commit()
         saved = backup(path, backup_folder, keep, now)
         with open(temp, "rb") as f:
             os.fsync(f.fileno())

@@ -169,3 +169,13 @@ def test_a_busy_morning_renders_in_parallel_with_the_same_result(ws):
     assert numbers == {f"安举交〔2026〕{n}号" for n in range(1, 9)}
     with sqlite3.connect(ws.config.journal) as db:
         assert db.execute("SELECT count(*) FROM letters").fetchone()[0] == 8
+
+
+def test_letters_of_a_run_that_died_are_cleared_and_issued_again(ws):
+    ws.add(**complaint(类别="一般"))
+    stale = ws.root / "outbox" / ".staging-20261130-083000-999" / "区住房和城乡建设局"
+    stale.mkdir(parents=True)
+    (stale / "AJ2026-0001-交办单.docx").write_bytes(b"half written")
+    assert ws.run("daily") == 0
+    assert not stale.parent.exists()
+    assert (ws.root / "outbox" / "2026-11-30" / "区住房和城乡建设局" / "AJ2026-0001-交办单.docx").is_file()

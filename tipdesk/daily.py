@@ -121,6 +121,10 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
     config.register.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(config):
         refuse_if_open(config.register)
+        if not dry_run:
+            # Letters a run rendered before it died (power cut) never reached the outbox.
+            for stale in config.outbox.glob(".staging-*"):
+                shutil.rmtree(stale, ignore_errors=True)
         register = read_register(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:

@@ -22,11 +22,11 @@ from tipdesk.forms.feedback import FeedbackAnswer
 from tipdesk.forms.forwarded import ForwardedCase
 from tipdesk.forms.liaison import LiaisonForm
 from tipdesk.inbox import Arrival
-from tipdesk.plan import NOTE_EXTENSION, NOTE_RETURN
+from tipdesk.notes import NOTE_EXTENSION, NOTE_RETURN
 from tipdesk.register import Register, Row
 
 if TYPE_CHECKING:
-    from tipdesk.plan import Planner  # noqa: F811 - the class, for annotations only
+    from tipdesk.plan import Planner  # the class, for annotations only (plan imports this module)
 
 LIAISON_DONE = "已报送"
 

@@ -10,6 +10,16 @@ import re
 
 OPEN, CLOSE, SEP = "〔", "〕", "："
 
+# The keys of the notes tipdesk writes.
+NOTE_INCOMPLETE = "待补全"
+NOTE_CATEGORY = "类别待确认"
+NOTE_UNASSIGNED = "待分派"
+NOTE_BAD_VALUE = "填写有误"
+NOTE_DUPLICATE = "编号重复"
+NOTE_POSSIBLE_DUPLICATE = "疑似重复"
+NOTE_EXTENSION = "申请延期"
+NOTE_RETURN = "申请退回"
+
 
 def _pattern(key: str) -> re.Pattern:
     return re.compile(re.escape(OPEN + key + SEP) + r"[^" + CLOSE + r"]*" + re.escape(CLOSE))

@@ -15,6 +15,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tipdesk import notes as N
+from tipdesk.notes import (
+    NOTE_BAD_VALUE, NOTE_CATEGORY, NOTE_DUPLICATE, NOTE_EXTENSION, NOTE_INCOMPLETE,
+    NOTE_POSSIBLE_DUPLICATE, NOTE_RETURN, NOTE_UNASSIGNED,
+)
+from tipdesk.apply import apply_arrivals
 from tipdesk.calendar import WorkCalendar
 from tipdesk.columns import (
     ADDRESS, AREA, CASE_ID, CONTACTS_SHEET, REGISTER_SHEET, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
@@ -25,20 +30,12 @@ from tipdesk.columns import (
 from tipdesk.config import Config
 from tipdesk.deadlines import deadline_for, is_overdue
 from tipdesk.journal import as_text
+from tipdesk.liaison import DEFAULTED, DONE, contact_rows, default_office_values, liaison_deadline
 from tipdesk.register import CellChange, Register, Row
 from tipdesk.routing import infer_area, infer_industry, propose_category, route
 from tipdesk.textnorm import parse_when
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
-# Note keys tipdesk writes into 备注 (see notes.py).
-NOTE_INCOMPLETE = "待补全"
-NOTE_CATEGORY = "类别待确认"
-NOTE_UNASSIGNED = "待分派"
-NOTE_BAD_VALUE = "填写有误"
-NOTE_DUPLICATE = "编号重复"
-NOTE_POSSIBLE_DUPLICATE = "疑似重复"
-NOTE_EXTENSION = "申请延期"
-NOTE_RETURN = "申请退回"
 
 
 
@@ -165,8 +162,6 @@ class Planner:
 
     def _liaison_defaults(self) -> None:
         """After the notice's deadline, a unit with no liaison form is handled by its office."""
-        from tipdesk.liaison import DEFAULTED, DONE, contact_rows, default_office_values, liaison_deadline
-
         sheet = self.register.sheets.get(CONTACTS_SHEET)
         if sheet is None or "联络单状态" not in sheet.columns:
             return
@@ -194,8 +189,6 @@ class Planner:
     def plan_register(self, register: Register, arrivals: list | None = None,
                       issued_sheets: dict[str, dict] | None = None,
                       answered: set[str] | None = None) -> Plan:
-        from tipdesk.apply import apply_arrivals
-
         self.register = register
         self.edits: dict[int, _RowEdit] = {}
         self._new_contacts: dict[str, int] = {}

@@ -268,3 +268,12 @@ def test_a_sheet_resaved_by_libreoffice_as_xls_or_ods_is_applied(ws, tmp_path, f
     case = ws.row(row)
     assert (case["状态"], case["是否属实"]) == ("已办结", "属实")
     assert (ws.root / "inbox" / "processed" / "2026-12-04" / f"回复.{fmt}").exists()
+
+
+def test_a_copy_of_the_register_dropped_in_the_inbox_is_refused_not_imported(ws):
+    referred(ws, 类别="一般")
+    shutil.copy(ws.register, ws.root / "inbox" / "台账备份.xlsx")
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    assert len(ws.rows()) == 1
+    reason = (ws.root / "inbox" / "rejected" / "2026-12-01" / "台账备份.xlsx.原因.txt").read_text(encoding="utf-8")
+    assert "这是案件台账" in reason

@@ -90,3 +90,20 @@ def test_bad_now_and_unknown_command_are_usage_errors(ws, capsys):
     except SystemExit as exc:
         assert exc.code == 2
     assert "参数有误" in capsys.readouterr().err
+
+
+def test_an_old_xls_register_renamed_xlsx_is_refused_clearly(ws, capsys, tmp_path):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice 未安装")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/p", "--headless", "--convert-to", "xls",
+                    "--outdir", str(tmp_path), str(ws.register)], check=True, capture_output=True, timeout=120)
+    shutil.copy(tmp_path / ws.register.with_suffix(".xls").name, ws.register)
+    before = ws.register.read_bytes()
+    assert ws.run("daily") == 2
+    assert "台账不是 .xlsx 格式" in capsys.readouterr().err
+    assert ws.register.read_bytes() == before

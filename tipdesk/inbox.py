@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tipdesk.columns import CASE_ID, REFERRED_AT, REGISTER_SHEET, UNIT
 from tipdesk.config import Config
 from tipdesk.files import free_path
 from tipdesk.errors import TipdeskError
@@ -68,6 +69,14 @@ def forwarded_mapping(config: Config) -> dict[str, list[str]]:
     return mapping
 
 
+def _is_a_register(book) -> bool:
+    """A copy of the register itself (saved into the inbox by mistake): it would look like a
+    list of forwarded cases, and every row of it would come in again."""
+    grid = book.sheets.get(REGISTER_SHEET)
+    header = {"".join(str(v or "").split()) for v in (grid.rows[0] if grid and grid.rows else [])}
+    return {CASE_ID, UNIT, REFERRED_AT} <= header
+
+
 def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> Arrival:
     """Read one file; whatever goes wrong becomes a rejection reason, never an exception."""
     saved_at = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
@@ -79,6 +88,9 @@ def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tupl
         return arrival
     try:
         book = read_workbook(path)
+        if _is_a_register(book):
+            raise TipdeskError(f"{path.name}：这是案件台账（有“{REGISTER_SHEET}”工作表），不是收件。"
+                               f"台账不要放进 inbox；如是上级转件清单，请删去“{REGISTER_SHEET}”工作表后再放入。")
         module = classify(book, forwarded_mapping(config))
         arrival.kind = module.KIND
         if module is feedback:

@@ -146,6 +146,10 @@ def read_register(path: Path) -> Register:
     if not path.is_file():
         raise TipdeskError(f"{path}：找不到台账文件。请运行 ./run init 创建，或检查配置项 register。",
                            EXIT_USAGE)
+    if not zipfile.is_zipfile(path):
+        # calamine would read an .xls renamed .xlsx; it could not be written back safely.
+        raise TipdeskError(f"{path.name}：台账不是 .xlsx 格式（可能是旧版 .xls 或 WPS .et 改了扩展名）。"
+                           f"请在 Excel/WPS 中打开，另存为“Excel 工作簿 (.xlsx)”，再运行。", EXIT_USAGE)
     digest = _digest(path)
     grid, sheets = read_grid(path, REGISTER_SHEET)
     columns = header_columns(grid[0] if grid else [])

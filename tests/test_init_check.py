@@ -66,12 +66,14 @@ def test_check_names_the_sheet_and_cell(ws, capsys):
     from tests.conftest import complaint
 
     ws.add(**complaint(类别="很急", 来源="电话", 承办单位="区宣传部", 受理时间="上周五"))
+    ws.add(**complaint(举报内容=None))
     assert ws.run("check") == 2
     out = capsys.readouterr().out
     assert "工作表“台账” 单元格 M2（类别）：“很急”无效" in out
     assert "单元格 C2（来源）：“电话”无效" in out
     assert "单元格 N2（承办单位）：“区宣传部”不在 config.yaml 的 units 中" in out
     assert "单元格 B2（受理时间）：“上周五”不是日期" in out
+    assert "单元格 L3（举报内容）：为空，本行不会编号和交办" in out
 
 
 def test_a_register_missing_columns_is_refused_with_exit_2(ws, capsys):

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 
 from tipdesk.columns import (
-    CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTACT_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS,
+    CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTENT, RECEIVED_AT, CONTACT_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS,
     OVERDUE, REGISTER_SHEET, SOURCE, SOURCES, STATUS, STATUSES, UNIT, VERIFIED, VERIFIED_VALUES,
     NO, YES,
 )
@@ -51,6 +51,9 @@ def register_problems(config: Config, today: date) -> list[str]:
             if case_id in seen:
                 problems.append(f"{where(row.number, CASE_ID)}：编号“{case_id}”与第{seen[case_id]}行重复。")
             seen[case_id] = row.number
+        for column in (RECEIVED_AT, CONTENT):
+            if not row.get(column):
+                problems.append(f"{where(row.number, column)}：为空，本行不会编号和交办，请补全。")
         if str(row.get(STATUS) or "").strip() == CLOSED and not row.get("反馈时间"):
             problems.append(f"{where(row.number, '反馈时间')}：已办结的案件缺少反馈时间。")
     problems += contact_problems(config)

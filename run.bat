@@ -1,9 +1,12 @@
 @echo off
 rem tipdesk launcher for Windows: makes .venv from requirements.txt on first use, then runs.
+rem This file is UTF-8: switch the console to it so the Chinese messages read right.
+chcp 65001 >nul
 setlocal
 set HERE=%~dp0
 set VENV=%HERE%.venv
 set PYTHONPATH=%HERE%;%PYTHONPATH%
+set PYTHONDONTWRITEBYTECODE=
 if not exist "%VENV%\Scripts\python.exe" (
   echo 正在准备运行环境（首次使用）…
   py -3 -m venv "%VENV%" || python -m venv "%VENV%"

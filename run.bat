@@ -18,11 +18,13 @@ if errorlevel 1 (
   "%VENV%\Scripts\python.exe" -m pip install --quiet -r "%HERE%requirements.txt" || exit /b 1
   copy /y "%HERE%requirements.txt" "%VENV%\requirements.installed" >nul
 )
-if "%1"=="test" (
-  shift
-  cd /d "%HERE%"
-  "%VENV%\Scripts\python.exe" -m pytest %1 %2 %3 %4 %5 %6 %7 %8 %9
-  exit /b %errorlevel%
-)
+rem A block's %1 is expanded before `shift` runs, so the test command jumps to a label.
+if "%~1"=="test" goto test
 "%VENV%\Scripts\python.exe" -m tipdesk %*
+exit /b %errorlevel%
+
+:test
+shift
+cd /d "%HERE%"
+"%VENV%\Scripts\python.exe" -m pytest %1 %2 %3 %4 %5 %6 %7 %8 %9
 exit /b %errorlevel%

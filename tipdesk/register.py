@@ -127,17 +127,31 @@ def header_key(value: Any) -> str:
     return "".join(str(value or "").split())
 
 
-def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
+def read_grids(path: Path, sheets: Iterable[str], optional: Iterable[str] = ()
+               ) -> tuple[dict[str, list[list[Any]]], list[str]]:
+    """The named sheets as grids (one opening of the file), and every sheet's name.
+
+    A missing sheet of `sheets` is an error; one of `optional` is simply left out."""
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise TipdeskError(f"{path.name}：无法读取台账（文件可能已损坏或不是 .xlsx）：{exc}。"
                            f"可从 backups 文件夹中的备份恢复。", EXIT_USAGE)
-    if sheet not in book.sheet_names:
-        raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
-                           f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
-    grid = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    return grid, list(book.sheet_names)
+    grids = {}
+    for sheet in sheets:
+        if sheet not in book.sheet_names:
+            raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
+                               f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
+        grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    for sheet in optional:
+        if sheet in book.sheet_names:
+            grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    return grids, list(book.sheet_names)
+
+
+def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
+    grids, names = read_grids(path, [sheet])
+    return grids[sheet], names
 
 
 def read_register(path: Path) -> Register:
@@ -151,7 +165,8 @@ def read_register(path: Path) -> Register:
         raise TipdeskError(f"{path.name}：台账不是 .xlsx 格式（可能是旧版 .xls 或 WPS .et 改了扩展名）。"
                            f"请在 Excel/WPS 中打开，另存为“Excel 工作簿 (.xlsx)”，再运行。", EXIT_USAGE)
     digest = _digest(path)
-    grid, sheets = read_grid(path, REGISTER_SHEET)
+    grids, sheets = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
+    grid = grids[REGISTER_SHEET]
     columns = header_columns(grid[0] if grid else [])
     missing = [c for c in REGISTER_COLUMNS if c not in columns]
     if missing:
@@ -161,8 +176,8 @@ def read_register(path: Path) -> Register:
     rows = [Row(number, values, columns) for number, values in enumerate(grid[1:], start=2)
             if any(v != "" and (not isinstance(v, str) or v.strip()) for v in values)]
     data = {REGISTER_SHEET: SheetData(columns, grid)}
-    if CONTACTS_SHEET in sheets:
-        contacts, _ = read_grid(path, CONTACTS_SHEET)
+    if CONTACTS_SHEET in grids:
+        contacts = grids[CONTACTS_SHEET]
         data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
     return Register(path, columns, rows, grid, digest, sheets, data)
 
@@ -259,8 +274,9 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     temp = path.with_name(path.name + TEMP_SUFFIX)
     try:
         skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits)
+        written = _read_back(path.name, temp, list(by_sheet))
         for name, by_row in by_sheet.items():
-            _verify(path.name, name, register.sheets[name].grid, temp, by_row, skipped[name])
+            _verify(path.name, name, register.sheets[name].grid, written[name], by_row, skipped[name])
         if before_commit:
             before_commit()
         saved = backup(path, backup_folder, keep, now)
@@ -276,17 +292,21 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     return saved, {(name, r, c) for name, cells in skipped.items() for r, c in cells}
 
 
-def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], temp: Path,
-            by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]]) -> None:
-    """Read the new file back: every cell must be what was there, or what we meant to write."""
+def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, list[list[Any]]]:
+    """The new file, read as the clerk's Excel would: a whole, readable package."""
     try:
         with zipfile.ZipFile(temp) as zf:
             bad = zf.testzip()
         if bad:
             raise ValueError(f"zip member {bad} is corrupt")
-        grid, _ = read_grid(temp, sheet)
+        return read_grids(temp, sheets)[0]
     except (TipdeskError, ValueError, zipfile.BadZipFile) as exc:
         raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
+
+
+def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: list[list[Any]],
+            by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]]) -> None:
+    """Every cell must be what was there, or what we meant to write."""
     rows = max(len(old_grid), len(grid), max(by_row, default=0))
     width = max((len(r) for r in old_grid), default=0)
     for r in range(1, rows + 1):

@@ -115,7 +115,7 @@ def _when(value: Any) -> datetime | None:
 
 
 def _fmt(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M") if at else ""
+    return at.strftime("%Y-%m-%d %H:%M") if at else "—"
 
 
 class Planner:

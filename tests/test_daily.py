@@ -321,7 +321,11 @@ def test_dry_run_changes_nothing(ws, capsys):
 
 def test_summary_names_no_reporter(ws):
     ws.add(**complaint(举报人="欧阳春花", 联系方式="13900001111", 举报内容="我是欧阳春花，电话13900001111"))
+    # people also put themselves into the company or address cells, which the summary lists
+    ws.add(**complaint(举报人="欧阳春花", 联系方式="13900001111", 被举报单位="欧阳春花家楼下的作坊",
+                       事发地址="人民路，联系13900001111"))
+    ws.add(**complaint(举报人="欧阳春花", 被举报单位="欧阳春花家楼下的作坊"))
     assert ws.run("daily") == 0
     text = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
-    assert "AJ2026-0001" in text
+    assert "AJ2026-0001" in text and "疑似重复" in text and "【已隐去】家楼下的作坊" in text
     assert "欧阳春花" not in text and "13900001111" not in text

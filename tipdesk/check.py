@@ -12,7 +12,7 @@ from tipdesk.columns import (
 )
 from tipdesk.config import Config
 from tipdesk.errors import EXIT_USAGE, TipdeskError
-from tipdesk.register import header_key, read_grid, read_register
+from tipdesk.register import header_key, read_register
 from tipdesk.textnorm import parse_when
 from tipdesk.xlsxpatch import column_letter
 
@@ -56,15 +56,14 @@ def register_problems(config: Config, today: date) -> list[str]:
                 problems.append(f"{where(row.number, column)}：为空，本行不会编号和交办，请补全。")
         if str(row.get(STATUS) or "").strip() == CLOSED and not row.get("反馈时间"):
             problems.append(f"{where(row.number, '反馈时间')}：已办结的案件缺少反馈时间。")
-    problems += contact_problems(config)
+    problems += contact_problems(config, register)
     return problems
 
 
-def contact_problems(config: Config) -> list[str]:
-    grid, sheets = read_grid(config.register, REGISTER_SHEET)
-    if CONTACTS_SHEET not in sheets:
+def contact_problems(config: Config, register) -> list[str]:
+    if CONTACTS_SHEET not in register.sheets:
         return [f"{config.register.name}：缺少工作表“{CONTACTS_SHEET}”（各单位联络人），请运行 ./run init 参照新台账补上。"]
-    grid, _ = read_grid(config.register, CONTACTS_SHEET)
+    grid = register.sheets[CONTACTS_SHEET].grid
     header = [header_key(v) for v in (grid[0] if grid else [])]
     missing = [c for c in CONTACT_COLUMNS if c not in header]
     if missing:

@@ -106,7 +106,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
                                    if CONTACTS_SHEET in register.sheets else [], now)
             mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
                                    day_folder(config, now), categories=HOURLY_CATEGORIES)
-            record_chases(config, journal, now, set(open_cases))
+            record_chases(config, register, journal, now, set(open_cases))
         finally:
             journal.close()
     lines = [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]

@@ -21,7 +21,7 @@ from tipdesk.contacts import effective_contacts
 from tipdesk.delivery import chase_log_lines, deliver, ensure_schema, escalation_numbering, sent_stages
 from tipdesk.journal import Journal, as_text
 from tipdesk.mail import REFERRAL, mail_settings, plan_referral_mails, plan_reminder_mails
-from tipdesk.register import CellChange, read_register, save_changes
+from tipdesk.register import CellChange, Register, save_changes
 from tipdesk.reminders import ladder_settings, plan_reminders
 
 HOURLY_CATEGORIES = (URGENT, ACCIDENT)
@@ -97,9 +97,9 @@ def chase_changes(rows: Iterable[tuple[int, dict]], db) -> list[CellChange]:
     return out
 
 
-def record_chases(config: Config, journal: Journal, now: datetime, case_ids: set[str]) -> int:
+def record_chases(config: Config, register: Register, journal: Journal, now: datetime,
+                  case_ids: set[str]) -> int:
     """The hourly pass has no save of its own: write 催办记录 of `case_ids` in a small one."""
-    register = read_register(config.register)
     rows = [(r.number, dict(r.values)) for r in register.rows if str(r.get(CASE_ID) or "").strip() in case_ids]
     changes = chase_changes(rows, journal.db)
     if not changes:

@@ -101,11 +101,6 @@ class Journal:
             [(run_id, as_text(at), c.sheet, c.case_id, c.row, c.column, as_text(c.old), as_text(c.new), c.why)
              for c in changes])
 
-    def changes_of(self, case_id: str) -> list[tuple]:
-        return self.db.execute(
-            "SELECT at, column_name, old, new, why FROM changes WHERE case_id = ? ORDER BY id",
-            (case_id,)).fetchall()
-
     def mark(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM marks WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None

@@ -24,13 +24,14 @@ from tipdesk.calendar import WorkCalendar
 from tipdesk.columns import (
     ADDRESS, AREA, CASE_ID, CONTACTS_SHEET, REGISTER_SHEET, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
     EXTENSION_REQUESTED, FEEDBACK_AT, INDUSTRY, LETTER_NO, NO, NOTES, OVERDUE, RECEIVED_AT, REFERRED,
-    REFERRED_AT, RETURN_REQUESTED, STATUS, STATUSES, SUBJECT, UNASSIGNED, UNIT,
+    REFERRED_AT, REPORTER, REPORTER_CONTACT, RETURN_REQUESTED, STATUS, STATUSES, SUBJECT, UNASSIGNED, UNIT,
     UPSTREAM_DEADLINE, VAGUE_PLACES, YES,
 )
 from tipdesk.config import Config
 from tipdesk.deadlines import deadline_for, is_overdue
 from tipdesk.journal import as_text
 from tipdesk.liaison import DEFAULTED, DONE, contact_rows, default_office_values, liaison_deadline
+from tipdesk.redact import redact_case
 from tipdesk.register import CellChange, Register, Row
 from tipdesk.routing import infer_area, infer_industry, propose_category, route
 from tipdesk.textnorm import parse_when
@@ -95,6 +96,11 @@ class _RowEdit:
         self.values[column] = new
         self.plan.changes.append(CellChange(self.row.number, str(self.values.get(CASE_ID) or ""),
                                             column, old, new, why))
+
+    def shown(self, column: str) -> str:
+        """A value as the summary may show it: the summary leaves the centre, the reporter not."""
+        case = {c: self.values.get(c) for c in (REPORTER, REPORTER_CONTACT)}
+        return str(redact_case({**case, column: self.text(column)})[column])
 
     def note(self, key: str, text: str | None) -> None:
         current = self.values.get(NOTES)
@@ -311,7 +317,7 @@ class Planner:
             self._possible_duplicate(edit)
             where = edit.text(UNIT) or UNASSIGNED
             edit.find("new", f"{edit.text(CATEGORY) or '类别未定'}｜{where}｜期限 {_fmt(_when(edit.get(DEADLINE)))}"
-                             f"｜{edit.text(SUBJECT) or edit.text(ADDRESS)}")
+                             f"｜{edit.shown(SUBJECT) or edit.shown(ADDRESS)}")
         self._remember(edit)
 
     @staticmethod
@@ -340,13 +346,19 @@ class Planner:
         window = timedelta(days=self.config.duplicate_window_days)
         received = _when(edit.get(RECEIVED_AT))
         own = edit.text(CASE_ID)
-        for column in (SUBJECT, ADDRESS):
-            key = _place_key(edit.get(column))
-            for other, when in self._open_index().get(key, []) if key else []:
-                if other != own and (when is None or received is None or abs(received - when) <= window):
-                    edit.note(NOTE_POSSIBLE_DUPLICATE, f"与{other}的{column}相同，请核对是否同一事项")
-                    edit.find("clerk", f"疑似重复：与{other}的{column}“{edit.text(column)}”相同，请核对。")
-                    return
+        index = self._open_index()
+        keys = [(column, _place_key(edit.get(column))) for column in (SUBJECT, ADDRESS)]
+        for column, key in keys:
+            match = next((other for other, when in index.get(key, []) if key and other != own and (
+                when is None or received is None or abs(received - when) <= window)), None)
+            if match:
+                edit.note(NOTE_POSSIBLE_DUPLICATE, f"与{match}的{column}相同，请核对是否同一事项")
+                edit.find("clerk", f"疑似重复：与{match}的{column}“{edit.shown(column)}”相同，请核对。")
+                break
+        # A case numbered today counts as open for the rows after it (two calls, same company).
+        for _, key in keys:
+            if key:
+                index.setdefault(key, []).append((own, received))
 
     def _real_dates(self, edit: _RowEdit) -> bool:
         """Dates typed as text (2026年12月3日, 2026.12.3, full-width digits) become real dates."""

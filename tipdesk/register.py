@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 import python_calamine
 
 from tipdesk import xlsxpatch
-from tipdesk.columns import CASE_ID, CONTACTS_SHEET, REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.columns import CONTACTS_SHEET, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 
 TEMP_SUFFIX = ".tipdesk-tmp"
@@ -323,7 +323,3 @@ def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: list[li
                 ref = f"{xlsxpatch.column_letter(c)}{r}"
                 raise TipdeskError(f"{file_name}：写入后校验失败（工作表“{sheet}”单元格 {ref} 应为“{expect}”，"
                                    f"读回“{new}”），台账未被修改。", EXIT_UNEXPECTED)
-
-
-def case_label(row: Row) -> str:
-    return str(row.get(CASE_ID) or f"第{row.number}行")

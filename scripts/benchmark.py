@@ -36,7 +36,7 @@ def child(kind: str, target: str) -> None:
     """Run one measured step in this fresh process and print its figures as JSON."""
     start = time.perf_counter()
     if kind == "imports":
-        import tipdesk.daily  # noqa: F401
+        import tipdesk.commands.daily  # noqa: F401
     elif kind == "daily":
         from tipdesk.cli import main
 
@@ -75,10 +75,10 @@ def build(folder: Path, cases: int) -> Path:
     """A workspace whose register holds `cases` cases, mostly closed, settled by one daily run."""
     from openpyxl import load_workbook
 
-    from tipdesk.columns import REGISTER_COLUMNS, REGISTER_SHEET
+    from tipdesk.domain.columns import REGISTER_COLUMNS, REGISTER_SHEET
     from tipdesk.config import load_config
-    from tipdesk.daily import run_daily
-    from tipdesk.workspace import init_workspace
+    from tipdesk.commands.daily import run_daily
+    from tipdesk.commands.init import init_workspace
 
     init_workspace(folder)
     config = load_config(folder / "config.yaml")
@@ -125,10 +125,10 @@ def returned_sheets(config_path: Path, count: int) -> None:
     from openpyxl import load_workbook
 
     from tipdesk.config import load_config
-    from tipdesk.journal import Journal
-    from tipdesk.letters import IssuedDocuments, record
-    from tipdesk.documents import feedback_sheet, referral_context
-    from tipdesk.register import read_register
+    from tipdesk.store.journal import Journal
+    from tipdesk.output.letters import IssuedDocuments, record
+    from tipdesk.output.documents import feedback_sheet, referral_context
+    from tipdesk.store.register import read_register
 
     config = load_config(config_path)
     open_cases = [r.values for r in read_register(config.register).rows if r.get("状态") == "已交办"][:count]

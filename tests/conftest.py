@@ -19,10 +19,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import load_workbook
 
 from tipdesk.cli import main
-from tipdesk.columns import REGISTER_SHEET
+from tipdesk.domain.columns import REGISTER_SHEET
 from tipdesk.config import load_config
-from tipdesk.register import read_register
-from tipdesk.workspace import init_workspace
+from tipdesk.store.register import read_register
+from tipdesk.commands.init import init_workspace
 
 
 class Workspace:

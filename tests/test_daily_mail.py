@@ -132,7 +132,7 @@ def test_outbox_mode_writes_eml_files_with_the_attachments(ws):
 
 
 def test_the_hourly_pass_warns_and_chases_urgent_cases_even_on_a_sunday(ws, smtp_server):
-    from tipdesk.daily import run_hourly
+    from tipdesk.commands.daily import run_hourly
 
     controller, recorder = smtp_server()
     mail_to(ws, controller.port)

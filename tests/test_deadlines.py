@@ -4,9 +4,9 @@ from datetime import date, datetime
 
 import pytest
 
-from tipdesk.calendar import WorkCalendar
+from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.config import Deadlines
-from tipdesk.deadlines import deadline_for, upstream_cap
+from tipdesk.rules.deadlines import deadline_for, upstream_cap
 
 RULES = Deadlines()
 

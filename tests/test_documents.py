@@ -26,11 +26,12 @@ from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import Workbook, load_workbook
 
-from tipdesk import columns as col
-from tipdesk.documents import (
-    CATEGORY_REQUIREMENTS, MARKER_FORMAT, MARKER_SHEET, chinese_date, feedback_sheet,
-    file_names, read_feedback_marker, referral_context, referral_letter,
+from tipdesk.domain import columns as col
+from tipdesk.output.documents import (
+    CATEGORY_REQUIREMENTS, feedback_sheet, file_names, read_feedback_marker, referral_context, referral_letter,
 )
+from tipdesk.domain.textnorm import chinese_date
+from tipdesk.domain.columns import MARKER_FORMAT, MARKER_SHEET
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "交办单.docx"

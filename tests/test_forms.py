@@ -19,14 +19,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tipdesk import columns as col
-from tipdesk.documents import feedback_sheet, referral_context
-from tipdesk.errors import TipdeskError
-from tipdesk.forms import IMPORTERS, classify, feedback, forwarded, liaison
-from tipdesk.forms.feedback import FeedbackAnswer
-from tipdesk.forms.forwarded import DEFAULT_MAPPING, ForwardedCase
-from tipdesk.forms.liaison import LiaisonForm
-from tipdesk.sheetfile import read_workbook
+from tipdesk.domain import columns as col
+from tipdesk.output.documents import feedback_sheet, referral_context
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.intake.forms import IMPORTERS, classify, feedback, forwarded, liaison
+from tipdesk.intake.forms.common import ReadContext
+from tipdesk.domain.arrivals import FeedbackAnswer
+from tipdesk.intake.forms.forwarded import DEFAULT_MAPPING
+from tipdesk.domain.arrivals import ForwardedCase
+from tipdesk.domain.arrivals import LiaisonForm
+from tipdesk.xlsx.sheetfile import read_workbook
 
 SOFFICE = shutil.which("soffice")
 
@@ -117,7 +119,7 @@ def error_of(call, *args) -> str:
 
 def test_closed_feedback_is_read_with_marker_and_cells(tmp_path):
     path = fill(issue(tmp_path), CLOSED_ANSWERS)
-    [answer] = feedback.extract(read_workbook(path), TODAY)
+    [answer] = feedback.extract(read_workbook(path), ReadContext(TODAY))
     assert answer == FeedbackAnswer(
         file=path, sheet="反馈表", case_id="AJ2026-0001", unit=UNIT,
         findings="经核查：\n一、该工地脚手架未设连墙件；\n二、工人未系安全带。",
@@ -145,7 +147,7 @@ def test_closed_feedback_is_read_with_marker_and_cells(tmp_path):
 ])
 def test_closing_date_forms(tmp_path, typed, today, expected):
     path = fill(issue(tmp_path), {**CLOSED_ANSWERS, "办结日期": typed})
-    [answer] = feedback.extract(read_workbook(path), today)
+    [answer] = feedback.extract(read_workbook(path), ReadContext(today))
     assert answer.closed_on == expected
 
 
@@ -164,14 +166,14 @@ def test_closing_date_forms(tmp_path, typed, today, expected):
 ])
 def test_each_state(tmp_path, answers, expected):
     path = fill(issue(tmp_path), answers)
-    [answer] = feedback.extract(read_workbook(path), TODAY)
+    [answer] = feedback.extract(read_workbook(path), ReadContext(TODAY))
     got = {name: getattr(answer, name) for name in expected}
     assert got == expected
 
 
 def test_formula_looking_answers_stay_text(tmp_path):
     path = fill(issue(tmp_path), {**CLOSED_ANSWERS, "处理结果": "=1+1", "核查情况": "+86 与 @所有人"})
-    [answer] = feedback.extract(read_workbook(path), TODAY)
+    [answer] = feedback.extract(read_workbook(path), ReadContext(TODAY))
     assert (answer.result, answer.findings) == ("=1+1", "+86 与 @所有人")
 
 
@@ -213,19 +215,19 @@ WHERE = f"{SHEET_NAME} 工作表“反馈表” 单元格"
 ])
 def test_missing_or_wrong_answers(tmp_path, answers, message):
     path = fill(issue(tmp_path), answers)
-    assert error_of(feedback.extract, read_workbook(path), TODAY) == message
+    assert error_of(feedback.extract, read_workbook(path), ReadContext(TODAY)) == message
 
 
 def test_unreadable_date_names_the_cell(tmp_path):
     path = fill(issue(tmp_path), {**CLOSED_ANSWERS, "办结日期": "下周三"})
-    message = error_of(feedback.extract, read_workbook(path), TODAY)
+    message = error_of(feedback.extract, read_workbook(path), ReadContext(TODAY))
     assert message.startswith(f"{WHERE} D15（办结日期）：无法识别日期“下周三”。请填写日期，例如 2026-12-03")
     assert message.endswith("；改正后请重新发送。")
 
 
 def test_marker_and_case_number_disagree(tmp_path):
     path = fill(issue(tmp_path), {**CLOSED_ANSWERS, "案件编号": "AJ2026-0002"})
-    assert error_of(feedback.extract, read_workbook(path), TODAY) == (
+    assert error_of(feedback.extract, read_workbook(path), ReadContext(TODAY)) == (
         f"{WHERE} B4（案件编号）：这张反馈表是为案件 AJ2026-0001 下发的，但案件编号填的是 "
         "AJ2026-0002，可能复制错了表；请使用该案件自己的反馈表。")
 
@@ -235,7 +237,7 @@ def test_deleted_label_is_reported(tmp_path):
     wb = openpyxl.load_workbook(path)
     wb[col.FEEDBACK_SHEET]["A16"] = None  # a unit cleared the label of the row it filled
     wb.save(path)
-    assert error_of(feedback.extract, read_workbook(path), TODAY) == (
+    assert error_of(feedback.extract, read_workbook(path), ReadContext(TODAY)) == (
         f"{SHEET_NAME} 工作表“反馈表”：找不到“申请理由”一栏，可能被删除或改了名字。"
         "请使用下发的反馈表填写，不要改动左侧的栏目名称，然后重新发送。")
 
@@ -269,8 +271,8 @@ def test_sheet_copied_into_units_own_workbook(tmp_path):
     copy = copy_into_own_workbook(issued, tmp_path / "住建局办理情况.xlsx")
     book = read_workbook(copy)
     assert feedback.identify(book)
-    [answer] = feedback.extract(book, TODAY)
-    [original] = feedback.extract(read_workbook(issued), TODAY)
+    [answer] = feedback.extract(book, ReadContext(TODAY))
+    [original] = feedback.extract(read_workbook(issued), ReadContext(TODAY))
     shifted = {label: openpyxl.utils.get_column_letter(openpyxl.utils.column_index_from_string(ref[0]) + 1)
                + str(int(ref[1:]) + 2) for label, ref in original.cells.items()}
     assert answer == dataclasses.replace(original, file=copy, sheet="办理情况", marker=None, cells=shifted)
@@ -279,7 +281,7 @@ def test_sheet_copied_into_units_own_workbook(tmp_path):
 def test_copied_sheet_errors_name_its_own_sheet_and_cell(tmp_path):
     issued = fill(issue(tmp_path), {**CLOSED_ANSWERS, "是否属实": "真的"})
     copy = copy_into_own_workbook(issued, tmp_path / "住建局办理情况.xlsx")
-    assert error_of(feedback.extract, read_workbook(copy), TODAY) == (
+    assert error_of(feedback.extract, read_workbook(copy), ReadContext(TODAY)) == (
         "住建局办理情况.xlsx 工作表“办理情况” 单元格 C15（是否属实）：“真的”不是可选值，"
         "请从下拉列表选择 属实/部分属实/不属实 后重新发送。")
 
@@ -308,11 +310,11 @@ def convert(tmp_path_factory):
 def test_sheet_resaved_by_libreoffice(tmp_path, convert, fmt):
     issued = fill(issue(tmp_path), {**CLOSED_ANSWERS, "处理结果": "=1+1",
                                     "办结日期": datetime(2026, 12, 3)})
-    [original] = feedback.extract(read_workbook(issued), TODAY)
+    [original] = feedback.extract(read_workbook(issued), ReadContext(TODAY))
     resaved = convert(issued, fmt, tmp_path / "resaved")
     book = read_workbook(resaved)
     assert classify(book) is feedback
-    [answer] = feedback.extract(book, TODAY)
+    [answer] = feedback.extract(book, ReadContext(TODAY))
     assert answer == dataclasses.replace(original, file=resaved)
     assert answer.marker is not None and answer.result == "=1+1"
 
@@ -338,7 +340,7 @@ def test_liaison_in_notice_table_layout(tmp_path):
     ])
     book = read_workbook(path)
     assert liaison.identify(book) and not feedback.identify(book)
-    assert liaison.extract(book) == [LiaisonForm(
+    assert liaison.extract(book, ReadContext(TODAY)) == [LiaisonForm(
         file=path, sheet="联络单", unit="区住房和城乡建设局", leader="张建华",
         leader_phone="0571-8765 4321", chief="李明", chief_phone="13900001111", handler="王芳",
         handler_phone="13700002222", email="zhujian@example.gov.cn",
@@ -354,7 +356,7 @@ def test_liaison_table_with_one_row_per_person(tmp_path):
         [None, None, None, "李明", "13900001111", None, None, None],
         [None, None, None, None, None, "王芳", "13700002222", "zhujian@example.gov.cn"],
     ])
-    [form] = liaison.extract(read_workbook(path))
+    [form] = liaison.extract(read_workbook(path), ReadContext(TODAY))
     assert (form.unit, form.leader, form.leader_phone, form.chief, form.chief_phone,
             form.handler, form.handler_phone, form.email) == (
         "区住房和城乡建设局", "张建华", "0571-8765 4321", "李明", "13900001111",
@@ -370,7 +372,7 @@ def test_liaison_table_answers_stop_at_the_next_labels(tmp_path):
         BLANK_ROW,
         [None, "电子邮箱", "zhujian@example.gov.cn"],
     ])
-    [form] = liaison.extract(read_workbook(path))
+    [form] = liaison.extract(read_workbook(path), ReadContext(TODAY))
     assert (form.leader_phone, form.email) == ("", "zhujian@example.gov.cn")
     assert (form.cells["分管领导电话"], form.cells["电子邮箱"]) == ("C4", "C6")
 
@@ -401,7 +403,7 @@ def pairs_form(path: Path, changes: dict[str, object] | None = None) -> Path:
 
 def test_liaison_as_label_value_pairs(tmp_path):
     path = pairs_form(tmp_path / "市场监管局.xlsx")
-    assert liaison.extract(read_workbook(path)) == [LiaisonForm(
+    assert liaison.extract(read_workbook(path), ReadContext(TODAY)) == [LiaisonForm(
         file=path, sheet="Sheet1", unit="区市场监督管理局", leader="赵强",
         leader_phone="0571-8000 0001", chief="钱进", chief_phone="13900003333", handler="孙丽",
         handler_phone="137-0000-4444", email="sunli@example.gov.cn",
@@ -424,7 +426,7 @@ def test_liaison_retyped_with_titles_merges_and_own_labels(tmp_path):
                       {"填报说明": ([["请于1月24日前报送"]], []), "Sheet1": (rows, merges)})
     book = read_workbook(path)
     assert classify(book) is liaison
-    assert liaison.extract(book) == [LiaisonForm(
+    assert liaison.extract(book, ReadContext(TODAY)) == [LiaisonForm(
         file=path, sheet="Sheet1", unit="区交通运输局", leader="周杰",
         leader_phone="13800005555、0571-8000 3333", chief="吴敏", chief_phone="0571-8111 2222",
         handler="郑浩", handler_phone="13800006666", email="zhenghao@example.gov.cn",
@@ -434,7 +436,7 @@ def test_liaison_retyped_with_titles_merges_and_own_labels(tmp_path):
 
 def test_liaison_blank_notice_has_no_unit(tmp_path):
     path = notice_form(tmp_path / "联络单.xlsx", "单位：（公   章）", [BLANK_ROW, BLANK_ROW])
-    assert error_of(liaison.extract, read_workbook(path)) == (
+    assert error_of(liaison.extract, read_workbook(path), ReadContext(TODAY)) == (
         "联络单.xlsx 工作表“联络单” 单元格 A2（单位）：没有填写单位名称。"
         "请在联络单上写明“单位：单位全称”，加盖公章后重新发送。")
 
@@ -452,12 +454,12 @@ def test_liaison_blank_notice_has_no_unit(tmp_path):
 ])
 def test_liaison_errors(tmp_path, changes, message):
     path = pairs_form(tmp_path / "联络单.xlsx", changes)
-    assert error_of(liaison.extract, read_workbook(path)) == f"联络单.xlsx 工作表“Sheet1” {message}"
+    assert error_of(liaison.extract, read_workbook(path), ReadContext(TODAY)) == f"联络单.xlsx 工作表“Sheet1” {message}"
 
 
 def test_liaison_reachable_by_email_alone(tmp_path):
     path = pairs_form(tmp_path / "联络单.xlsx", {"联系电话#3": None})
-    [form] = liaison.extract(read_workbook(path))
+    [form] = liaison.extract(read_workbook(path), ReadContext(TODAY))
     assert (form.handler_phone, form.email) == ("", "sunli@example.gov.cn")
 
 
@@ -486,7 +488,7 @@ def test_forwarded_export_with_titles_synonyms_and_text_dates(tmp_path):
     ])
     book = read_workbook(path)
     assert classify(book) is forwarded
-    assert forwarded.extract(book, DEFAULT_MAPPING, date(2026, 12, 1)) == [
+    assert forwarded.extract(book, ReadContext(date(2026, 12, 1))) == [
         ForwardedCase(file=path, sheet="转办件", row=4, values={
             "上级编号": "SZ20261130001", "受理时间": datetime(2026, 11, 30, 14, 30),
             "举报人": "李四", "联系方式": "13900007777", "被举报单位": "青山镇宏达五金厂",
@@ -513,7 +515,7 @@ def test_forwarded_two_row_header(tmp_path):
     ]
     merges = ["A1:A2", "B1:B2", "C1:D1", "E1:E2"]
     path = write_book(tmp_path / "国家中心转办.xlsx", {"Sheet1": (rows, merges)})
-    [case] = forwarded.extract(read_workbook(path), DEFAULT_MAPPING, TODAY)
+    [case] = forwarded.extract(read_workbook(path), ReadContext(TODAY))
     assert (case.row, case.values) == (3, {
         "上级编号": "GJ-7", "受理时间": datetime(2026, 11, 28, 8, 0), "举报人": "赵六",
         "联系方式": "13600001111", "举报内容": "矿山夜间违规爆破。", "来源": "国家转办"})
@@ -527,7 +529,7 @@ def test_forwarded_two_row_header(tmp_path):
 def test_forwarded_source_from_file_name(tmp_path, file_name, source):
     header = ["转办编号", "登记时间", "诉求内容"]
     path = export(tmp_path / file_name, [["A-1", "2026-11-30", "塔吊无证操作。"]], header, title_rows=0)
-    [case] = forwarded.extract(read_workbook(path), DEFAULT_MAPPING, TODAY)
+    [case] = forwarded.extract(read_workbook(path), ReadContext(TODAY))
     assert case.values == {"上级编号": "A-1", "受理时间": datetime(2026, 11, 30),
                            "举报内容": "塔吊无证操作。", "来源": source}
     assert case.row == 2
@@ -541,8 +543,8 @@ def test_forwarded_with_configured_mapping(tmp_path):
                "被举报单位": ["涉及企业"]}
     book = read_workbook(path)
     assert not forwarded.identify(book)  # the default names do not fit this system
-    assert classify(book, mapping) is forwarded
-    [case] = forwarded.extract(book, mapping, TODAY)
+    assert classify(book, ReadContext(TODAY, mapping)) is forwarded
+    [case] = forwarded.extract(book, ReadContext(TODAY, mapping))
     assert case.values == {"上级编号": "J-9", "受理时间": datetime(2026, 12, 2),
                            "举报内容": "无证经营加油点。", "被举报单位": "某加油点", "来源": "市转办"}
 
@@ -567,12 +569,12 @@ EXPORT_WHERE = "转件.xlsx 工作表“转办件” 单元格"
 ])
 def test_forwarded_errors(tmp_path, rows, message):
     path = export(tmp_path / "转件.xlsx", rows)
-    assert error_of(forwarded.extract, read_workbook(path), DEFAULT_MAPPING, TODAY) == message
+    assert error_of(forwarded.extract, read_workbook(path), ReadContext(TODAY)) == message
 
 
 def test_forwarded_unreadable_date(tmp_path):
     path = export(tmp_path / "转件.xlsx", [[1, "SZ1", "上周五", *ROW[3:]]])
-    message = error_of(forwarded.extract, read_workbook(path), DEFAULT_MAPPING, TODAY)
+    message = error_of(forwarded.extract, read_workbook(path), ReadContext(TODAY))
     assert message.startswith(f"{EXPORT_WHERE} C4（来电时间）：无法识别日期“上周五”。")
     assert message.endswith("；请在原表中改正后重新放入收件箱。")
 
@@ -582,7 +584,7 @@ def test_forwarded_header_must_be_near_the_top(tmp_path):
     path = write_book(tmp_path / "转件.xlsx", {"转办件": (rows, [])})
     book = read_workbook(path)
     assert not forwarded.identify(book)
-    assert error_of(forwarded.extract, book, DEFAULT_MAPPING, TODAY) == (
+    assert error_of(forwarded.extract, book, ReadContext(TODAY)) == (
         "转件.xlsx：前10行里找不到上级转件清单的表头（需要有上级编号、转办编号、举报内容、问题描述等列）。"
         "请从上级系统重新导出，或在配置中补充列名。")
 
@@ -632,6 +634,21 @@ def test_file_holding_two_kinds_is_refused(tmp_path):
 
 def test_no_feedback_sheet_in_file(tmp_path):
     path = pairs_form(tmp_path / "联络单.xlsx")
-    assert error_of(feedback.extract, read_workbook(path), TODAY) == (
+    assert error_of(feedback.extract, read_workbook(path), ReadContext(TODAY)) == (
         "联络单.xlsx：找不到反馈表（没有“反馈表”工作表，也没有哪个工作表含有反馈表的各栏）。"
         "请使用下发的反馈表填写后重新发送。")
+
+
+def test_feedback_sheet_and_forwarded_list_in_one_file_is_refused(tmp_path):
+    # Each reader decides alone: a forwarded list pasted into a returned feedback sheet is
+    # claimed by both, and the clerk is asked to split the file rather than one being guessed.
+    sheet = fill(issue(tmp_path), CLOSED_ANSWERS)
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb.create_sheet("转办件")
+    for row in [EXPORT_HEADER, ROW]:
+        ws.append(row)
+    wb.save(sheet)
+    assert [m.KIND for m in IMPORTERS if m.identify(read_workbook(sheet))] == ["反馈表", "上级转件"]
+    assert error_of(classify, read_workbook(sheet)) == (
+        f"{SHEET_NAME}：同时像反馈表和上级转件，无法确定按哪一种处理。"
+        "请把不同的表格分成单独的文件，分别重新发送。")

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import complaint
-from tipdesk.columns import FEEDBACK_SHEET
+from tipdesk.domain.columns import FEEDBACK_SHEET
 
 ISSUED = "2026-11-30 08:30"
 

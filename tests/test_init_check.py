@@ -5,7 +5,7 @@ from __future__ import annotations
 from openpyxl import load_workbook
 
 from tipdesk.cli import main
-from tipdesk.columns import CONTACT_COLUMNS, REGISTER_COLUMNS
+from tipdesk.domain.columns import CONTACT_COLUMNS, REGISTER_COLUMNS
 
 
 def test_init_creates_a_formatted_register_and_never_overwrites(tmp_path, capsys):

@@ -22,12 +22,12 @@ from docx import Document
 
 from tests.conftest import free_port
 from tipdesk.config import load_config
-from tipdesk.contacts import effective_contacts, split_emails
-from tipdesk.errors import TipdeskError
-from tipdesk.journal import Journal
-from tipdesk.delivery import build_message, chase_log_lines, deliver, escalation_numbering, sent_stages
-from tipdesk.mail import mail_settings, plan_referral_mails, plan_reminder_mails
-from tipdesk.reminders import Ladder, plan_reminders
+from tipdesk.rules.contacts import effective_contacts, split_emails
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.store.journal import Journal
+from tipdesk.mail.deliver import build_message, chase_log_lines, deliver, escalation_numbering, sent_stages
+from tipdesk.mail.compose import mail_settings, plan_referral_mails, plan_reminder_mails
+from tipdesk.rules.reminders import Ladder, plan_reminders
 
 REPORTER, PHONE, REPORTER_MAIL = "王建国", "13812345678", "wjg1968@qq.com"
 NOW = datetime(2026, 12, 3, 8, 30)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tipdesk import columns as col
-from tipdesk.redact import MARKER, redact, redact_case, split_names
+from tipdesk.domain import columns as col
+from tipdesk.domain.redact import MARKER, redact, redact_case, split_names
 
 
 # (text, reporter names, what must disappear). Every spelling here has been seen in

@@ -7,11 +7,11 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from tipdesk.calendar import WorkCalendar
+from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.config import Deadlines
-from tipdesk.deadlines import deadline_for
-from tipdesk.errors import TipdeskError
-from tipdesk.reminders import (
+from tipdesk.rules.deadlines import deadline_for
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.rules.reminders import (
     CHASE, ESCALATION, WARNING, Ladder, ladder_settings, plan_reminders,
 )
 

@@ -22,12 +22,13 @@ from docx import Document
 from openpyxl import load_workbook
 
 from test_stats import NOW, OCTOBER_PERIOD, OCTOBER_ROWS, case
-from tipdesk import columns as col
-from tipdesk.errors import TipdeskError
-from tipdesk.redact import MARKER
-from tipdesk.report import build_bulletin, file_names, run_report
-from tipdesk.stats import parse_period
-from tipdesk.workspace import empty_register
+from tipdesk.domain import columns as col
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.domain.redact import MARKER
+from tipdesk.output.bulletin import build_bulletin, file_names
+from tipdesk.commands.report import run_report
+from tipdesk.rules.stats import parse_period
+from tipdesk.commands.init import empty_register
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "通报.docx"

@@ -20,8 +20,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tipdesk.errors import TipdeskError
-from tipdesk.sheetfile import (
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.xlsx.sheetfile import (
     CellRange,
     Grid,
     Workbook,

@@ -69,13 +69,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tipdesk import columns as col
-from tipdesk.calendar import WorkCalendar
+from tipdesk.domain import columns as col
+from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.config import Deadlines
-from tipdesk.deadlines import deadline_for
-from tipdesk.errors import TipdeskError
-from tipdesk.redact import MARKER
-from tipdesk.stats import (
+from tipdesk.rules.deadlines import deadline_for
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.domain.redact import MARKER
+from tipdesk.rules.stats import (
     BLANK, case_frame, figures, parse_period, period_of, period_stats,
 )
 

@@ -4,7 +4,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from tipdesk.textnorm import When, normalize_text, parse_when
+from tipdesk.domain.textnorm import When, normalize_text, parse_when
 
 TODAY = date(2026, 11, 29)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tipdesk.config import load_config
-from tipdesk.errors import TipdeskError
-from tipdesk.watch import scheduler_for, watch, watch_settings
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.commands.watch import scheduler_for, watch, watch_settings
 
 CONFIG = """\
 centre: {name: 区应急管理局指挥中心}

@@ -31,13 +31,13 @@ from openpyxl.utils import get_column_letter
 
 from test_report import cells_by_label
 from test_stats import NOW, OCTOBER_PERIOD, OCTOBER_ROWS
-from tipdesk import columns as col
-from tipdesk.register import read_register
-from tipdesk.stats import period_stats
-from tipdesk.statsheet import SHEET, register_edits, stats_workbook
-from tipdesk.workspace import empty_register
-from tipdesk.xlsxgraft import conditional_formats, graft_sheet, sheet_part
-from tipdesk.xlsxpatch import MAIN_NS, patch_workbook
+from tipdesk.domain import columns as col
+from tipdesk.store.register import read_register
+from tipdesk.rules.stats import period_stats
+from tipdesk.output.statsheet import SHEET, register_edits, stats_workbook
+from tipdesk.commands.init import empty_register
+from tipdesk.xlsx.graft import conditional_formats, graft_sheet, sheet_part
+from tipdesk.xlsx.patch import MAIN_NS, patch_workbook
 
 M = f"{{{MAIN_NS}}}"
 RED, AMBER, GREY = (

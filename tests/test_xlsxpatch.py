@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from tipdesk.xlsxpatch import patch_workbook
+from tipdesk.xlsx.patch import patch_workbook
 
 
 def make(path: Path) -> Path:

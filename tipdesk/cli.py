@@ -8,7 +8,7 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
-from tipdesk.errors import EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
+from tipdesk.domain.errors import EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 
 DESCRIPTION = """tipdesk：安全生产举报受理处置台账自动化。
 
@@ -120,41 +120,41 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     now = _now(args.now)
     if args.command == "init":
-        from tipdesk.workspace import init_workspace
+        from tipdesk.commands.init import init_workspace
 
         made = init_workspace(args.folder)
         print("已创建：\n  " + "\n  ".join(made) if made else "工作区已存在，没有需要创建的文件。")
         print(f"下一步：在台账中登记举报，然后运行 ./run daily --config {args.folder / 'config.yaml'}")
         return 0
     if args.command == "demo":
-        from tipdesk.demo import run_demo
+        from tipdesk.commands.demo import run_demo
 
         return run_demo(args.folder, now, dry_run=args.dry_run)
     config = load_config(args.config)
     if args.command == "daily":
-        from tipdesk.daily import run_daily
+        from tipdesk.commands.daily import run_daily
 
         run_daily(config, now, dry_run=args.dry_run)
         return 0
     if args.command == "letter":
-        from tipdesk.letters import reissue
+        from tipdesk.commands.letter import reissue
 
         issued = reissue(config, args.case_id.strip(), now, dry_run=args.dry_run)
         if issued:
             print(f"已补发 {issued.case_id}（{issued.letter_no}）：\n  {issued.letter}\n  {issued.sheet}")
         return 0
     if args.command == "liaison":
-        from tipdesk.liaison import run_liaison
+        from tipdesk.commands.liaison import run_liaison
 
         return run_liaison(config, now, dry_run=args.dry_run)
     if args.command == "report":
-        from tipdesk.report import run_report
+        from tipdesk.commands.report import run_report
 
         run_report(config, args.month or args.quarter or args.year, now, dry_run=args.dry_run)
         return 0
     if args.command == "watch":
-        from tipdesk.daily import run_daily, run_hourly
-        from tipdesk.watch import watch
+        from tipdesk.commands.daily import run_daily, run_hourly
+        from tipdesk.commands.watch import watch
 
         quiet = lambda _text: None  # noqa: E731 - the watch logs one line per pass instead
 
@@ -163,7 +163,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return watch(config, daily, lambda at: run_hourly(config, at, echo=quiet))
     if args.command == "check":
-        from tipdesk.check import run_check
+        from tipdesk.commands.check import run_check
 
         return run_check(config, now)
     raise AssertionError(args.command)

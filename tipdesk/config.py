@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tipdesk.calendar import WorkCalendar
-from tipdesk.columns import ACCIDENT, URGENT
-from tipdesk.errors import EXIT_USAGE, TipdeskError
+from tipdesk.domain.calendar import WorkCalendar
+from tipdesk.domain.columns import ACCIDENT, URGENT
+from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+
+# The package's own templates, copied into a workspace by `init`; used where a workspace has none.
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 ROUTING_STEPS = ("clerk", "industry", "territory")
 
@@ -59,6 +62,10 @@ class Config:
     duplicate_window_days: int
     units: tuple[Unit, ...]
     raw: dict[str, Any]
+
+    def day_folder(self, now: datetime) -> Path:
+        """outbox/YYYY-MM-DD: the day's letters, mails and summary."""
+        return self.outbox / f"{now:%Y-%m-%d}"
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar(self.extra_holidays, self.extra_workdays)

@@ -1,0 +1,126 @@
+"""`check`: validate config, register, templates and contacts; change nothing, say what is wrong."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from tipdesk.domain.columns import (
+    CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTENT, RECEIVED_AT, CONTACT_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS,
+    OVERDUE, REGISTER_SHEET, SOURCE, SOURCES, STATUS, STATUSES, UNIT, VERIFIED, VERIFIED_VALUES,
+    NO, YES,
+)
+from tipdesk.config import Config
+from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.store.register import read_register
+from tipdesk.domain.rows import header_key
+from tipdesk.domain.textnorm import parse_when
+from tipdesk.xlsx.patch import column_letter
+
+ALLOWED = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
+           OVERDUE: (YES, NO)}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def register_problems(config: Config, today: date) -> list[str]:
+    register = read_register(config.register)
+    name = config.register.name
+    problems, seen = [], {}
+
+    def where(row: int, column: str) -> str:
+        return f"{name} 工作表“{REGISTER_SHEET}” 单元格 {column_letter(register.columns[column])}{row}（{column}）"
+
+    for row in register.rows:
+        for column, allowed in ALLOWED.items():
+            value = row.get(column)
+            if value not in (None, "") and str(value).strip() not in allowed:
+                problems.append(f"{where(row.number, column)}：“{value}”无效，应为 {'/'.join(allowed)} 之一。")
+        for column in DATE_COLUMNS:
+            value = row.get(column)
+            if value is None or isinstance(value, (datetime, date)):
+                continue
+            try:
+                parse_when(value, today=today)
+                problems.append(f"{where(row.number, column)}：“{value}”是文字不是日期，daily 会自动改为日期。")
+            except ValueError:
+                problems.append(f"{where(row.number, column)}：“{value}”不是日期，请改为 2026-12-03 14:30 这样的日期。")
+        unit = str(row.get(UNIT) or "").strip()
+        if unit and not config.unit_named(unit):
+            problems.append(f"{where(row.number, UNIT)}：“{unit}”不在 config.yaml 的 units 中，请改正或在配置中添加。")
+        case_id = str(row.get(CASE_ID) or "").strip()
+        if case_id:
+            if case_id in seen:
+                problems.append(f"{where(row.number, CASE_ID)}：编号“{case_id}”与第{seen[case_id]}行重复。")
+            seen[case_id] = row.number
+        for column in (RECEIVED_AT, CONTENT):
+            if not row.get(column):
+                problems.append(f"{where(row.number, column)}：为空，本行不会编号和交办，请补全。")
+        if str(row.get(STATUS) or "").strip() == CLOSED and not row.get("反馈时间"):
+            problems.append(f"{where(row.number, '反馈时间')}：已办结的案件缺少反馈时间。")
+    problems += contact_problems(config, register)
+    return problems
+
+
+def contact_problems(config: Config, register) -> list[str]:
+    if CONTACTS_SHEET not in register.sheets:
+        return [f"{config.register.name}：缺少工作表“{CONTACTS_SHEET}”（各单位联络人），请运行 ./run init 参照新台账补上。"]
+    grid = register.sheets[CONTACTS_SHEET].grid
+    header = [header_key(v) for v in (grid[0] if grid else [])]
+    missing = [c for c in CONTACT_COLUMNS if c not in header]
+    if missing:
+        return [f"{config.register.name} 工作表“{CONTACTS_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"]
+    problems = []
+    col_unit, col_mail = header.index("单位"), header.index("电子邮箱")
+    for number, values in enumerate(grid[1:], start=2):
+        unit = str(values[col_unit] or "").strip() if col_unit < len(values) else ""
+        mail = str(values[col_mail] or "").strip() if col_mail < len(values) else ""
+        if unit and not config.unit_named(unit):
+            problems.append(f"{config.register.name} 工作表“{CONTACTS_SHEET}” 单元格 "
+                            f"{column_letter(col_unit + 1)}{number}：单位“{unit}”不在 config.yaml 的 units 中。")
+        if mail and not all(EMAIL.match(m) for m in re.split(r"[;；,，\s]+", mail) if m):
+            problems.append(f"{config.register.name} 工作表“{CONTACTS_SHEET}” 单元格 "
+                            f"{column_letter(col_mail + 1)}{number}：电子邮箱“{mail}”格式有误。")
+    return problems
+
+
+SAMPLE_CASE = {"案件编号": "AJ2026-0001", "受理时间": datetime(2026, 1, 5, 9, 0), "来源": "12350热线",
+               "被举报单位": "示例公司", "事发地址": "示例地址", "举报内容": "示例内容", "类别": "一般",
+               "承办单位": "示例单位", "交办文号": "示例〔2026〕1号", "办理期限": datetime(2026, 1, 14, 23, 59)}
+
+
+def template_problems(config: Config) -> list[str]:
+    """The letter template must render: an office may have edited its tags in Word."""
+    from docxtpl import DocxTemplate
+
+    from tipdesk.output.documents import referral_context, referral_letter
+    from tipdesk.output.letters import letter_template
+
+    path = letter_template(config)
+    if not path.is_file():
+        return [f"模板 {path} 不存在，请从代码仓库的 templates/ 复制一份。"]
+    context = referral_context(SAMPLE_CASE, config.centre, datetime(2026, 1, 5, 9, 0))
+    try:
+        unknown = DocxTemplate(str(path)).get_undeclared_template_variables() - set(context)
+        referral_letter(context, path)
+    except Exception as exc:  # any template fault is the office's to fix, in Word
+        return [f"模板 {path.name} 无法使用：{exc}。请检查 {{{{ }}}} 标记是否完整，或从代码仓库恢复原模板。"]
+    if unknown:
+        return [f"模板 {path.name} 中的 {'、'.join('{{ ' + u + ' }}' for u in sorted(unknown))} 无法填写，"
+                f"可用的有：{'、'.join(sorted(context))}。"]
+    return []
+
+
+def run_check(config: Config, now: datetime) -> int:
+    print(f"配置文件 {config.path.name}：正确（{len(config.units)} 个承办单位）。")
+    problems = template_problems(config)
+    try:
+        problems += register_problems(config, now.date())
+    except TipdeskError as exc:
+        problems.append(exc.message)
+    if not problems:
+        print(f"台账 {config.register.name}：未发现问题。")
+        return 0
+    print(f"发现 {len(problems)} 个问题：")
+    for problem in problems:
+        print(f"  - {problem}")
+    return EXIT_USAGE

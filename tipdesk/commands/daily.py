@@ -1,0 +1,185 @@
+"""The daily run: read the register, plan every change, then commit it all or nothing.
+
+Order of the commit: the journal transaction opens; the register is written (backup, temp
+file, verify, atomic replace); the journal records the numbers used and each cell changed and
+commits; then the summary is saved. A failure before the replace leaves register and journal
+as they were; a crash between replace and journal commit loses only the audit lines, never a
+number (used numbers are also read back from the register).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+
+from tipdesk.intake import inbox
+from tipdesk.output import letters
+from tipdesk.config import Config
+from tipdesk.mail.dispatch import (
+    HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_referrals, send_reminders,
+)
+from tipdesk.store.journal import open_journal
+from tipdesk.domain.textnorm import as_text
+from tipdesk.domain.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, STATUS
+from tipdesk.rules.plan import OPEN_STATUSES, Plan, plan_register
+from tipdesk.store.register import read_register, refuse_if_open, save_changes
+from tipdesk.output.statsheet import register_edits
+from tipdesk.output.summary import daily_summary
+from tipdesk.xlsx.patch import column_letter
+from tipdesk.store.lock import workspace_lock
+
+SUMMARY_NAME = "每日汇总.txt"
+STATS_SHEET = "统计"
+STATS_MARK = "stats_day"
+
+
+@dataclass
+class DailyResult:
+    plan: Plan
+    summary: str
+    summary_path: Path | None
+    backup: Path | None
+    skipped_formulas: set
+    issued: list[letters.IssuedDocuments]
+
+
+
+
+
+def describe_changes(plan: Plan) -> list[str]:
+    return [f"{c.case_id or f'第{c.row}行'} {c.column}：“{as_text(c.old) or ''}” → “{as_text(c.new) or ''}”（{c.why}）"
+            for c in plan.changes]
+
+
+def contacts_after(register, plan: Plan) -> list[list]:
+    """The 联络人 sheet as it will be after this run (liaison forms, office defaults applied)."""
+    sheet = register.sheets.get(CONTACTS_SHEET)
+    if sheet is None:
+        return []
+    grid = [list(row) for row in sheet.grid]
+    for change in plan.changes:
+        if change.sheet == CONTACTS_SHEET:
+            while len(grid) < change.row:
+                grid.append([])
+            row, col = grid[change.row - 1], sheet.columns[change.column]
+            row.extend([""] * (col - len(row)))
+            row[col - 1] = change.new
+    return grid
+
+
+def _header_of(register, sheet: str, column: int) -> str:
+    return next((name for name, col in register.sheets[sheet].columns.items() if col == column), "")
+
+
+def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = print) -> str:
+    """The hourly pass of `watch`: reminders for 紧急 and 事故 deadlines only, nothing else."""
+    calendar = config.calendar()
+    with workspace_lock(config):
+        refuse_if_open(config.register)
+        register = read_register(config.register)
+        open_cases = {str(r.get(CASE_ID)).strip(): r.values for r in register.rows
+                      if r.get(CASE_ID) and r.get(CATEGORY) in HOURLY_CATEGORIES and r.get(STATUS) in OPEN_STATUSES}
+        journal = open_journal(config.journal)
+        try:
+            contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
+                                   if CONTACTS_SHEET in register.sheets else [], now)
+            mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
+                                   config.day_folder(now), categories=HOURLY_CATEGORIES)
+            record_chases(config, register, journal, now, set(open_cases))
+        finally:
+            journal.close()
+    lines = [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
+    for line in lines:
+        echo(line)
+    return "；".join(lines) or "无需提醒"
+
+
+def run_daily(config: Config, now: datetime, dry_run: bool = False,
+              echo: Callable[[str], None] = print) -> DailyResult:
+    calendar = config.calendar()
+    config.register.parent.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(config):
+        refuse_if_open(config.register)
+        if not dry_run:
+            # Letters a run rendered before it died (power cut) never reached the outbox.
+            for stale in config.outbox.glob(".staging-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+        register = read_register(config.register)
+        journal = open_journal(config.journal, readonly=dry_run)
+        try:
+            arrivals = inbox.collect(config, now, journal.inbox_seen())
+            plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
+                                 journal.case_states(), journal.last_numbers("letter"), arrivals,
+                                 letters.issued_sheets(journal.db), journal.answered_cases())
+            folder = config.day_folder(now)
+            contacts = contacts_of(config, contacts_after(register, plan), now)
+            if dry_run:
+                planned = send_reminders(config, now, plan.open_cases, contacts, journal, calendar,
+                                         folder, dry_run=True).planned
+                planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder,
+                                          dry_run=True).planned
+                extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned}
+                summary = daily_summary(plan, now, extra, dry_run=True)
+                echo("计划修改：" if plan.changes else "台账无需修改。")
+                for line in describe_changes(plan):
+                    echo("  " + line)
+                if plan.referred:
+                    echo("将生成交办单和反馈表：")
+                    for line in letters.planned_paths(plan.referred, folder):
+                        echo("  " + line)
+                echo(summary)
+                return DailyResult(plan, summary, None, None, set(), [])
+            staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
+            try:
+                # Letters render while the rest goes on; the register is replaced only once they
+                # all exist, so a broken template still leaves the register untouched.
+                with letters.Rendering(plan.referred, config, now, staging) as rendering:
+                    reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder)
+                    plan.changes += chase_changes(
+                        [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal.db)
+                    with journal.transaction():
+                        run_id = journal.start_run("daily", now)
+                        for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
+                            for year, last in numbers.items():
+                                journal.set_last_number(name, year, last)
+                        # The managers' 统计 sheet and colours: with any change, and once a day.
+                        fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
+                                 or STATS_SHEET not in register.sheet_names)
+                        edits = register_edits(plan.final_rows(register), now) if fresh else []
+                        saved, skipped = save_changes(register, plan.changes, config.backup_folder,
+                                                      config.backup_keep, now, edits, rendering.wait)
+                        if fresh:
+                            journal.set_mark(STATS_MARK, f"{now:%Y-%m-%d}")
+                        applied = [c for c in plan.changes
+                                   if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
+                        journal.record_changes(run_id, now, applied)
+                        journal.save_case_states(plan.states)
+                        issued = letters.publish(rendering.wait(), staging, folder)
+                        letters.record(journal.db, issued, now)
+                        journal.record_inbox(arrivals, now)
+                        journal.finish_run(run_id, "ok")
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            # Only now that the register holds what they caused do the files leave the inbox.
+            inbox.settle(arrivals, config, now)
+            referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder)
+        finally:
+            journal.close()
+    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": letters.describe(issued, config.outbox)}
+    for heading, lines in (*reminded.sections.items(), *referred.sections.items()):
+        extra[heading] = extra.get(heading, []) + lines
+    if skipped:
+        extra["未覆盖的公式单元格"] = [
+            f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"
+            f"tipdesk 不覆盖公式；请改为数值后重跑" for sheet, r, c in sorted(skipped)]
+    summary = daily_summary(plan, now, extra)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary_path = folder / SUMMARY_NAME
+    summary_path.write_text(summary, encoding="utf-8")
+    echo(summary)
+    return DailyResult(plan, summary, summary_path, saved, skipped, issued)

@@ -1,0 +1,107 @@
+"""`init`: a new workspace with a commented config and an empty register a good office keeps."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from tipdesk.domain.columns import (
+    CATEGORIES, CATEGORY, CONTACT_COLUMNS, CONTACT_EXTRA_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS, NO, OVERDUE,
+    REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, SOURCE, SOURCES, STATUS, STATUSES, VERIFIED,
+    VERIFIED_VALUES, YES,
+)
+from tipdesk.config import load_config
+from tipdesk.config import PACKAGE_TEMPLATES
+
+
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+WIDTHS = {"案件编号": 14, "受理时间": 17, "来源": 11, "上级编号": 14, "上级期限": 17, "举报人": 10,
+          "联系方式": 14, "被举报单位": 22, "事发地址": 26, "所属镇街": 11, "行业领域": 11,
+          "举报内容": 48, "类别": 7, "承办单位": 20, "交办文号": 18, "交办时间": 17, "办理期限": 17,
+          "状态": 9, "催办记录": 30, "反馈时间": 17, "是否属实": 10, "处理结果": 36, "是否超期": 9,
+          "回复举报人": 11, "备注": 36}
+CHOICES = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
+           OVERDUE: (YES, NO), REPLIED: (YES, NO)}
+HEADER_FONT = Font(name="宋体", bold=True, size=11)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="999999")
+LAST_ROW = 1048576
+
+
+def _header_row(ws, headers, widths) -> None:
+    ws.append(list(headers))
+    for index, name in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=index)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+        ws.column_dimensions[get_column_letter(index)].width = widths.get(name, 14)
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}1"
+
+
+def empty_register(units: list[tuple[str, str]]) -> Workbook:
+    """The register with both sheets: headers, frozen row, filters, widths, formats, drop-downs."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = REGISTER_SHEET
+    _header_row(ws, REGISTER_COLUMNS, WIDTHS)
+    for index, name in enumerate(REGISTER_COLUMNS, start=1):
+        letter = get_column_letter(index)
+        dimension = ws.column_dimensions[letter]
+        if name in DATE_COLUMNS:
+            dimension.number_format = DATE_FORMAT
+        if name in CHOICES:
+            rule = DataValidation(type="list", formula1='"' + ",".join(CHOICES[name]) + '"', allow_blank=True,
+                                  showErrorMessage=True, errorTitle="输入有误",
+                                  error=f"{name}只能选择：{'、'.join(CHOICES[name])}")
+            rule.add(f"{letter}2:{letter}{LAST_ROW}")
+            ws.add_data_validation(rule)
+        if name in DATE_COLUMNS:
+            rule = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                                  showErrorMessage=True, errorTitle="请输入日期",
+                                  error=f"{name}请填写日期，例如 2026-12-03 14:30")
+            rule.add(f"{letter}2:{letter}{LAST_ROW}")
+            ws.add_data_validation(rule)
+    contacts = wb.create_sheet(CONTACTS_SHEET)
+    _header_row(contacts, CONTACT_COLUMNS + CONTACT_EXTRA_COLUMNS,
+                {"单位": 22, "电子邮箱": 24, "更新时间": 17, "科长邮箱": 24, "分管领导邮箱": 24})
+    contacts.column_dimensions[get_column_letter(CONTACT_COLUMNS.index("更新时间") + 1)].number_format = DATE_FORMAT
+    for name, kind in units:
+        contacts.append([name, kind] + [None] * 7 + ["未报送", None])
+    wb.properties.creator = "tipdesk"
+    return wb
+
+
+def init_workspace(folder: Path) -> list[str]:
+    """Create what is missing in `folder`; never overwrites an existing file. Returns what was made."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    config_path = folder / "config.yaml"
+    if not config_path.exists():
+        shutil.copyfile(PACKAGE_TEMPLATES / "config.yaml", config_path)
+        made.append(str(config_path))
+    config = load_config(config_path)
+    for path in (config.inbox, config.outbox):
+        if not path.exists():
+            path.mkdir(parents=True)
+            made.append(str(path) + "/")
+    own_templates = folder / "templates"
+    for name in ("交办单.docx", "通报.docx"):
+        if not (own_templates / name).exists():
+            # The office's own copy: wording and letterhead can be changed in Word.
+            own_templates.mkdir(exist_ok=True)
+            shutil.copyfile(PACKAGE_TEMPLATES / name, own_templates / name)
+            made.append(str(own_templates / name))
+    if not config.register.exists():
+        config.register.parent.mkdir(parents=True, exist_ok=True)
+        empty_register([(u.name, u.type) for u in config.units]).save(config.register)
+        made.append(str(config.register))
+    return made

@@ -1,0 +1,43 @@
+"""`./run letter CASE_ID`: reissue a lost referral letter (same 交办文号) and a fresh feedback sheet."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from tipdesk.config import Config
+from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
+from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.output.letters import IssuedDocuments, planned_paths, publish, record, render
+from tipdesk.store.journal import open_journal
+from tipdesk.store.lock import workspace_lock
+from tipdesk.store.register import read_register
+
+
+def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) -> IssuedDocuments | None:
+    """`letter CASE_ID`: the same letter (same 交办文号) and a fresh feedback sheet, for one lost."""
+    with workspace_lock(config):
+        register = read_register(config.register)
+        row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
+        if row is None:
+            raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”，请核对编号。", EXIT_USAGE)
+        case = row.values
+        if not case.get(LETTER_NO) or not case.get(UNIT):
+            raise TipdeskError(f"{config.register.name} 第{row.number}行：案件{case_id}尚未交办（没有交办文号或"
+                               f"承办单位），无需补发；交办后 daily 会自动生成交办单。", EXIT_USAGE)
+        folder = config.day_folder(now)
+        if dry_run:
+            print("将补发：\n  " + "\n  ".join(planned_paths([case], folder)))
+            return None
+        staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
+        try:
+            staged = render(case, config, now, staging)
+            journal = open_journal(config.journal)
+            try:
+                with journal.transaction():
+                    (issued,) = publish([staged], staging, folder)
+                    record(journal.db, [issued], now)
+            finally:
+                journal.close()
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return issued

@@ -1,0 +1,36 @@
+"""`./run liaison`: blank liaison forms for every unit, and who has not returned one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from tipdesk.config import Config
+from tipdesk.domain.columns import CONTACTS_SHEET
+from tipdesk.output.liaison import write_blank_forms
+from tipdesk.rules.contacts import liaison_due, missing_units
+
+
+def run_liaison(config: Config, now: datetime, dry_run: bool = False) -> int:
+    """`./run liaison`: a blank form per unit in the outbox, and who has not returned one."""
+    from tipdesk.store.register import read_register
+
+    register = read_register(config.register)
+    sheet = register.sheets.get(CONTACTS_SHEET)
+    grid, columns = (sheet.grid, sheet.columns) if sheet else ([], {})
+    missing = missing_units(config, grid, columns) if sheet else [u.name for u in config.units]
+    folder = config.outbox / f"{now:%Y-%m-%d}" / "联络单"
+    units = [u.name for u in config.units]
+    if dry_run:
+        print(f"将在 {folder} 生成 {len(units)} 份空白联络单。")
+    else:
+        write_blank_forms(config, units, folder)
+        print(f"已在 {folder} 生成 {len(units)} 份空白联络单（已预填单位名称）。")
+    deadline = liaison_due(config, now.year)
+    if missing:
+        print(f"尚未报送联络单的单位（{len(missing)} 个，截止 {deadline:%m月%d日}）：")
+        for name in missing:
+            print(f"  - {name}")
+        if now.date() > deadline:
+            print("已过截止日期：每日运行会把这些单位标为“默认由单位办公室负责”，使用配置中的办公室联系人。")
+    else:
+        print("所有单位均已报送联络单。")
+    return 0

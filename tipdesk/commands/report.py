@@ -1,0 +1,32 @@
+"""`./run report`: the bulletin (通报) and its annex for a month, quarter or year."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+from tipdesk.config import Config
+from tipdesk.output.bulletin import build_bulletin, file_names
+from tipdesk.rules.stats import parse_period
+from tipdesk.store.register import read_register
+
+
+def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = False,
+               echo: Callable[[str], None] = print) -> list[Path]:
+    """Write the bulletin and its annex into outbox/YYYY-MM-DD/; returns their paths (the
+    paths it would write, with dry_run, which writes nothing)."""
+    period = parse_period(period_text)
+    rows = [row.values for row in read_register(config.register).rows]
+    folder = config.outbox / f"{now:%Y-%m-%d}"
+    paths = [folder / name for name in file_names(period)]
+    if dry_run:
+        echo("【试运行】将生成：\n  " + "\n  ".join(str(p) for p in paths))
+        return paths
+    documents = build_bulletin(rows, period, now, config)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, data in zip(paths, documents):
+        temp = path.with_name(path.name + ".tmp")
+        temp.write_bytes(data)
+        temp.replace(path)  # never a half-written bulletin under the real name
+    echo("已生成：\n  " + "\n  ".join(str(p) for p in paths))
+    return paths

@@ -1,0 +1,88 @@
+"""What arrives through the inbox, as data: one file (Arrival) and the answers read from it.
+
+The form readers in intake.forms build these; rules.apply applies them to the register.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+PROCESSED, REJECTED = "processed", "rejected"
+REASON_SUFFIX = ".原因.txt"
+
+
+@dataclass
+class Arrival:
+    """One file found in the inbox, and what became of it."""
+
+    path: Path
+    digest: str
+    received_at: datetime           # when it was saved into the inbox (file time, never after now)
+    kind: str = ""
+    items: list[Any] = field(default_factory=list)
+    error: str | None = None        # why it is rejected, for the sender or the clerk
+    held: bool = False              # rejected only until the clerk decides (e.g. case closed)
+    done: list[str] = field(default_factory=list)   # what it changed, for the summary
+    previous: str | None = None     # when the same bytes were processed before
+
+    @property
+    def outcome(self) -> str:
+        return REJECTED if self.error else PROCESSED
+
+    def reject(self, reason: str, held: bool = False) -> None:
+        self.error = reason if reason.startswith(self.path.name) else f"{self.path.name}：{reason}"
+        self.held = held
+
+
+@dataclass
+class FeedbackAnswer:
+    """One returned feedback sheet. Text fields are "" when left empty; dates None."""
+
+    file: Path
+    sheet: str
+    case_id: str
+    unit: str
+    findings: str
+    verified: str
+    result: str
+    state: str
+    extend_to: datetime | None
+    reason: str
+    handler: str
+    phone: str
+    closed_on: datetime | None
+    marker: dict[str, str] | None  # the hidden `_tipdesk` sheet of an issued sheet
+    cells: dict[str, str]  # label -> the answer's cell ("B13"), for messages
+
+
+@dataclass
+class ForwardedCase:
+    """One row of an upstream export; values are keyed by register column, empty cells
+    left out, dates as datetime, 来源 always set."""
+
+    file: Path
+    sheet: str
+    row: int  # 1-based, as Excel shows it
+    values: dict[str, Any]
+
+
+@dataclass
+class LiaisonForm:
+    """One returned liaison form. Fields are "" when not filled; several phone numbers for
+    one person are joined with "、"."""
+
+    file: Path
+    sheet: str
+    unit: str
+    leader: str
+    leader_phone: str
+    chief: str
+    chief_phone: str
+    handler: str
+    handler_phone: str
+    email: str
+    cells: dict[str, str] = field(default_factory=dict)  # 联络人 column -> answer cell

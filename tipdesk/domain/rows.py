@@ -1,0 +1,116 @@
+"""The register as data: rows, sheets and the cell changes a run plans (no file access).
+
+Read by store.register, planned on by rules, written back by store.register again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from tipdesk.domain.columns import REGISTER_SHEET
+
+
+class Row:
+    """One case row: its sheet row number and its values by header (cleaned when first asked)."""
+
+    __slots__ = ("number", "_raw", "_columns", "_values")
+
+    def __init__(self, number: int, raw: list[Any], columns: dict[str, int]):
+        self.number, self._raw, self._columns, self._values = number, raw, columns, None
+
+    def get(self, column: str) -> Any:
+        """One value without building the whole row; most rows (closed cases) need only a few."""
+        if self._values is not None:
+            return self._values.get(column)
+        index = self._columns[column] - 1
+        return clean_cell(self._raw[index]) if index < len(self._raw) else None
+
+    def raw(self, column: str) -> Any:
+        """The value as calamine read it ('' for empty, float-noisy date-times): for fast checks."""
+        index = self._columns[column] - 1
+        return self._raw[index] if index < len(self._raw) else ""
+
+    @property
+    def values(self) -> dict[str, Any]:
+        if self._values is None:
+            raw, width = self._raw, len(self._raw)
+            values = {}
+            for name, col in self._columns.items():
+                value = raw[col - 1] if col <= width else None
+                # Only dates need more than '' -> None (a whole register is built for statistics).
+                values[name] = None if value == "" else clean_cell(value) if isinstance(value, date) else value
+            self._values = values
+        return self._values
+
+    def __repr__(self) -> str:
+        return f"Row({self.number}, {self.values!r})"
+
+
+@dataclass
+class SheetData:
+    columns: dict[str, int]          # header -> 1-based column
+    grid: list[list[Any]]            # the sheet as calamine read it
+
+
+@dataclass
+class Register:
+    path: Path
+    columns: dict[str, int]          # header -> 1-based column
+    rows: list[Row]                  # rows with any content, in sheet order
+    grid: list[list[Any]]            # the whole sheet as calamine read it, for verification
+    digest: str                      # sha256 of the file as read, to notice a save in between
+    sheet_names: list[str] = field(default_factory=list)
+    sheets: dict[str, SheetData] = field(default_factory=dict)   # 台账 and, if present, 联络人
+
+    @property
+    def last_row(self) -> int:
+        return len(self.grid)
+
+    @property
+    def last_data_row(self) -> int:
+        """The sheet row of the last case row (1, the header, when there is none)."""
+        return self.rows[-1].number if self.rows else 1
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One cell tipdesk changes: which case and column, the old and new value, and why."""
+
+    row: int
+    case_id: str
+    column: str
+    old: Any
+    new: Any
+    why: str
+    sheet: str = REGISTER_SHEET
+
+
+def clean_cell(value: Any) -> Any:
+    """Calamine's '' means empty; a date is a date-time at midnight (one type for dates)."""
+    if value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    if isinstance(value, datetime) and value.microsecond:
+        # Excel stores times as fractions of a day; round off the float noise.
+        return (value.replace(microsecond=0) if value.microsecond < 500000
+                else value.replace(microsecond=0) + timedelta(seconds=1))
+    return value
+
+
+def header_key(value: Any) -> str:
+    """A header cell as the contract names it: spaces (also full-width) removed."""
+    return "".join(str(value or "").split())
+
+
+def header_columns(header: list[Any]) -> dict[str, int]:
+    """Header text -> 1-based column, first occurrence wins."""
+    columns: dict[str, int] = {}
+    for index, value in enumerate(header, start=1):
+        key = header_key(clean_cell(value))
+        if key and key not in columns:
+            columns[key] = index
+    return columns

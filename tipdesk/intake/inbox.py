@@ -1,0 +1,115 @@
+"""The inbox: recognise each file, extract it, and after the register is saved move it.
+
+Every file ends in inbox/processed/YYYY-MM-DD/ or inbox/rejected/YYYY-MM-DD/ byte for byte
+(a rejection with `<name>.原因.txt` beside it), or stays where it was if the run failed.
+Each file is read inside its own guard, so one bad file never stops the run; the same bytes
+dropped again are recognised by their SHA-256 in the journal and never applied twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from tipdesk.domain.columns import CASE_ID, REFERRED_AT, REGISTER_SHEET, UNIT
+from tipdesk.config import Config
+from tipdesk.store.files import free_path
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.intake.forms import classify, forwarded
+from tipdesk.xlsx.sheetfile import read_workbook
+from tipdesk.domain.arrivals import Arrival, REASON_SUFFIX
+from tipdesk.intake.forms.common import ReadContext
+
+PROCESSED, REJECTED = "processed", "rejected"
+
+
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def inbox_files(config: Config) -> list[Path]:
+    """Files dropped directly into the inbox (not its processed/rejected folders, not lock files)."""
+    if not config.inbox.is_dir():
+        return []
+    return sorted(p for p in config.inbox.iterdir()
+                  if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(REASON_SUFFIX))
+
+
+def forwarded_mapping(config: Config) -> dict[str, list[str]]:
+    custom = (config.raw.get("forwarded") or {}).get("columns") or {}
+    mapping = {k: list(v) for k, v in forwarded.DEFAULT_MAPPING.items()}
+    for column, names in custom.items():
+        mapping[str(column)] = [str(n) for n in (names if isinstance(names, list) else [names])]
+    return mapping
+
+
+def _is_a_register(book) -> bool:
+    """A copy of the register itself (saved into the inbox by mistake): it would look like a
+    list of forwarded cases, and every row of it would come in again."""
+    grid = book.sheets.get(REGISTER_SHEET)
+    header = {"".join(str(v or "").split()) for v in (grid.rows[0] if grid and grid.rows else [])}
+    return {CASE_ID, UNIT, REFERRED_AT} <= header
+
+
+def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> Arrival:
+    """Read one file; whatever goes wrong becomes a rejection reason, never an exception."""
+    saved_at = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+    arrival = Arrival(path, _digest(path), min(saved_at, now))
+    before = seen.get(arrival.digest)
+    if before and before[0] == PROCESSED:
+        arrival.previous = before[1]
+        arrival.done.append(f"与 {before[1][:10]} 已处理的文件内容相同，未重复登记")
+        return arrival
+    try:
+        book = read_workbook(path)
+        if _is_a_register(book):
+            raise TipdeskError(f"{path.name}：这是案件台账（有“{REGISTER_SHEET}”工作表），不是收件。"
+                               f"台账不要放进 inbox；如是上级转件清单，请删去“{REGISTER_SHEET}”工作表后再放入。")
+        context = ReadContext(today=now.date(), forwarded_columns=forwarded_mapping(config))
+        module = classify(book, context)
+        arrival.kind = module.KIND
+        arrival.items = module.extract(book, context)
+    except TipdeskError as exc:
+        arrival.reject(exc.message)
+    except Exception as exc:  # a file we cannot understand must not stop the morning run
+        arrival.reject(f"无法读取（{type(exc).__name__}：{exc}）。请在 Excel 或 WPS 中打开，另存为 .xlsx 后重新放入 inbox。")
+    return arrival
+
+
+def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> list[Arrival]:
+    return [read_arrival(path, config, now, seen) for path in inbox_files(config)]
+
+
+def settle(arrivals: list[Arrival], config: Config, now: datetime) -> None:
+    """Move each file to processed/ or rejected/ (after the register was saved), reasons beside."""
+    for arrival in arrivals:
+        folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = free_path(folder / arrival.path.name)
+        if arrival.error:
+            reason = target.with_name(target.name + REASON_SUFFIX)
+            reason.write_text(reason_text(arrival), encoding="utf-8")
+        shutil.move(str(arrival.path), str(target))
+
+
+def reason_text(arrival: Arrival) -> str:
+    lines = [arrival.error or ""]
+    if arrival.held:
+        lines.append("（此文件暂缓处理，等待指挥中心决定；承办单位无需重新发送。）")
+    else:
+        lines.append("处理办法：按上面的说明改正后，把文件重新放入 inbox（单位可改正后重新发送）。")
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(arrivals: list[Arrival]) -> dict[str, list[str]]:
+    applied, held, rejected = [], [], []
+    for a in arrivals:
+        if a.error:
+            (held if a.held else rejected).append(a.error)
+        else:
+            applied.append(f"{a.path.name}（{a.kind or '重复文件'}）：{'；'.join(a.done) or '无需修改'}")
+    return {"收件箱：已处理": applied, "收件箱：暂缓，待指挥中心决定": held, "收件箱：已退回": rejected}

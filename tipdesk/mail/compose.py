@@ -1,0 +1,402 @@
+"""E-mail to units: what a mail is, and composing them (referral letters, reminder digests).
+
+Compose: jinja2 templates in templates/mail/ (a workspace's own templates/mail/ wins), one
+mail per unit per run, from register rows passed through `redact_case`, so no mail carries
+举报人, 联系方式 or personal data inside the complaint (DESIGN.md, "The whistleblower").
+Sending them, and the log that makes each (case, stage) go once, is `delivery.py`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import jinja2
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from tipdesk.domain.columns import CASE_ID, CATEGORY, DEADLINE, LETTER_NO, SUBJECT, UNIT
+from tipdesk.rules.contacts import Contact
+from tipdesk.domain.textnorm import chinese_date
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.domain.textnorm import as_text
+from tipdesk.domain.redact import redact_case
+from tipdesk.rules.reminders import (
+    CHASE, ESCALATION, STAGES, WARNING, ConfigSection, Ladder, Reminder, as_deadline,
+)
+from tipdesk.config import PACKAGE_TEMPLATES
+
+REFERRAL = "交办"
+MODES = ("outbox", "smtp")
+SECURITIES = ("ssl", "starttls", "none")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+DEFAULT_PASSWORD_ENV = "TIPDESK_SMTP_PASSWORD"
+# yagmail.register(user, password) stores the password under this keyring service name.
+KEYRING_SERVICE = "yagmail"
+BUILTIN_TEMPLATES = PACKAGE_TEMPLATES / "mail"
+ESCALATION_SEQUENCE = "督办"
+NOTICE_TITLE = "安全生产举报事项督办通知"
+
+# Header values: no CR/LF (header injection) nor other control characters.
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+_FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def _clean(text: str) -> str:
+    return _HEADER_UNSAFE.sub(" ", str(text)).strip()
+
+
+def _safe_filename(name: str) -> str:
+    return _FILENAME_UNSAFE.sub("_", _clean(name)).strip(" ._") or "附件"
+
+
+# --- settings -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 465
+    security: str = "ssl"
+    user: str = ""
+    password_env: str = DEFAULT_PASSWORD_ENV
+    ca_file: Path | None = None
+    timeout: int = 30
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    mode: str = "outbox"
+    from_address: str = ""
+    from_name: str = ""
+    smtp: SmtpSettings = SmtpSettings()
+    centre: Mapping[str, str] = field(default_factory=dict)
+    templates: tuple[Path, ...] = (BUILTIN_TEMPLATES,)
+
+
+def _is_address(text: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}", text))
+
+
+def mail_settings(config) -> MailSettings:
+    """The `mail:` section of config.yaml; absent means .eml files in the outbox."""
+    section = ConfigSection(config.raw, "mail")
+    password_env = section.text("smtp.password_env", DEFAULT_PASSWORD_ENV)
+    for key in ("smtp.password", "password"):
+        if section.has(key):
+            raise section.fail(key, f"不能写在配置文件中：请把密码放在环境变量 {password_env} 中，"
+                                    "或保存到系统密钥环（见 README）。")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
+        raise section.fail("smtp.password_env", f"应为环境变量名（英文字母、数字、下划线），现为“{password_env}”。")
+    mode = section.choice("mode", "outbox", MODES)
+    security = section.choice("smtp.security", "ssl", SECURITIES)
+    smtp = SmtpSettings(
+        host=section.text("smtp.host"),
+        port=section.integer("smtp.port", DEFAULT_PORTS[security], 1, 65535),
+        security=security,
+        user=section.text("smtp.user"),
+        password_env=password_env,
+        ca_file=(config.root / section.text("smtp.ca_file")).resolve() if section.text("smtp.ca_file") else None,
+        timeout=section.integer("smtp.timeout", 30, 1, 600),
+    )
+    from_address = section.text("from_address", config.centre.get("email", ""))
+    if from_address and not _is_address(from_address):
+        raise section.fail("from_address", f"“{from_address}”不是有效的电子邮箱地址。")
+    if mode == "smtp":
+        if not smtp.host:
+            raise section.fail("smtp.host", "缺失：mode 为 smtp 时须填写邮件服务器地址，例如 smtp.example.gov.cn。")
+        if not from_address:
+            raise section.fail("from_address", "缺失：mode 为 smtp 时须填写发件邮箱（或填写 centre.email）。")
+        if smtp.security == "none" and smtp.user:
+            raise section.fail("smtp.security", "为 none 时不能登录（密码会明文传输），请改为 ssl 或 starttls。")
+        if smtp.ca_file and not smtp.ca_file.is_file():
+            raise section.fail("smtp.ca_file", f"指定的证书文件 {smtp.ca_file} 不存在。")
+    return MailSettings(
+        mode=mode, from_address=from_address,
+        from_name=section.text("from_name", config.centre.get("name", "")),
+        smtp=smtp, centre=dict(config.centre),
+        templates=(config.root / "templates" / "mail", BUILTIN_TEMPLATES))
+
+
+# --- what a mail is -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MailItem:
+    """One (case, stage) a mail carries; the unit of idempotence."""
+    case_id: str
+    stage: str
+    unit: str
+    deadline: str = ""     # as_text of the deadline the stage was computed for
+    who: str = ""          # the people it reaches, for the 催办记录 line
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        # A referral is once per unit; a reminder once per unit and deadline, so an extension
+        # or a re-referral starts the ladder again.
+        return (self.case_id, self.stage, self.unit, "" if self.stage == REFERRAL else self.deadline)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Mail:
+    kind: str                                # 交办 or the highest reminder stage
+    unit: str
+    at: datetime
+    items: tuple[MailItem, ...]
+    subject: str
+    body: str
+    to: tuple[Recipient, ...] = ()
+    cc: tuple[Recipient, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    number: str = ""                         # the 督办通知 number, if any
+    note: str = ""                           # why it goes to the office or on paper
+
+    @property
+    def paper(self) -> bool:
+        """No address: the unit gets it on paper (需纸质送达)."""
+        return not self.to
+
+    @property
+    def addresses(self) -> list[str]:
+        return [r.address for r in (*self.to, *self.cc)]
+
+    def describe(self) -> str:
+        cases = "、".join(dict.fromkeys(i.case_id for i in self.items))
+        text = f"{self.unit} {self.kind}（{cases}）"
+        if self.number:
+            text += f" {self.number}"
+        if self.to:
+            text += " → " + "、".join(r.address for r in self.to)
+        if self.cc:
+            text += "；抄送 " + "、".join(r.address for r in self.cc)
+        return text + (f"（{self.note}）" if self.note else "")
+
+
+# --- composing ------------------------------------------------------------------------------
+
+def _environment(settings: MailSettings) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in settings.templates]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, autoescape=False)
+
+
+def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateError as exc:
+        raise TipdeskError(f"邮件模板 {name} 有误：{exc}。请检查 templates/mail/{name}，"
+                           "或删除它以使用内置模板。")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_HEADER_UNSAFE.sub(" ", text).split())
+
+
+def _deadline_text(deadline: datetime | None) -> str:
+    if deadline is None:
+        return "—"
+    return chinese_date(deadline, with_time=deadline.time() < time(23, 59))
+
+
+def _case_view(case: Mapping[str, Any]) -> dict[str, str]:
+    """What a mail may say about a case: never the reporter (redact_case drops 举报人 and
+    联系方式 and hides personal data in the remaining text)."""
+    safe = redact_case(dict(case))
+
+    def text(column: str) -> str:
+        value = safe.get(column)
+        return _one_line(str(value)) if value not in (None, "") else ""
+
+    return {"case_id": text(CASE_ID), "category": text(CATEGORY), "subject": text(SUBJECT),
+            "letter_no": text(LETTER_NO), "unit": text(UNIT),
+            "deadline": _deadline_text(as_deadline(case.get(DEADLINE)))}
+
+
+def _timing(reminder: Reminder) -> str:
+    if reminder.stage == WARNING:
+        if reminder.hourly:
+            hours = -reminder.overdue_by.total_seconds() / 3600
+            return f"距办理期限约{max(1, round(hours))}小时"
+        return "即将到期"
+    if reminder.hourly:
+        hours = int(reminder.overdue_by.total_seconds() // 3600)
+        return f"已超期{max(1, hours)}小时" if hours < 48 else f"已超期{hours // 24}天"
+    return f"已超期{max(1, reminder.overdue_working_days)}个工作日"
+
+
+def _names(*names: str) -> str:
+    return "、".join(dict.fromkeys(n for n in names if n))
+
+
+def _who(contact: Contact | None, stage: str) -> str:
+    """The people a stage is meant for (notice: 催办 to 经办人 and 科长, 督办 to 分管领导)."""
+    if contact is None:
+        return ""
+    if stage == ESCALATION:
+        return _names(contact.leader) or _names(contact.handler)
+    if stage == CHASE:
+        return _names(contact.handler, contact.chief)
+    return _names(contact.handler)
+
+
+def _recipients(contact: Contact | None, escalate: bool) -> tuple[tuple[Recipient, ...], tuple[Recipient, ...]]:
+    """(to, cc): the handler's address with the 科长 in copy; a 督办 also to the 分管领导."""
+    if contact is None:
+        return (), ()
+    unit = contact.unit
+    to = [Recipient(f"{unit} {contact.handler}".strip(), a) for a in contact.emails]
+    if escalate:
+        leader = [Recipient(f"{unit} {contact.leader}".strip(), a) for a in contact.leader_emails]
+        to = leader + to
+    cc = [Recipient(f"{unit} {contact.chief}".strip(), a) for a in contact.chief_emails]
+    seen: set[str] = set()
+    to = [r for r in to if not (r.address.lower() in seen or seen.add(r.address.lower()))]
+    cc = [r for r in cc if not (r.address.lower() in seen or seen.add(r.address.lower()))]
+    return tuple(to), tuple(cc)
+
+
+def _paper_note(contact: Contact | None) -> str:
+    if contact is None:
+        return "联络人表中没有该单位，需纸质送达"
+    return "，".join(filter(None, [contact.note, "无电子邮箱，需纸质送达"]))
+
+
+def _common_context(settings: MailSettings, unit: str, now: datetime) -> dict[str, Any]:
+    return {"unit": unit, "centre": {k: settings.centre.get(k, "") for k in ("name", "phone", "email", "address")},
+            "date": chinese_date(now), "now_text": chinese_date(now, with_time=True)}
+
+
+def _read_attachment(path: Path, case_id: str) -> Attachment:
+    try:
+        return Attachment(path.name, path.read_bytes())
+    except OSError:
+        raise TipdeskError(f"案件{case_id}的附件 {path} 无法读取（已被移动或删除？）。"
+                           f"请运行 ./run letter {case_id} 补发交办单和反馈表。")
+
+
+def plan_referral_mails(referrals: Mapping[str, Sequence[tuple[str, Sequence[Path]]]],
+                        cases: Mapping[str, Mapping[str, Any]], contacts: Mapping[str, Contact],
+                        settings: MailSettings, now: datetime,
+                        sent: Iterable[tuple[str, str]] = ()) -> list[Mail]:
+    """One mail per unit with that unit's letters and feedback sheets attached.
+
+    `referrals`: unit -> [(case_id, [attachment paths])]; `cases`: case_id -> register row
+    (for the list in the body); `sent`: (case_id, stage) pairs already delivered."""
+    env, done, mails = _environment(settings), set(sent), []
+    for unit, entries in sorted(referrals.items()):
+        contact = contacts.get(unit)
+        views, items, attachments = [], [], []
+        for case_id, paths in entries:
+            if (case_id, REFERRAL) in done:
+                continue
+            case = cases.get(case_id, {CASE_ID: case_id, UNIT: unit})
+            views.append(_case_view(case))
+            items.append(MailItem(case_id, REFERRAL, unit, as_text(as_deadline(case.get(DEADLINE))) or "",
+                                  _who(contact, REFERRAL)))
+            attachments += [_read_attachment(Path(p), case_id) for p in paths]
+        if not items:
+            continue
+        context = {**_common_context(settings, unit, now), "items": views,
+                   "attachments": [a.name for a in attachments]}
+        to, cc = _recipients(contact, escalate=False)
+        mails.append(Mail(
+            kind=REFERRAL, unit=unit, at=now, items=tuple(items),
+            subject=_one_line(_render(env, "referral_subject.j2", context)),
+            body=_render(env, "referral_body.j2", context), to=to, cc=cc,
+            attachments=tuple(attachments),
+            note=_paper_note(contact) if not to else (contact.note if contact else "")))
+    return mails
+
+
+def plan_reminder_mails(reminders: Sequence[Reminder], cases: Mapping[str, Mapping[str, Any]],
+                        contacts: Mapping[str, Contact], settings: MailSettings, ladder: Ladder,
+                        now: datetime, number: Callable[[str, int], str]) -> list[Mail]:
+    """One digest per unit listing all its cases with their stage; with a 督办 among them it
+    also goes to the 分管领导 and carries the numbered 督办通知 (.docx).
+
+    `number(unit, year)` gives the 督办通知 number (see `escalation_numbering`); it is asked
+    only for units with a 督办. A dry run passes one that reserves nothing."""
+    env, mails = _environment(settings), []
+    by_unit: dict[str, list[Reminder]] = {}
+    for reminder in reminders:
+        by_unit.setdefault(reminder.unit, []).append(reminder)
+    for unit, group in sorted(by_unit.items()):
+        group.sort(key=lambda r: (-STAGES.index(r.stage), r.case_id))
+        contact = contacts.get(unit)
+        kind = group[0].stage
+        # A case listed once, under its highest stage: a 督办 implies the 催办 that came with it.
+        highest = {r.case_id: r for r in reversed(group)}
+        views = [{**_case_view(cases.get(r.case_id, {CASE_ID: r.case_id, UNIT: unit})),
+                  "stage": r.stage, "timing": _timing(r), "deadline": _deadline_text(r.deadline)}
+                 for r in sorted(highest.values(), key=lambda r: (-STAGES.index(r.stage), r.case_id))]
+        escalate = kind == ESCALATION
+        context = {**_common_context(settings, unit, now), "items": views, "kind": kind,
+                   "number": number(unit, now.year) if escalate else "",
+                   "escalate_after": ladder.escalate_after_working_days,
+                   "leader": contact.leader if contact else "",
+                   "has_warning": any(r.stage == WARNING for r in group),
+                   "has_chase": any(r.stage == CHASE for r in group),
+                   "has_escalation": escalate}
+        attachments = ()
+        if escalate:
+            notice = _render(env, "escalation_notice.j2",
+                             {**context, "items": [v for v in views if v["stage"] == ESCALATION]})
+            name = _safe_filename(f"督办通知-{context['number']}.docx")
+            attachments = (Attachment(name, notice_docx(notice, settings.centre.get("name", ""), now)),)
+        to, cc = _recipients(contact, escalate)
+        mails.append(Mail(
+            kind=kind, unit=unit, at=now,
+            items=tuple(MailItem(r.case_id, r.stage, unit, as_text(r.deadline), _who(contact, r.stage))
+                        for r in group),
+            subject=_one_line(_render(env, "digest_subject.j2", context)),
+            body=_render(env, "digest_body.j2", context), to=to, cc=cc,
+            attachments=attachments, number=context["number"],
+            note=_paper_note(contact) if not to else (contact.note if contact else "")))
+    return mails
+
+
+def _east_asian_font(run, name: str, size: int) -> None:
+    run.font.name, run.font.size = name, Pt(size)
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def notice_docx(text: str, author: str, at: datetime) -> bytes:
+    """The 督办通知 as a short Word document: title and number centred, sender and date to the
+    right, the rest as body paragraphs (GB/T 9704 fonts: 小标宋 二号 title, 仿宋 三号 body)."""
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    tail = [i for i, line in enumerate(lines) if line.strip()][-2:]
+    doc = Document()
+    for i, line in enumerate(lines):
+        paragraph = doc.add_paragraph()
+        if i < 2:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif i in tail:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _east_asian_font(paragraph.add_run(line), "方正小标宋简体" if i == 0 else "仿宋_GB2312", 22 if i == 0 else 16)
+    props = doc.core_properties
+    props.author = props.last_modified_by = author
+    props.title, props.subject = NOTICE_TITLE, lines[1].strip() if len(lines) > 1 else ""
+    props.comments = props.keywords = props.category = ""
+    props.created = props.modified = at
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,446 @@
+"""Delivery of composed mails, and the mail log that makes each (case, stage) go once.
+
+By `mail.mode`: `outbox` (default) writes a complete .eml per mail in the day's outbox
+folder, marked X-Unsent so Outlook opens it as a draft ready to send; `smtp` sends through
+the office's server over SSL or STARTTLS, yagmail serving only as the connection (its own
+`send()` rebuilds messages and swallows failures, while the log must know for each mail
+whether the server accepted it and which recipients it refused). The .eml files and the
+SMTP mails are the same bytes.
+
+Idempotence: the `mails` table in the journal records each (case, stage) a mail carries. A
+row is written as `sending` before the server is contacted and becomes `sent` only once the
+server accepted the mail (`written` once the .eml is on disk). A failed mail is `failed` and
+goes out again when the next run plans it. A row left `sending` means the run died during the
+SMTP conversation: the mail may have arrived, so it is not sent again; the clerk is asked to
+check the sent folder instead (a lost reminder is found there, a doubled one cannot be undone).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import sqlite3
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from email import policy
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+from tipdesk.domain.errors import TipdeskError
+from tipdesk.store.files import free_path
+from tipdesk.domain.textnorm import as_text
+from tipdesk.mail.compose import (
+    ESCALATION_SEQUENCE, KEYRING_SERVICE, REFERRAL, Attachment, Mail, MailItem,
+    MailSettings, _clean, _one_line, _safe_filename,
+)
+from tipdesk.rules.reminders import ESCALATION, STAGES, Ladder, as_deadline
+from tipdesk.domain.columns import CASE_ID, DEADLINE, UNIT
+
+# Statuses of a mails row; the first four mean "done, never again".
+SENT, WRITTEN, PAPER, UNCERTAIN, SENDING, FAILED = (
+    "sent", "written", "paper", "uncertain", "sending", "failed")
+DONE = (SENT, WRITTEN, PAPER, UNCERTAIN)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS mails (
+    id INTEGER PRIMARY KEY,
+    attempt TEXT NOT NULL,        -- one delivery attempt of one mail
+    at TEXT NOT NULL,             -- the run's clock
+    mode TEXT NOT NULL,           -- smtp | outbox | paper
+    kind TEXT NOT NULL,           -- 交办 / 预警 / 催办 / 督办: the mail's highest stage
+    case_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    deadline TEXT,
+    recipients TEXT,              -- names reached, for the register's 催办记录
+    addresses TEXT,
+    number TEXT,                  -- 督办通知 number
+    status TEXT NOT NULL,
+    detail TEXT                   -- .eml path, refused addresses or the error
+);
+CREATE INDEX IF NOT EXISTS mails_case ON mails (case_id, stage);
+"""
+
+# Raw attachment headers below are written unfolded; everything else is folded as usual.
+_POLICY = policy.SMTP.clone(refold_source="none")
+_MIME_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+}
+
+
+# --- the journal ----------------------------------------------------------------------------
+
+def _has_table(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mails'").fetchone() is not None
+
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    db.executescript(SCHEMA)
+
+
+def sent_stages(db: sqlite3.Connection, cases: Iterable[Mapping[str, Any]] | None = None) -> set[tuple[str, str]]:
+    """(case_id, stage) pairs already delivered (sent, written as .eml, or due on paper).
+
+    With `cases` (register rows), a stage delivered for another unit or (for reminders)
+    another deadline no longer counts: after 改派 or an extension the ladder starts again."""
+    if not _has_table(db):  # a dry run before the first delivery: nothing sent yet
+        return set()
+    marks = ",".join("?" * len(DONE))
+    rows = db.execute(f"SELECT DISTINCT case_id, stage, unit, deadline FROM mails WHERE status IN ({marks})",
+                      DONE).fetchall()
+    if cases is None:
+        return {(case_id, stage) for case_id, stage, _, _ in rows}
+    current = {str(c.get(CASE_ID) or "").strip(): c for c in cases}
+    out = set()
+    for case_id, stage, unit, deadline in rows:
+        case = current.get(case_id)
+        if case is not None:
+            item = MailItem(case_id, stage, str(case.get(UNIT) or "").strip(),
+                            as_text(as_deadline(case.get(DEADLINE))) or "")
+            if MailItem(case_id, stage, unit, deadline or "").key != item.key:
+                continue
+        out.add((case_id, stage))
+    return out
+
+
+_HOW = {SENT: "邮件", WRITTEN: "邮件，发件箱待发", PAPER: "无邮箱，需纸质送达", UNCERTAIN: "邮件，送达待核实"}
+
+
+def chase_log_lines(db: sqlite3.Connection, case_id: str) -> list[str]:
+    """Dated lines for the register's 催办记录, e.g. "2026-12-03 08:30 催办（邮件）→ 张三、李四"."""
+    if not _has_table(db):
+        return []
+    marks = ",".join("?" * len(DONE))
+    rows = db.execute(
+        f"SELECT at, stage, status, recipients, number FROM mails WHERE case_id = ? AND stage IN (?, ?, ?) "
+        f"AND status IN ({marks}) ORDER BY id", (case_id, *STAGES, *DONE)).fetchall()
+    rows.sort(key=lambda row: (row[0], STAGES.index(row[1])))  # one digest: 催办 before 督办
+    lines = []
+    for at, stage, status, who, number in rows:
+        how = _HOW[status] + (f"，{number}" if number and stage == ESCALATION else "")
+        line = f"{at[:16]} {stage}（{how}）" + (f"→ {who}" if who else "")
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def escalation_numbering(journal, ladder: Ladder) -> Callable[[str, int], str]:
+    """`number(unit, year)` for plan_reminder_mails, on the journal's yearly sequences.
+
+    A number whose 督办通知 never went out (every attempt failed) is given again to the same
+    unit, so a server outage leaves no gap in the 督办 numbers."""
+    ensure_schema(journal.db)
+
+    def number(unit: str, year: int) -> str:
+        marks = ",".join("?" * len(DONE + (SENDING,)))
+        row = journal.db.execute(
+            f"SELECT number FROM mails WHERE unit = ? AND stage = ? AND number != '' AND substr(at, 1, 4) = ? "
+            f"GROUP BY number HAVING sum(status IN ({marks})) = 0 ORDER BY max(id) DESC LIMIT 1",
+            (unit, ESCALATION, str(year), *DONE, SENDING)).fetchone()
+        if row:
+            return row[0]
+        n = journal.last_number(ESCALATION_SEQUENCE, year) + 1
+        journal.set_last_number(ESCALATION_SEQUENCE, year, n)
+        return ladder.number(year, n)
+
+    return number
+
+
+def _record(db: sqlite3.Connection, attempt: str, mail: Mail, mode: str, status: str, detail: str = "") -> None:
+    db.executemany(
+        "INSERT INTO mails (attempt, at, mode, kind, case_id, stage, unit, deadline, recipients, addresses, "
+        "number, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(attempt, as_text(mail.at), mode, mail.kind, i.case_id, i.stage, i.unit, i.deadline, i.who,
+          ", ".join(mail.addresses), mail.number, status, detail) for i in mail.items])
+
+
+def _update(db: sqlite3.Connection, attempt: str, status: str, detail: str = "") -> None:
+    db.execute("UPDATE mails SET status = ?, detail = ? WHERE attempt = ?", (status, detail, attempt))
+
+
+def _settle_interrupted(db: sqlite3.Connection) -> list[str]:
+    """Attempts a previous run left `sending` (it died mid-delivery): an .eml on disk counts
+    as written, one missing is retried; an SMTP mail may have arrived, so it is not resent."""
+    out = []
+    rows = db.execute("SELECT attempt, mode, detail, unit, kind, group_concat(case_id, '、') FROM mails "
+                      "WHERE status = ? GROUP BY attempt", (SENDING,)).fetchall()
+    for attempt, mode, detail, unit, kind, cases in rows:
+        if mode == "outbox":
+            exists = bool(detail) and Path(detail).is_file()
+            _update(db, attempt, WRITTEN if exists else FAILED, detail)
+            continue
+        _update(db, attempt, UNCERTAIN, "上次运行在发送中途中断")
+        out.append(f"{unit} {kind}（{cases}）：上次运行在发送过程中中断，无法确认对方是否收到；"
+                   "为避免重复，系统不会重发。请在发件邮箱的“已发送”中核对，未发出的请手工补发。")
+    return out
+
+
+# --- building and delivering ----------------------------------------------------------------
+
+def _attach(message: EmailMessage, attachment: Attachment) -> None:
+    """Attach with a Chinese file name every common client shows: RFC 2231 `filename*` in one
+    piece (the standard, read by Thunderbird, Foxmail, Apple Mail and Outlook 2010+) and an
+    RFC 2047 `name` on Content-Type, which older Outlook falls back to. Python's folding
+    would split the first into filename*0*/filename*1* continuations, which some Outlook
+    versions misread, so both headers are set raw (lines stay under the 998 limit)."""
+    name = _safe_filename(attachment.name)
+    mime = _MIME_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+    maintype, subtype = mime.split("/")
+    message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=name)
+    part = message.get_payload()[-1]
+    del part["Content-Type"]
+    del part["Content-Disposition"]
+    encoded_name = Header(name, "utf-8").encode(maxlinelen=76).replace("\n", "")
+    part.set_raw("Content-Type", f'{mime};\n name="{encoded_name}"')
+    part.set_raw("Content-Disposition", f"attachment;\n filename*=utf-8''{quote(name, safe='')}")
+
+
+def build_message(mail: Mail, settings: MailSettings) -> EmailMessage:
+    """The mail as an RFC 5322 message: Chinese names and subject RFC 2047-encoded, body
+    UTF-8 in base64 (safe through any relay), headers free of CR/LF."""
+    message = EmailMessage(policy=_POLICY)
+    if settings.from_address:
+        message["From"] = Address(_clean(settings.from_name), addr_spec=settings.from_address)
+    message["To"] = [Address(_clean(r.name), addr_spec=r.address) for r in mail.to]
+    if mail.cc:
+        message["Cc"] = [Address(_clean(r.name), addr_spec=r.address) for r in mail.cc]
+    message["Subject"] = _one_line(mail.subject)
+    message["Date"] = format_datetime(mail.at.astimezone())
+    domain = settings.from_address.rpartition("@")[2] or "tipdesk.local"
+    message["Message-ID"] = make_msgid("tipdesk", domain=domain)
+    if settings.mode == "outbox":
+        message["X-Unsent"] = "1"  # Outlook opens the .eml as a draft, ready to send
+    message.set_content(mail.body, cte="base64")
+    for attachment in mail.attachments:
+        _attach(message, attachment)
+    return message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mail: Mail
+    detail: str = ""
+
+    @property
+    def line(self) -> str:
+        return self.mail.describe() + (f"：{self.detail}" if self.detail else "")
+
+
+@dataclass
+class DeliveryReport:
+    mode: str
+    sent: list[Outcome] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+    paper: list[Outcome] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+
+    def sections(self) -> dict[str, list[str]]:
+        """Headings and lines for the daily summary (daily_summary's `extra`)."""
+        sent = "邮件已发送" if self.mode == "smtp" else "邮件已生成（outbox 中的 .eml，双击打开后发送）"
+        return {sent: [o.line for o in self.sent],
+                "邮件发送失败（下次运行自动重试）": [o.line for o in self.failed],
+                "需纸质送达": [o.line for o in self.paper],
+                "邮件是否送达待核实": list(self.uncertain)}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def _file_stem(mail: Mail) -> str:
+    return _safe_filename(f"{mail.at:%H%M}-{mail.kind}-{mail.unit}")
+
+
+def _deliver_paper(mail: Mail, db: sqlite3.Connection, day_folder: Path) -> Outcome:
+    """Recorded once, so the summary names it once; a reminder's text and notice are saved
+    for printing (a referral's letters are already in the outbox)."""
+    files = []
+    if mail.kind != REFERRAL:
+        day_folder.mkdir(parents=True, exist_ok=True)
+        text = free_path(day_folder / f"{_file_stem(mail)}（纸质送达）.txt")
+        _write_atomic(text, mail.body.encode("utf-8"))
+        files.append(text)
+        for attachment in mail.attachments:
+            target = free_path(day_folder / _safe_filename(attachment.name))
+            _write_atomic(target, attachment.data)
+            files.append(target)
+    _record(db, uuid.uuid4().hex, mail, "paper", PAPER, "; ".join(str(f) for f in files))
+    return Outcome(mail, "已存打印件 " + "、".join(f.name for f in files) if files else "")
+
+
+def _deliver_outbox(mail: Mail, settings: MailSettings, db: sqlite3.Connection, day_folder: Path) -> Outcome:
+    day_folder.mkdir(parents=True, exist_ok=True)
+    path = free_path(day_folder / f"{_file_stem(mail)}.eml")
+    attempt = uuid.uuid4().hex
+    _record(db, attempt, mail, "outbox", SENDING, str(path))
+    try:
+        _write_atomic(path, build_message(mail, settings).as_bytes())
+    except OSError as exc:
+        _update(db, attempt, FAILED, f"无法写入 {path}：{exc}")
+        raise
+    _update(db, attempt, WRITTEN, str(path))
+    return Outcome(mail, path.name)
+
+
+def smtp_password(settings: MailSettings) -> str:
+    """The login password: the environment variable named in config, else the system keyring
+    (entry written by yagmail.register(user, password)). Never read from config, never logged."""
+    user = settings.smtp.user
+    if not user:
+        return ""
+    password = os.environ.get(settings.smtp.password_env, "")
+    if password:
+        return password
+    try:
+        import keyring  # optional: only offices that keep the password in the keyring install it
+
+        password = keyring.get_password(KEYRING_SERVICE, user) or ""
+    except Exception:  # no keyring package or no usable backend: fall through to the message
+        password = ""
+    if password:
+        return password
+    raise TipdeskError(
+        f"未找到邮箱 {user} 的密码：请设置环境变量 {settings.smtp.password_env}，或安装 keyring 后运行 "
+        f"python -c \"import yagmail; yagmail.register('{user}', '密码')\" 保存到系统密钥环。")
+
+
+def _connect(settings: MailSettings, password: str):
+    # Imported here: yagmail pulls in premailer and lxml, which outbox mode never needs.
+    import yagmail
+
+    smtp = settings.smtp
+    context = ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
+    login = smtp.user or settings.from_address
+    # A one-entry dict keeps the login as given: yagmail appends "@gmail.com" to a bare string
+    # without "@", and some servers log in with a user name, not an address.
+    options: dict[str, Any] = dict(
+        host=smtp.host, port=smtp.port, smtp_skip_login=not smtp.user,
+        soft_email_validation=False, timeout=smtp.timeout)
+    if smtp.security == "ssl":
+        options.update(smtp_ssl=True, context=context)
+    else:
+        options.update(smtp_ssl=False,
+                       smtp_starttls={"context": context} if smtp.security == "starttls" else False)
+    client = yagmail.SMTP({login: login}, password, **options)
+    client.login()
+    return client
+
+
+def _refused(recipients: Mapping[str, tuple[int, bytes]]) -> str:
+    return "、".join(f"{address}（{code} {reply.decode(errors='replace')}）"
+                    for address, (code, reply) in recipients.items())
+
+
+def _smtp_error(exc: BaseException, settings: MailSettings) -> str:
+    where = f"{settings.smtp.host}:{settings.smtp.port}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"邮箱登录失败，请核对账号和密码（服务器答复 {exc.smtp_code}）"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"收件地址被拒收：{_refused(exc.recipients)}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        return f"邮件服务器拒绝（{exc.smtp_code} {reply}）"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"无法验证邮件服务器 {where} 的证书（{exc.verify_message}）；自签名证书请在 mail.smtp.ca_file 中指定"
+    if isinstance(exc, ssl.SSLError):
+        return f"与邮件服务器 {where} 建立加密连接失败（{exc}），请核对 mail.smtp.security 和端口"
+    return f"无法连接邮件服务器 {where}（{exc.__class__.__name__}：{exc}）"
+
+
+def _send_one(client, mail: Mail, settings: MailSettings, db: sqlite3.Connection) -> tuple[bool, str, bool]:
+    """(delivered, detail, connection still usable).
+
+    Delivered once the server accepted the mail for at least one of its To addresses. A
+    mail whose every To address was refused is retried next run: a second copy for the Cc
+    is a lesser evil than a handler who never got it."""
+    attempt = uuid.uuid4().hex
+    _record(db, attempt, mail, "smtp", SENDING)
+    try:
+        refused = client.smtp.send_message(build_message(mail, settings),
+                                           from_addr=settings.from_address, to_addrs=mail.addresses)
+    except (OSError, smtplib.SMTPException) as exc:
+        reason = _smtp_error(exc, settings)
+        _update(db, attempt, FAILED, reason)
+        # After a refusal the server is still talking (smtplib sent RSET); otherwise the
+        # connection is gone and the next mail reconnects.
+        alive = isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException))
+        return False, reason, alive
+    if refused and all(r.address in refused for r in mail.to):
+        reason = f"收件地址被拒收：{_refused(refused)}"
+        _update(db, attempt, FAILED, reason)
+        return False, reason, True
+    detail = f"以下地址被拒收，请核对联络人邮箱：{_refused(refused)}" if refused else ""
+    _update(db, attempt, SENT, detail)
+    return True, detail, True
+
+
+def _deliver_smtp(mails: list[Mail], settings: MailSettings, db: sqlite3.Connection,
+                  report: DeliveryReport) -> None:
+    """All mails over one connection. If the server cannot be reached or refuses the login,
+    every mail fails with that reason (no timeout per mail); a mail the server refuses fails
+    alone."""
+    client, down = None, ""
+    try:
+        for mail in mails:
+            if client is None and not down:
+                try:
+                    client = _connect(settings, smtp_password(settings))
+                except TipdeskError as exc:
+                    down = exc.message
+                except (OSError, smtplib.SMTPException) as exc:
+                    down = _smtp_error(exc, settings)
+            if down:
+                # Recorded too: the log shows the attempt, and a 督办 number is kept for the retry.
+                _record(db, uuid.uuid4().hex, mail, "smtp", FAILED, down)
+                report.failed.append(Outcome(mail, down))
+                continue
+            delivered, detail, alive = _send_one(client, mail, settings, db)
+            (report.sent if delivered else report.failed).append(Outcome(mail, detail))
+            if not alive:
+                client.close()
+                client = None
+    finally:
+        if client is not None:
+            client.close()
+
+
+def deliver(mails: Sequence[Mail], settings: MailSettings, db: sqlite3.Connection,
+            day_folder: Path) -> DeliveryReport:
+    """Send (smtp) or write (.eml in `day_folder`) each mail, record each (case, stage) once
+    it is delivered, and report what was sent, what failed (retried next run) and which
+    units need paper. A mail whose every (case, stage) was delivered before is skipped, so
+    delivering the same plan twice sends nothing twice. Call it outside a journal
+    transaction: each record must be on disk before the next mail goes out."""
+    ensure_schema(db)
+    report = DeliveryReport(settings.mode)
+    report.uncertain += _settle_interrupted(db)
+    marks = ",".join("?" * len(DONE))
+    done = {MailItem(case_id, stage, unit, deadline or "").key for case_id, stage, unit, deadline in db.execute(
+        f"SELECT case_id, stage, unit, deadline FROM mails WHERE status IN ({marks})", DONE)}
+    todo = [m for m in mails if not all(i.key in done for i in m.items)]
+    electronic = []
+    for mail in todo:
+        if mail.paper:
+            report.paper.append(_deliver_paper(mail, db, day_folder))
+        else:
+            electronic.append(mail)
+    if settings.mode == "outbox":
+        for mail in electronic:
+            try:
+                report.sent.append(_deliver_outbox(mail, settings, db, day_folder))
+            except OSError as exc:
+                report.failed.append(Outcome(mail, f"无法写入发件箱：{exc}"))
+    else:
+        _deliver_smtp(electronic, settings, db, report)
+    return report

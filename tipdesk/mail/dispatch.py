@@ -1,0 +1,114 @@
+"""The mail step of a run: the reminder ladder, referral mails, and 催办记录 from the mail log.
+
+Reminders go out before the register is saved, so what was delivered is written into
+催办记录 in the same save (the register records only what was sent; a save that then fails
+is mended by the next run from the mail log). Referral mails go out after the save: a letter
+number must be in the register before any unit sees it. Delivery happens outside the journal
+transaction, each mail recorded as it goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from tipdesk.domain.calendar import WorkCalendar
+from tipdesk.domain.columns import ACCIDENT, CASE_ID, CATEGORIES, CHASE_LOG, LETTER_NO, UNIT, URGENT
+from tipdesk.config import Config
+from tipdesk.rules.contacts import effective_contacts
+from tipdesk.mail.deliver import chase_log_lines, deliver, ensure_schema, escalation_numbering, sent_stages
+from tipdesk.store.journal import Journal
+from tipdesk.domain.textnorm import as_text
+from tipdesk.mail.compose import REFERRAL, mail_settings, plan_referral_mails, plan_reminder_mails
+from tipdesk.store.register import save_changes
+from tipdesk.domain.rows import CellChange, Register
+from tipdesk.rules.reminders import ladder_settings, plan_reminders
+
+HOURLY_CATEGORIES = (URGENT, ACCIDENT)
+
+
+@dataclass
+class Dispatch:
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    planned: list[str] = field(default_factory=list)   # dry run: what would go out
+
+
+def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dry_run: bool) -> Dispatch:
+    if dry_run:
+        return Dispatch(planned=[m.describe() for m in mails])
+    return Dispatch(sections=deliver(mails, mail_settings(config), journal.db, day_folder).sections())
+
+
+def send_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
+                   journal: Journal, calendar: WorkCalendar, day_folder: Path, dry_run: bool = False,
+                   categories: tuple[str, ...] = CATEGORIES) -> Dispatch:
+    """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent."""
+    settings, ladder = mail_settings(config), ladder_settings(config.raw)
+    if not dry_run:
+        ensure_schema(journal.db)
+    sent = sent_stages(journal.db, open_cases.values())
+    reminders = plan_reminders(open_cases.values(), now, calendar, ladder, sent, categories)
+    number = (lambda unit, year: "（编号待定）") if dry_run else escalation_numbering(journal, ladder)
+    mails = plan_reminder_mails(reminders, open_cases, contacts, settings, ladder, now, number)
+    return _deliver(config, mails, journal, day_folder, dry_run)
+
+
+def _owed_referrals(open_cases: dict[str, dict], db, sent: set[tuple[str, str]]) -> dict[str, list]:
+    """unit -> [(case_id, [letter, sheet])] for open cases whose referral mail is still owed."""
+    latest = {(case_id, letter_no): (letter, sheet) for case_id, letter_no, letter, sheet in db.execute(
+        "SELECT case_id, letter_no, letter_path, sheet_path FROM letters ORDER BY issued_at")}
+    out: dict[str, list] = {}
+    for case_id, case in open_cases.items():
+        files = latest.get((case_id, str(case.get(LETTER_NO) or "")))
+        if files and (case_id, REFERRAL) not in sent and all(Path(p).exists() for p in files):
+            out.setdefault(str(case.get(UNIT)), []).append((case_id, [Path(p) for p in files]))
+    return out
+
+
+def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
+                   journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
+    """One mail per unit with the letters and sheets it has not been mailed yet."""
+    if not dry_run:
+        ensure_schema(journal.db)
+    sent = sent_stages(journal.db, open_cases.values())
+    mails = plan_referral_mails(_owed_referrals(open_cases, journal.db, sent), open_cases, contacts,
+                                mail_settings(config), now, sent)
+    return _deliver(config, mails, journal, day_folder, dry_run)
+
+
+def contacts_of(config: Config, grid: list[list[Any]], now: datetime) -> dict:
+    """Who to write to, per unit, from the 联络人 sheet (as it will be after this run)."""
+    return effective_contacts(grid, config, now.date())
+
+
+def chase_changes(rows: Iterable[tuple[int, dict]], db) -> list[CellChange]:
+    """催办记录 cells that differ from what the mail log says was delivered.
+
+    `rows`: (sheet row, values) of the cases to look at (the open ones; the log only grows
+    for them)."""
+    ensure_schema(db)
+    out = []
+    for number, values in rows:
+        case_id = str(values.get(CASE_ID) or "").strip()
+        text = "\n".join(chase_log_lines(db, case_id)) if case_id else ""
+        if text and as_text(values.get(CHASE_LOG)) != text:
+            out.append(CellChange(number, case_id, CHASE_LOG, values.get(CHASE_LOG), text, "催办记录（邮件日志）"))
+            values[CHASE_LOG] = text
+    return out
+
+
+def record_chases(config: Config, register: Register, journal: Journal, now: datetime,
+                  case_ids: set[str]) -> int:
+    """The hourly pass has no save of its own: write 催办记录 of `case_ids` in a small one."""
+    rows = [(r.number, dict(r.values)) for r in register.rows if str(r.get(CASE_ID) or "").strip() in case_ids]
+    changes = chase_changes(rows, journal.db)
+    if not changes:
+        return 0
+    with journal.transaction():
+        run_id = journal.start_run("催办记录", now)
+        save_changes(register, changes, config.backup_folder, config.backup_keep, now)
+        journal.record_changes(run_id, now, changes)
+        journal.finish_run(run_id, "ok")
+    return len(changes)

@@ -1,0 +1,156 @@
+"""Referral documents: for each case a run refers, a Word letter and a feedback sheet.
+
+They are rendered into a staging folder before the register is written (a template error
+stops the run before anything changed), moved into outbox/YYYY-MM-DD/<承办单位>/ once the
+register is saved, and recorded in the journal with the feedback sheet's id, so the intake
+can tell our sheets from copies and `letter CASE_ID` can reissue a lost one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import secrets
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
+from tipdesk.config import Config
+from tipdesk.store.files import free_path, safe_name
+from tipdesk.output.documents import (
+    compiled_letter, feedback_sheet, file_names, referral_context, referral_letter,
+)
+from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.config import PACKAGE_TEMPLATES
+
+LETTER_TEMPLATE = "交办单.docx"
+
+
+
+@dataclass(frozen=True)
+class IssuedDocuments:
+    case_id: str
+    letter_no: str
+    unit: str
+    sheet_id: str
+    letter: Path
+    sheet: Path
+
+
+def letter_template(config: Config) -> Path:
+    """The office's own template (workspace templates/) if present, else the built-in one."""
+    own = config.root / "templates" / LETTER_TEMPLATE
+    return own if own.is_file() else PACKAGE_TEMPLATES / LETTER_TEMPLATE
+
+
+def unit_folder(day_folder: Path, unit: str) -> Path:
+    return day_folder / safe_name(unit, "未分派")
+
+
+def render(case: dict, config: Config, issued_at: datetime, folder: Path) -> IssuedDocuments:
+    """Write the letter and the feedback sheet of `case` into folder/<unit>/."""
+    try:
+        context = referral_context(case, config.centre, issued_at)
+    except ValueError as exc:
+        raise TipdeskError(f"{config.register.name}：{exc}", EXIT_USAGE)
+    sheet_id = secrets.token_hex(8)
+    letter_name, sheet_name = file_names(context)
+    target = unit_folder(folder, context["unit"])
+    target.mkdir(parents=True, exist_ok=True)
+    letter = target / letter_name
+    sheet = target / sheet_name
+    letter.write_bytes(referral_letter(context, letter_template(config)))
+    sheet.write_bytes(feedback_sheet(context, sheet_id))
+    return IssuedDocuments(context["case_id"], context["letter_no"], context["unit"], sheet_id,
+                           letter, sheet)
+
+
+# Below this many cases, starting worker processes costs more than it saves.
+PARALLEL_FROM = 6
+
+
+def _render_job(job: tuple) -> IssuedDocuments:
+    return render(*job)
+
+
+class Rendering:
+    """Documents being rendered while the run goes on (context manager).
+
+    On a busy morning the cases render in worker processes while the main process builds the
+    statistics and the new register file; `wait()` before the register replaces the old one
+    then raises if any letter failed, so a broken template still changes nothing. With few
+    cases they are rendered at once, in this process."""
+
+    def __init__(self, cases: list[dict], config: Config, issued_at: datetime, folder: Path):
+        self.jobs = [(case, config, issued_at, folder) for case in cases]
+        self.pool: ProcessPoolExecutor | None = None
+        self.done: list[IssuedDocuments] | None = None
+
+    def __enter__(self) -> "Rendering":
+        workers = min(os.cpu_count() or 1, 4)
+        if len(self.jobs) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            self.done = [_render_job(job) for job in self.jobs]
+        else:
+            # fork: the workers start with everything imported and the template compiled.
+            compiled_letter(letter_template(self.jobs[0][1]))
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            self.futures = [self.pool.submit(_render_job, job) for job in self.jobs]
+        return self
+
+    def wait(self) -> list[IssuedDocuments]:
+        if self.done is None:
+            self.done = [future.result() for future in self.futures]
+        return self.done
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path) -> list[IssuedDocuments]:
+    """Move staged documents into the day's outbox (same file system: renames)."""
+    out = []
+    for doc in issued:
+        moved = []
+        for path in (doc.letter, doc.sheet):
+            target = free_path(day_folder / path.relative_to(staging))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(target))
+            moved.append(target)
+        out.append(IssuedDocuments(doc.case_id, doc.letter_no, doc.unit, doc.sheet_id, *moved))
+    return out
+
+
+def record(db, issued: list[IssuedDocuments], at: datetime) -> None:
+    db.executemany(
+        "INSERT INTO letters (sheet_id, case_id, letter_no, unit, issued_at, letter_path, sheet_path) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(d.sheet_id, d.case_id, d.letter_no, d.unit, at.isoformat(sep=" "), str(d.letter), str(d.sheet))
+         for d in issued])
+
+
+def issued_sheets(db) -> dict[str, dict]:
+    """Every feedback sheet ever issued, by sheet id."""
+    rows = db.execute("SELECT sheet_id, case_id, letter_no, unit, issued_at FROM letters")
+    return {r[0]: {"case_id": r[1], "letter_no": r[2], "unit": r[3], "issued_at": r[4]} for r in rows}
+
+
+def describe(issued: list[IssuedDocuments], outbox: Path) -> list[str]:
+    return [f"{d.case_id}（{d.letter_no}）→ {d.unit}：{d.letter.relative_to(outbox)}、{d.sheet.name}"
+            for d in issued]
+
+
+def planned_paths(cases: list[dict], day_folder: Path) -> list[str]:
+    """What a dry run says it would write."""
+    out = []
+    for case in cases:
+        folder = unit_folder(day_folder, str(case.get(UNIT)))
+        cid = str(case.get(CASE_ID))
+        out.append(f"{folder / f'{cid}-交办单.docx'}（{case.get(LETTER_NO)}）")
+        out.append(str(folder / f"{cid}-反馈表.xlsx"))
+    return out
+
+

@@ -1,0 +1,453 @@
+"""Figures for managers and the bulletin (汇总分析和通报), computed from the register rows.
+
+Input: register rows as dicts keyed by the Chinese headers, dates as datetime (what
+`read_register` gives), and `now`, the moment the figures are taken. Everything is "as of
+`now`", so a report made later for the same period may show more cases closed.
+
+Which cases count
+- A case belongs to a period by its 受理时间 (its 交办时间 when 受理时间 is empty); a row
+  with neither belongs to no period.
+
+Figures (the keys of `FIGURES`; `LABELS` gives the Chinese column headers)
+- received 受理: the cases of the period. Grouped by unit, it is the unit's 交办 count.
+- referred 交办: cases with a 承办单位 whose 状态 is not 待分派; unassigned 待分派 is the rest.
+- closed 办结: 状态 已办结, unless its 反馈时间 is after `now` (then it was open at `now`).
+- on_time 按时办结: closed with 反馈时间 <= 办理期限, or with no 办理期限; a closed case
+  without 反馈时间 is on time unless its 是否超期 is 是.
+- closed_late 超期办结: closed and not on time.
+- open 在办: not closed (待分派, 已交办, 办理中, 申请延期, 申请退回).
+- open_overdue 在办超期: open with 办理期限 before `now`.
+- overdue 超期: closed_late + open_overdue.
+- due 应办结: closed + open_overdue, the cases whose outcome is settled: an open case whose
+  deadline has not come is not held against its unit.
+- on_time_rate 按时办结率: on_time / due (NaN when due is 0).
+- returned 退回 / extended 延期: 状态 申请退回 / 申请延期, or the words 申请退回 / 申请延期 in
+  催办记录 or 备注 (the request was made and since decided).
+- verified 属实: closed with 是否属实 属实 or 部分属实; verified_rate 属实率 = verified / closed.
+- awaiting_reply 待回复: closed whose 回复举报人 is not 是 (the reporter has no answer yet).
+
+Case lists (`CaseRef`, `Repeat`) carry text that has passed through `redact`: reporter names
+and contacts never come out of this module, not even inside a 被举报单位 or 事发地址.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from tipdesk.domain import columns as col
+from tipdesk.domain.columns import VAGUE_PLACES
+from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.domain.redact import redact, split_names
+from tipdesk.domain.textnorm import normalize_text
+
+COUNTS = ("received", "referred", "unassigned", "closed", "on_time", "closed_late", "due",
+          "open", "open_overdue", "overdue", "returned", "extended", "verified", "awaiting_reply")
+RATES = {"on_time_rate": ("on_time", "due"), "verified_rate": ("verified", "closed")}
+FIGURES = COUNTS + tuple(RATES)
+LABELS = {
+    "received": "受理", "referred": "交办", "unassigned": "待分派", "closed": "办结",
+    "on_time": "按时办结", "closed_late": "超期办结", "due": "应办结", "open": "在办",
+    "open_overdue": "在办超期", "overdue": "超期", "returned": "退回", "extended": "延期",
+    "verified": "属实", "awaiting_reply": "待回复", "on_time_rate": "按时办结率",
+    "verified_rate": "属实率",
+}
+# The label for a missing value in a grouping column (类别, 来源, 行业领域, 所属镇街).
+BLANK = "未填写"
+VERIFIED_TRUE = ("属实", "部分属实")
+
+
+# --- periods --------------------------------------------------------------------------------
+
+QUARTER_NAMES = ("一", "二", "三", "四")
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{1,2})|[Qq](\d)))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) of a month, quarter or year, or of its first part (`upto`); `label` is
+    how the bulletin names it."""
+
+    kind: str            # month | quarter | year
+    start: datetime
+    end: datetime
+    label: str
+
+    @property
+    def previous(self) -> Period:
+        """Last month, quarter or year; for a part of a period, the same span of the last."""
+        whole = period_of(self.start - timedelta(days=1), self.kind)
+        if self.whole:
+            return whole
+        end = whole.start + (self.end - self.start)
+        return dataclasses.replace(whole, end=end, label=_span_label(whole.start, end))
+
+    @property
+    def whole(self) -> bool:
+        """False for the first part of a period (see `upto`)."""
+        return self.end == period_of(self.start, self.kind).end
+
+    @property
+    def unit_word(self) -> str:
+        """上月 / 上季度 / 上年 (同期): how the bulletin names the previous period."""
+        word = {"month": "上月", "quarter": "上季度", "year": "上年"}[self.kind]
+        return word if self.whole else word + "同期"
+
+    def upto(self, when: datetime) -> Period:
+        """The part of the period before `when`: to compare a period still under way with
+        the same span of the previous one. The period itself once it is over."""
+        if when >= self.end:
+            return self
+        end = max(when, self.start + timedelta(seconds=1))
+        return dataclasses.replace(self, end=end, label=_span_label(self.start, end))
+
+
+def _span_label(start: datetime, end: datetime) -> str:
+    """2026年1月1日至11月2日: the days of [start, end)."""
+    last = (end - timedelta(microseconds=1)).date()
+    return f"{start.year}年{start.month}月{start.day}日至{last.month}月{last.day}日"
+
+
+def _month(year: int, month: int) -> Period:
+    end = datetime(year + month // 12, month % 12 + 1, 1)
+    return Period("month", datetime(year, month, 1), end, f"{year}年{month}月")
+
+
+def _quarter(year: int, quarter: int) -> Period:
+    first = 3 * quarter - 2
+    end = datetime(year + 1, 1, 1) if quarter == 4 else datetime(year, first + 3, 1)
+    return Period("quarter", datetime(year, first, 1), end,
+                  f"{year}年第{QUARTER_NAMES[quarter - 1]}季度")
+
+
+def _year(year: int) -> Period:
+    return Period("year", datetime(year, 1, 1), datetime(year + 1, 1, 1), f"{year}年")
+
+
+def parse_period(text: str) -> Period:
+    """"2026-11" (month), "2026-Q4" (quarter) or "2026" (year); TipdeskError (exit 2) else."""
+    found = _PERIOD.match(str(text or "").strip())
+    hint = "应写成 2026-11（月）、2026-Q4（季度）或 2026（年）"
+    if not found:
+        raise TipdeskError(f"统计期间“{text}”格式有误，{hint}。", EXIT_USAGE)
+    year = int(found.group(1))
+    if year < 2000:
+        raise TipdeskError(f"统计期间“{text}”的年份有误，{hint}。", EXIT_USAGE)
+    if found.group(2):
+        month = int(found.group(2))
+        if not 1 <= month <= 12:
+            raise TipdeskError(f"统计期间“{text}”的月份应为 1 至 12，{hint}。", EXIT_USAGE)
+        return _month(year, month)
+    if found.group(3):
+        quarter = int(found.group(3))
+        if not 1 <= quarter <= 4:
+            raise TipdeskError(f"统计期间“{text}”的季度应为 Q1 至 Q4，{hint}。", EXIT_USAGE)
+        return _quarter(year, quarter)
+    return _year(year)
+
+
+def period_of(when: datetime, kind: str = "month") -> Period:
+    """The month (or quarter, year) that holds `when`: the daily run's 统计 sheet uses this."""
+    if kind == "year":
+        return _year(when.year)
+    if kind == "quarter":
+        return _quarter(when.year, (when.month - 1) // 3 + 1)
+    return _month(when.year, when.month)
+
+
+# --- one row per case, with its flags -------------------------------------------------------
+
+def _date(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _text(value: Any) -> str:
+    return normalize_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _choice(value: Any) -> str:
+    """A cell with few distinct values (状态, 承办单位, 类别...), normalised once per value:
+    50,000 rows hold only a few dozen of them."""
+    return normalize_text(value)
+
+
+def _key(value: Any) -> str:
+    """Grouping key for names and addresses: spaces and full-width forms do not count."""
+    return _text(value).replace(" ", "")
+
+
+def _flags(row: dict, now: datetime) -> dict:
+    status = _choice(row.get(col.STATUS))
+    unit = _choice(row.get(col.UNIT))
+    deadline = _date(row.get(col.DEADLINE))
+    answered = _date(row.get(col.FEEDBACK_AT))
+    closed = status == col.CLOSED and not (answered and answered > now)
+    if not closed:
+        on_time = False
+    elif answered is None:
+        on_time = _choice(row.get(col.OVERDUE)) != col.YES
+    else:
+        on_time = deadline is None or answered <= deadline
+    open_overdue = not closed and deadline is not None and deadline < now
+    history = f"{row.get(col.CHASE_LOG) or ''} {row.get(col.NOTES) or ''}"
+    referred = bool(unit) and status != col.UNASSIGNED
+    return {
+        "received": True,
+        "referred": referred,
+        "unassigned": not referred,
+        "closed": closed,
+        "on_time": on_time,
+        "closed_late": closed and not on_time,
+        "due": closed or open_overdue,
+        "open": not closed,
+        "open_overdue": open_overdue,
+        "overdue": (closed and not on_time) or open_overdue,
+        "returned": status == col.RETURN_REQUESTED or col.RETURN_REQUESTED in history,
+        "extended": status == col.EXTENSION_REQUESTED or col.EXTENSION_REQUESTED in history,
+        "verified": closed and _choice(row.get(col.VERIFIED)) in VERIFIED_TRUE,
+        "awaiting_reply": closed and _choice(row.get(col.REPLIED)) != col.YES,
+    }
+
+
+def case_frame(rows: Iterable[dict], now: datetime) -> pd.DataFrame:
+    """One line per case that has a date: grouping columns, dates, and the boolean figures.
+
+    `row` is the position in `rows`, to find the case again for listing it (redacted)."""
+    records = []
+    for index, row in enumerate(rows):
+        when = _date(row.get(col.RECEIVED_AT)) or _date(row.get(col.REFERRED_AT))
+        if when is None:
+            continue
+        flags = _flags(row, now)
+        records.append({
+            "row": index,
+            "when": when,
+            "case_id": _text(row.get(col.CASE_ID)),
+            "unit": _choice(row.get(col.UNIT)) if flags["referred"] else "",
+            "category": _choice(row.get(col.CATEGORY)).removesuffix("类") or BLANK,
+            "source": _choice(row.get(col.SOURCE)) or BLANK,
+            "industry": _choice(row.get(col.INDUSTRY)) or BLANK,
+            "area": _choice(row.get(col.AREA)) or BLANK,
+            "subject": _key(row.get(col.SUBJECT)),
+            "address": _key(row.get(col.ADDRESS)),
+            **flags,
+        })
+    columns = ["row", "when", "case_id", "unit", "category", "source", "industry", "area",
+               "subject", "address", *COUNTS]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame["when"] = pd.to_datetime(frame["when"])  # also when empty, for the .dt accessor
+    return frame.astype({name: bool for name in COUNTS})
+
+
+def _in(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    return frame[(frame["when"] >= period.start) & (frame["when"] < period.end)]
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+def _add_rates(table: pd.DataFrame) -> pd.DataFrame:
+    for rate, (num, den) in RATES.items():
+        den_values = table[den].astype(float)
+        table[rate] = (table[num] / den_values.where(den_values > 0)).astype(float)
+    return table
+
+
+def figures(frame: pd.DataFrame, by: str, order: Iterable | None = None) -> pd.DataFrame:
+    """The FIGURES of each value of column `by` (the index), counts as int, rates as float.
+
+    With `order`, exactly those groups in that order (missing ones as zeros); otherwise the
+    groups found, most cases first, then by name, and BLANK last."""
+    counts = frame.groupby(by, sort=False)[list(COUNTS)].sum().astype(int)
+    if order is not None:
+        counts = counts.reindex(list(order), fill_value=0)
+    else:
+        counts = counts.reset_index()
+        counts = counts.assign(blank=counts[by] == BLANK) \
+            .sort_values(["blank", "received", by], ascending=[True, False, True]) \
+            .drop(columns="blank").set_index(by)
+    counts.index.name = by
+    return _add_rates(counts)
+
+
+def totals(frame: pd.DataFrame) -> dict[str, float]:
+    """The FIGURES over all of `frame` as one dict (rates NaN when undefined)."""
+    table = figures(frame.assign(all=0), "all", order=[0])
+    return {key: table.iloc[0][key].item() for key in FIGURES}
+
+
+def ranked_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """Units by on-time rate, best first (ties: more cases due first); `rank` shares places
+    between equal rates (1, 2, 2, 4); units with nothing due come last without a rank."""
+    table = figures(frame[frame["unit"] != ""], "unit").reset_index()
+    table = table.sort_values(["on_time_rate", "due", "unit"], ascending=[False, False, True],
+                              na_position="last").set_index("unit")
+    table["rank"] = table["on_time_rate"].rank(method="min", ascending=False)
+    return table
+
+
+def _ordered(found: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The values `known` lists first, in its order, then any others as they come."""
+    found = list(dict.fromkeys(found))
+    return [v for v in known if v in found] + [v for v in found if v not in known]
+
+
+def monthly(frame: pd.DataFrame, year: int, now: datetime) -> pd.DataFrame:
+    """FIGURES for each month of `year` (index 1..12); months not yet begun at `now` are NaN."""
+    cases = frame[frame["when"].dt.year == year]
+    months = cases.assign(month=cases["when"].dt.month)
+    table = figures(months, "month", order=range(1, 13)).astype(float)
+    table.loc[[m for m in range(1, 13) if datetime(year, m, 1) > now]] = np.nan
+    return table
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseRef:
+    """One case as the bulletin names it: no reporter, text redacted."""
+
+    case_id: str
+    unit: str
+    subject: str
+    address: str
+    category: str
+    deadline: datetime | None
+    answered: datetime | None    # 反馈时间 of a closed case; None while open
+    late_by: timedelta | None    # past the deadline: at closing, or at `now` while open
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A 被举报单位 or 事发地址 reported more than once."""
+
+    text: str                    # as typed in the first case of the period, redacted
+    count: int                   # reports in the period
+    earlier: int                 # reports before the period
+    case_ids: tuple[str, ...]    # the period's cases
+
+
+def _safe(text: Any, rows: Iterable[dict]) -> str:
+    """`text` with the reporters of `rows` (names, contacts) and any personal number hidden."""
+    names, literals = {}, {}
+    for row in rows:
+        names.update(dict.fromkeys(split_names(row.get(col.REPORTER))))
+        contact = row.get(col.REPORTER_CONTACT)
+        if contact is not None:
+            literals[str(int(contact)) if isinstance(contact, float) else str(contact)] = None
+    # Shown as typed (full-width brackets stay), only line breaks and runs of spaces folded.
+    shown = " ".join(str(text).split()) if text is not None else ""
+    return redact(shown, names, literals=literals)
+
+
+def _case_refs(cases: pd.DataFrame, rows: list[dict], now: datetime) -> list[CaseRef]:
+    refs = []
+    for case in cases.sort_values(["unit", "case_id"]).itertuples():
+        row = rows[case.row]
+        deadline = _date(row.get(col.DEADLINE))
+        answered = _date(row.get(col.FEEDBACK_AT)) if case.closed else None
+        late_by = None
+        if deadline is not None and case.overdue:
+            late_by = (answered or now) - deadline
+        refs.append(CaseRef(
+            case_id=case.case_id, unit=case.unit or col.UNASSIGNED,
+            subject=_safe(row.get(col.SUBJECT), [row]), address=_safe(row.get(col.ADDRESS), [row]),
+            category=case.category, deadline=deadline, answered=answered, late_by=late_by))
+    return refs
+
+
+def _repeats(frame: pd.DataFrame, period: Period, column: str, source: str,
+             rows: list[dict]) -> list[Repeat]:
+    """Keys of `column` reported twice or more in the period, or in it and before it."""
+    known = (frame[column] != "") & ~frame[column].isin(VAGUE_PLACES)   # "不详" is not a place
+    current = frame[known & frame.index.isin(_in(frame, period).index)]
+    earlier = frame[known & (frame["when"] < period.start)][column].value_counts()
+    found = []
+    for key, cases in current.groupby(column, sort=False):
+        before = int(earlier.get(key, 0))
+        if len(cases) + before < 2:
+            continue
+        cases = cases.sort_values("when")
+        case_rows = [rows[i] for i in cases["row"]]
+        found.append(Repeat(_safe(case_rows[0].get(source), case_rows), len(cases), before,
+                            tuple(cases["case_id"])))
+    return sorted(found, key=lambda r: (-(r.count + r.earlier), -r.count, r.case_ids))
+
+
+# --- the period -----------------------------------------------------------------------------
+
+@dataclass
+class PeriodStats:
+    """Everything the bulletin and the 统计 sheet show for one period.
+
+    The case lists are worked out, and redacted, when first asked for: the 统计 sheet the
+    daily run builds from the whole register needs none of them."""
+
+    period: Period
+    now: datetime
+    totals: dict[str, float]
+    previous: dict[str, float]             # the same figures for period.previous
+    by_unit: pd.DataFrame                  # ranked_units
+    by_category: pd.DataFrame
+    by_source: pd.DataFrame
+    by_industry: pd.DataFrame              # most cases first: the hot industries
+    by_area: pd.DataFrame                  # most cases first: the hot areas
+    monthly: pd.DataFrame                  # the period's year, month by month
+    rows: list[dict] = field(repr=False)
+    frame: pd.DataFrame = field(repr=False)   # case_frame of all rows
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        return _in(self.frame, self.period)
+
+    @cached_property
+    def overdue(self) -> list[CaseRef]:
+        """The period's cases closed late or open past their deadline, by unit."""
+        return _case_refs(self.cases[self.cases["overdue"]], self.rows, self.now)
+
+    @cached_property
+    def carried_overdue(self) -> list[CaseRef]:
+        """Cases of earlier periods still open past their deadline at `now`."""
+        frame = self.frame
+        earlier = frame[(frame["when"] < self.period.start) & frame["open_overdue"]]
+        return _case_refs(earlier, self.rows, self.now)
+
+    @cached_property
+    def awaiting_reply(self) -> list[CaseRef]:
+        """The period's closed cases whose reporter has no answer yet."""
+        return _case_refs(self.cases[self.cases["awaiting_reply"]], self.rows, self.now)
+
+    @cached_property
+    def repeated_subjects(self) -> list[Repeat]:
+        return _repeats(self.frame, self.period, "subject", col.SUBJECT, self.rows)
+
+    @cached_property
+    def repeated_addresses(self) -> list[Repeat]:
+        """Repeated addresses, but not those whose reports are exactly a repeated company's:
+        that is one place, named once."""
+        subject_sets = {r.case_ids for r in self.repeated_subjects}
+        return [r for r in _repeats(self.frame, self.period, "address", col.ADDRESS, self.rows)
+                if r.case_ids not in subject_sets]
+
+
+def period_stats(rows: list[dict], period: Period, now: datetime) -> PeriodStats:
+    frame = case_frame(rows, now)
+    cases = _in(frame, period)
+    return PeriodStats(
+        period=period, now=now,
+        totals=totals(cases), previous=totals(_in(frame, period.previous)),
+        by_unit=ranked_units(cases),
+        by_category=figures(cases, "category", _ordered(cases["category"], col.CATEGORIES)),
+        by_source=figures(cases, "source", _ordered(cases["source"], col.SOURCES)),
+        by_industry=figures(cases, "industry"),
+        by_area=figures(cases, "area"),
+        monthly=monthly(frame, period.start.year, now),
+        rows=rows, frame=frame,
+    )

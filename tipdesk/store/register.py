@@ -1,0 +1,236 @@
+"""The case register: read it into rows, and write changes back without ever damaging it.
+
+Writing goes: refuse while the file is open in Excel/WPS/LibreOffice; copy a dated backup;
+patch the changed cells into a temporary file beside the register; read that file back and
+check every cell; only then replace the register in one atomic rename. A power cut at any
+point leaves either the old register or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import zipfile
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import python_calamine
+
+from tipdesk.xlsx import patch as xlsxpatch
+from tipdesk.domain.columns import CONTACTS_SHEET, REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
+from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
+
+TEMP_SUFFIX = ".tipdesk-tmp"
+
+
+
+
+
+
+
+
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+
+
+
+
+def read_grids(path: Path, sheets: Iterable[str], optional: Iterable[str] = ()
+               ) -> tuple[dict[str, list[list[Any]]], list[str]]:
+    """The named sheets as grids (one opening of the file), and every sheet's name.
+
+    A missing sheet of `sheets` is an error; one of `optional` is simply left out."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise TipdeskError(f"{path.name}：无法读取台账（文件可能已损坏或不是 .xlsx）：{exc}。"
+                           f"可从 backups 文件夹中的备份恢复。", EXIT_USAGE)
+    grids = {}
+    for sheet in sheets:
+        if sheet not in book.sheet_names:
+            raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
+                               f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
+        grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    for sheet in optional:
+        if sheet in book.sheet_names:
+            grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    return grids, list(book.sheet_names)
+
+
+def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
+    grids, names = read_grids(path, [sheet])
+    return grids[sheet], names
+
+
+def read_register(path: Path) -> Register:
+    """Read sheet 台账; raises naming the file and the missing headers."""
+    path = Path(path)
+    if not path.is_file():
+        raise TipdeskError(f"{path}：找不到台账文件。请运行 ./run init 创建，或检查配置项 register。",
+                           EXIT_USAGE)
+    if not zipfile.is_zipfile(path):
+        # calamine would read an .xls renamed .xlsx; it could not be written back safely.
+        raise TipdeskError(f"{path.name}：台账不是 .xlsx 格式（可能是旧版 .xls 或 WPS .et 改了扩展名）。"
+                           f"请在 Excel/WPS 中打开，另存为“Excel 工作簿 (.xlsx)”，再运行。", EXIT_USAGE)
+    digest = _digest(path)
+    grids, sheets = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
+    grid = grids[REGISTER_SHEET]
+    columns = header_columns(grid[0] if grid else [])
+    missing = [c for c in REGISTER_COLUMNS if c not in columns]
+    if missing:
+        raise TipdeskError(
+            f"{path.name}：工作表“{REGISTER_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"
+            f"请在第 1 行补上这些列名（顺序不限，多余的列会原样保留）。", EXIT_USAGE)
+    rows = [Row(number, values, columns) for number, values in enumerate(grid[1:], start=2)
+            if any(v != "" and (not isinstance(v, str) or v.strip()) for v in values)]
+    data = {REGISTER_SHEET: SheetData(columns, grid)}
+    if CONTACTS_SHEET in grids:
+        contacts = grids[CONTACTS_SHEET]
+        data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
+    return Register(path, columns, rows, grid, digest, sheets, data)
+
+
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Owner files Excel, WPS and LibreOffice leave beside a workbook they have open."""
+    found = []
+    name = path.name
+    for other in path.parent.iterdir():
+        o = other.name
+        if o == f".~lock.{name}#" or o == f".~{name}":
+            found.append(other)
+        # Excel/WPS write "~$" + the name, dropping the first one or two characters of long names.
+        elif o.startswith("~$") and len(o) > 2 and name.endswith(o[2:]) and len(o[2:]) >= len(name) - 2:
+            found.append(other)
+    return found
+
+
+def refuse_if_open(path: Path) -> None:
+    locks = lock_files(path)
+    if locks:
+        raise TipdeskError(
+            f"{path.name}：台账正在被 Excel/WPS/LibreOffice 打开（发现锁文件 {locks[0].name}），"
+            f"本次没有做任何修改。请关闭台账后重新运行；如确认无人打开，可删除该锁文件。", EXIT_BUSY)
+
+
+def backup(path: Path, folder: Path, keep: int, now: datetime) -> Path:
+    """Copy the register to folder/<name>-YYYYMMDD-HHMMSS.xlsx and keep the newest `keep`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{path.stem}-{now:%Y%m%d-%H%M%S}{path.suffix}"
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}-{now:%Y%m%d-%H%M%S}-{n}{path.suffix}"
+        n += 1
+    shutil.copy2(path, target)
+    olds = sorted(folder.glob(f"{path.stem}-*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+    for old in olds[:-keep]:
+        old.unlink()
+    return target
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (datetime, date)) and isinstance(b, (datetime, date)):
+        # Excel keeps a date-time as a fraction of a day: equal to the second is equal.
+        return abs(_as_datetime(clean_cell(a)) - _as_datetime(clean_cell(b))) <= timedelta(seconds=1)
+    if isinstance(a, (datetime, date)) or isinstance(b, (datetime, date)):
+        return False
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(a - b) < 1e-9
+    return (a if a not in ("", None) else None) == (b if b not in ("", None) else None)
+
+
+def _as_datetime(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    return value
+
+
+def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
+                 keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = (),
+                 before_commit: Callable[[], Any] | None = None
+                 ) -> tuple[Path | None, set[tuple[str, int, int]]]:
+    """Apply `changes` (and package `edits`, e.g. whole sheets) to the register file safely.
+
+    `before_commit` runs once the new file is written and verified, just before it replaces
+    the register: what it raises leaves the register untouched. Returns the backup made and
+    the formula cells (sheet, row, column) that were left alone.
+    """
+    edits = list(edits)
+    if not changes and not edits:
+        return None, set()
+    path = register.path
+    refuse_if_open(path)
+    if _digest(path) != register.digest:
+        raise TipdeskError(f"{path.name}：台账在本次运行期间被别人保存过，本次没有做任何修改。"
+                           f"请重新运行。", EXIT_BUSY)
+    by_sheet: dict[str, dict[int, dict[int, Any]]] = {}
+    for change in changes:
+        columns = register.sheets[change.sheet].columns
+        by_sheet.setdefault(change.sheet, {}).setdefault(change.row, {})[columns[change.column]] = change.new
+    last_rows = {name: max(len(register.sheets[name].grid), max(rows)) for name, rows in by_sheet.items()}
+    temp = path.with_name(path.name + TEMP_SUFFIX)
+    try:
+        skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits)
+        written = _read_back(path.name, temp, list(by_sheet))
+        for name, by_row in by_sheet.items():
+            _verify(path.name, name, register.sheets[name].grid, written[name], by_row, skipped[name])
+        if before_commit:
+            before_commit()
+        saved = backup(path, backup_folder, keep, now)
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.replace(temp, path)
+        except PermissionError:
+            raise TipdeskError(f"{path.name}：台账被其他程序占用，无法写入，本次没有做任何修改。"
+                               f"请关闭台账后重新运行。", EXIT_BUSY)
+    finally:
+        temp.unlink(missing_ok=True)
+    return saved, {(name, r, c) for name, cells in skipped.items() for r, c in cells}
+
+
+def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, list[list[Any]]]:
+    """The new file, read as the clerk's Excel would: a whole, readable package."""
+    try:
+        with zipfile.ZipFile(temp) as zf:
+            bad = zf.testzip()
+        if bad:
+            raise ValueError(f"zip member {bad} is corrupt")
+        return read_grids(temp, sheets)[0]
+    except (TipdeskError, ValueError, zipfile.BadZipFile) as exc:
+        raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
+
+
+def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: list[list[Any]],
+            by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]]) -> None:
+    """Every cell must be what was there, or what we meant to write."""
+    rows = max(len(old_grid), len(grid), max(by_row, default=0))
+    width = max((len(r) for r in old_grid), default=0)
+    for r in range(1, rows + 1):
+        old_row = old_grid[r - 1] if r - 1 < len(old_grid) else []
+        new_row = grid[r - 1] if r - 1 < len(grid) else []
+        wanted = by_row.get(r, {})
+        if not wanted and old_row == new_row:
+            continue  # the common case, compared in C
+        for c in range(1, max(width, len(new_row), max(wanted, default=0)) + 1):
+            old = old_row[c - 1] if c - 1 < len(old_row) else None
+            new = new_row[c - 1] if c - 1 < len(new_row) else None
+            expect = wanted[c] if c in wanted and (r, c) not in skipped else old
+            if not _same(expect, new):
+                ref = f"{xlsxpatch.column_letter(c)}{r}"
+                raise TipdeskError(f"{file_name}：写入后校验失败（工作表“{sheet}”单元格 {ref} 应为“{expect}”，"
+                                   f"读回“{new}”），台账未被修改。", EXIT_UNEXPECTED)

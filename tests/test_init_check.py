@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from openpyxl import load_workbook
 
 from tipdesk.cli import main
@@ -109,3 +110,25 @@ def test_an_old_xls_register_renamed_xlsx_is_refused_clearly(ws, capsys, tmp_pat
     assert ws.run("daily") == 2
     assert "台账不是 .xlsx 格式" in capsys.readouterr().err
     assert ws.register.read_bytes() == before
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ("warning_hours: 4 ", "warning_hours: 99 ", "reminders.warning_hours"),
+    ('daily_at: "08:30"', 'daily_at: "25:00"', "watch.daily_at"),
+    ('deadline: "01-24"', "deadline: 二月", "liaison.deadline"),
+    ("mode: outbox", "mode: smtp", "mail.smtp.host"),
+    ("password_env: TIPDESK_SMTP_PASSWORD", "password: 123456", "mail.smtp.password"),
+    ("reminders:\n", "remindres:\n", "remindres"),
+    ("  send_from:", "  sendfrom:", "reminders.sendfrom"),
+    ("    type: 机关部门\n", "    typ: 机关部门\n", "units[1].typ"),
+    ("centre:\n", "forwarded:\n  columns: {受理日期: [来电时间]}\ncentre:\n", "forwarded.columns.受理日期"),
+])
+def test_check_and_daily_refuse_the_same_configs(ws, capsys, old, new, key):
+    # One reading of config.yaml serves every command: what check passes, daily accepts.
+    ws.set_config(old, new)
+    assert ws.run("check") == 2
+    assert f"配置项 {key}" in capsys.readouterr().err
+    assert ws.run("daily") == 2
+    err = capsys.readouterr().err
+    assert f"配置项 {key}" in err and err.startswith("错误：config.yaml"), err
+    assert "123456" not in err

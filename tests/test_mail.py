@@ -26,8 +26,9 @@ from tipdesk.rules.contacts import effective_contacts, split_emails
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.store.journal import Journal
 from tipdesk.mail.deliver import build_message, chase_log_lines, deliver, escalation_numbering, sent_stages
-from tipdesk.mail.compose import mail_settings, plan_referral_mails, plan_reminder_mails
-from tipdesk.rules.reminders import Ladder, plan_reminders
+from tipdesk.mail.compose import plan_referral_mails, plan_reminder_mails
+from tipdesk.config import Ladder
+from tipdesk.rules.reminders import plan_reminders
 
 REPORTER, PHONE, REPORTER_MAIL = "王建国", "13812345678", "wjg1968@qq.com"
 NOW = datetime(2026, 12, 3, 8, 30)
@@ -153,7 +154,7 @@ def referral_plan(config, tmp_path, journal, today=NOW.date()):
     cases = {"AJ2026-0001": register_row("AJ2026-0001"), "AJ2026-0002": register_row("AJ2026-0002"),
              "AJ2026-0003": register_row("AJ2026-0003", unit=DC)}
     contacts = effective_contacts(CONTACT_ROWS, config, today)
-    settings = mail_settings(config)
+    settings = config.mail
     return (plan_referral_mails(referrals, cases, contacts, settings, NOW, sent_stages(journal.db)),
             settings, files, cases, contacts)
 
@@ -226,7 +227,7 @@ def test_split_emails_accepts_every_separator():
 # --- settings -------------------------------------------------------------------------------
 
 def test_absent_mail_section_means_outbox_from_the_centre(tmp_path):
-    settings = mail_settings(make_config(tmp_path))
+    settings = make_config(tmp_path).mail
     assert settings.mode == "outbox"
     assert (settings.from_address, settings.from_name) == ("zhzx@yjj.example.cn", "区应急管理局指挥中心")
     assert settings.smtp.password_env == "TIPDESK_SMTP_PASSWORD" and settings.smtp.port == 465
@@ -245,7 +246,7 @@ def test_absent_mail_section_means_outbox_from_the_centre(tmp_path):
 ])
 def test_mail_settings_errors_name_the_key(tmp_path, yaml, key):
     with pytest.raises(TipdeskError) as err:
-        mail_settings(make_config(tmp_path, yaml))
+        make_config(tmp_path, yaml).mail
     assert key in err.value.message
     assert "secret" not in err.value.message
 
@@ -412,7 +413,7 @@ def reminder_plan(config, journal, now=NOW, cases=None):
     cases = cases or reminder_cases()
     ladder = Ladder()
     contacts = effective_contacts(CONTACT_ROWS, config, now.date())
-    settings = mail_settings(config)
+    settings = config.mail
     reminders = plan_reminders(cases, now, config.calendar(), ladder, sent_stages(journal.db, cases))
     by_id = {c["案件编号"]: c for c in cases}
     return plan_reminder_mails(reminders, by_id, contacts, settings, ladder, now,
@@ -537,8 +538,8 @@ def test_header_values_are_cleaned_of_line_breaks(tmp_path, journal):
     rows = [HEADERS, contact_row("住建局", "zhang@zj.example.cn", handler="张三\r\nBcc: evil@x.example.cn")]
     contacts = effective_contacts(rows, config, NOW.date())
     cases = {"AJ2026-0001": register_row("AJ2026-0001") | {"被举报单位": "宏达\r\nBcc: evil@x.example.cn"}}
-    mails = plan_referral_mails({ZJ: [("AJ2026-0001", [])]}, cases, contacts, mail_settings(config), NOW)
-    raw = build_message(mails[0], mail_settings(config)).as_bytes()
+    mails = plan_referral_mails({ZJ: [("AJ2026-0001", [])]}, cases, contacts, config.mail, NOW)
+    raw = build_message(mails[0], config.mail).as_bytes()
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["Bcc"] is None and [a.addr_spec for a in message["To"].addresses] == ["zhang@zj.example.cn"]
     assert all("\n" not in str(v) and "\r" not in str(v) for v in message.values())
@@ -546,4 +547,4 @@ def test_header_values_are_cleaned_of_line_breaks(tmp_path, journal):
 
 def test_a_subsection_that_is_not_a_mapping_is_named(tmp_path):
     with pytest.raises(TipdeskError, match="mail.smtp "):
-        mail_settings(make_config(tmp_path, "mail:\n  smtp: smtp.example.cn\n"))
+        make_config(tmp_path, "mail:\n  smtp: smtp.example.cn\n").mail

@@ -12,8 +12,19 @@ from tipdesk.config import Deadlines
 from tipdesk.rules.deadlines import deadline_for
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.rules.reminders import (
-    CHASE, ESCALATION, WARNING, Ladder, ladder_settings, plan_reminders,
+    CHASE, ESCALATION, WARNING, plan_reminders,
 )
+from tipdesk.config import config_from
+from tipdesk.config import Ladder
+from pathlib import Path
+
+
+# Settings come from config.yaml as a whole; these build one around the section under test.
+_BASE = {"centre": {"name": "区应急管理局指挥中心"}, "units": [{"name": "区应急管理局"}]}
+
+
+def ladder_settings(raw: dict):
+    return config_from({**_BASE, **raw}, Path("config.yaml")).reminders
 
 CAL = WorkCalendar()
 LADDER = Ladder()

@@ -9,7 +9,16 @@ import pytest
 
 from tipdesk.config import load_config
 from tipdesk.domain.errors import TipdeskError
-from tipdesk.commands.watch import scheduler_for, watch, watch_settings
+from tipdesk.commands.watch import scheduler_for, watch
+from tipdesk.config import config_from
+
+
+# Settings come from config.yaml as a whole; these build one around the section under test.
+_BASE = {"centre": {"name": "区应急管理局指挥中心"}, "units": [{"name": "区应急管理局"}]}
+
+
+def watch_settings(raw: dict):
+    return config_from({**_BASE, **raw}, Path("config.yaml")).watch
 
 CONFIG = """\
 centre: {name: 区应急管理局指挥中心}

@@ -1,22 +1,61 @@
-"""Load and validate config.yaml into typed objects; every error names the key to fix."""
+"""Read config.yaml once into typed settings for every section; every error names the key.
+
+`load_config` is the only reader of the YAML (tests/test_layers.py holds that): `check` and
+every command get the same `Config`, so a config `check` passes is one `daily` accepts.
+Sections: centre, paths (register, inbox, outbox, journal, backups), case_number,
+letter_number, deadlines, calendar, category_keywords, category_ignore, industries, routing,
+liaison, forwarded, mail, reminders, watch, duplicates, units. An absent section means its
+defaults; an unknown key is refused (a typo would otherwise be silently ignored).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import yaml
 
 from tipdesk.domain.calendar import WorkCalendar
-from tipdesk.domain.columns import ACCIDENT, URGENT
+from tipdesk.domain.columns import ACCIDENT, REGISTER_COLUMNS, URGENT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.domain.textnorm import is_email_address
 
 # The package's own templates, copied into a workspace by `init`; used where a workspace has none.
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 ROUTING_STEPS = ("clerk", "industry", "territory")
+MAIL_MODES = ("outbox", "smtp")
+SECURITIES = ("ssl", "starttls", "none")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+DEFAULT_PASSWORD_ENV = "TIPDESK_SMTP_PASSWORD"
+DEFAULT_ESCALATION_NUMBER = "安举督〔{year}〕{n}号"
+
+# Every key config.yaml may hold, by section; a key not listed is a typo and is refused.
+KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
+    "centre": ("name", "short_name", "phone", "address", "email"),
+    "register": None, "inbox": None, "outbox": None, "journal": None,
+    "backups": ("folder", "keep"),
+    "case_number": ("prefix", "digits"),
+    "letter_number": ("prefix",),
+    "deadlines": ("urgent_hours", "general_working_days", "accident_verify_hours",
+                  "accident_followup_days", "upstream_margin_working_days"),
+    "calendar": ("extra_holidays", "extra_workdays"),
+    "category_keywords": None, "category_ignore": None, "industries": None,
+    "routing": ("order",),
+    "liaison": ("deadline",),
+    "forwarded": ("columns",),
+    "mail": ("mode", "from_address", "from_name", "smtp"),
+    "reminders": ("warning_working_days", "warning_hours", "escalate_after_working_days",
+                  "send_from", "escalation_number"),
+    "watch": ("daily_at",),
+    "duplicates": ("window_days",),
+    "units": None,
+}
+SMTP_KEYS = ("host", "port", "security", "user", "password_env", "ca_file", "timeout")
+UNIT_KEYS = ("name", "type", "aliases", "industries", "areas", "office")
 
 
 @dataclass(frozen=True)
@@ -36,6 +75,63 @@ class Deadlines:
     accident_verify_hours: int = 24
     accident_followup_days: int = 60
     upstream_margin_working_days: int = 1
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """`reminders:`: when 预警, 催办 and 督办 go out, and how 督办通知 are numbered."""
+
+    warning_working_days: int = 1
+    warning_hours: int = 4
+    escalate_after_working_days: int = 2
+    send_from: time = time(8, 0)
+    escalation_number: str = DEFAULT_ESCALATION_NUMBER
+
+    def number(self, year: int, n: int) -> str:
+        return self.escalation_number.format(year=year, n=n)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 465
+    security: str = "ssl"
+    user: str = ""
+    password_env: str = DEFAULT_PASSWORD_ENV
+    ca_file: Path | None = None
+    timeout: int = 30
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """`mail:`: absent means .eml files in the outbox, from the centre's own address."""
+
+    mode: str = "outbox"
+    from_address: str = ""
+    from_name: str = ""
+    smtp: SmtpSettings = SmtpSettings()
+    centre: Mapping[str, str] = field(default_factory=dict)
+    templates: tuple[Path, ...] = (PACKAGE_TEMPLATES / "mail",)
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    daily_at: time = time(8, 30)
+
+
+@dataclass(frozen=True)
+class LiaisonSettings:
+    """`liaison.deadline`: the yearly day liaison forms are due (default the notice's 1月24日)."""
+
+    month: int = 1
+    day: int = 24
+
+    def due(self, year: int) -> date:
+        return date(year, self.month, self.day)
+
+    @property
+    def text(self) -> str:
+        return f"{self.month}月{self.day}日"
 
 
 @dataclass
@@ -61,7 +157,11 @@ class Config:
     routing_order: tuple[str, ...]
     duplicate_window_days: int
     units: tuple[Unit, ...]
-    raw: dict[str, Any]
+    liaison: LiaisonSettings = LiaisonSettings()
+    forwarded_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    mail: MailSettings = MailSettings()
+    reminders: Ladder = Ladder()
+    watch: WatchSettings = WatchSettings()
 
     def day_folder(self, now: datetime) -> Path:
         """outbox/YYYY-MM-DD: the day's letters, mails and summary."""
@@ -90,9 +190,10 @@ def _squash(text: str) -> str:
 
 
 class _Reader:
-    """Walks the YAML mapping, collecting typed values; raises naming the key on bad input."""
+    """Typed reads of the YAML mapping by full key ("mail.smtp.port"); each failure is a
+    TipdeskError (exit 2) that starts with the file's name and names the key."""
 
-    def __init__(self, path: Path, data: dict[str, Any]):
+    def __init__(self, path: Path, data: Mapping[str, Any]):
         self.path = path
         self.data = data
 
@@ -101,25 +202,66 @@ class _Reader:
 
     def get(self, key: str, default: Any = None) -> Any:
         node: Any = self.data
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node or node[part] is None:
+        parts = key.split(".")
+        for depth, part in enumerate(parts):
+            if not isinstance(node, dict):
+                raise self.fail(".".join(parts[:depth]), "应为“键: 值”形式的一组配置项。")
+            if node.get(part) is None:
                 return default
             node = node[part]
         return node
 
-    def text(self, key: str, default: str | None = None) -> str:
+    def has(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def section(self, key: str, known: Iterable[str] | None) -> None:
+        """`key` is absent or a mapping holding only `known` keys."""
+        node = self.get(key)
+        if node is None or known is None:
+            return
+        if not isinstance(node, dict):
+            raise self.fail(key, "应为“键: 值”形式的一组配置项。")
+        for name in node:
+            if name not in known:
+                raise self.fail(f"{key}.{name}", f"无法识别（可用的有：{'、'.join(known)}），请检查拼写。")
+
+    def text(self, key: str, default: str | None = "") -> str:
         value = self.get(key, default)
         if value is None:
             raise self.fail(key, "缺失，请填写。")
-        if not isinstance(value, (str, int)):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise self.fail(key, f"应为文字，现为“{value}”。")
         return str(value).strip()
 
-    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
         value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"应为不小于 {minimum} 的整数，现为“{value}”。")
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"应为整数，现为“{value}”。")
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f"、不大于 {maximum} " if maximum is not None else " "
+            raise self.fail(key, f"应为不小于 {minimum}{upper}的整数，现为“{value}”。")
         return value
+
+    def choice(self, key: str, default: str, options: Iterable[str]) -> str:
+        options = tuple(options)
+        value = self.text(key, default).lower()
+        if value not in options:
+            raise self.fail(key, f"应为 {' 或 '.join(options)}，现为“{value}”。")
+        return value
+
+    def clock(self, key: str, default: str) -> time:
+        """A time of day written "08:30". YAML 1.1 reads an unquoted 8:30 as the number 510
+        (base 60), so such a number is turned back into the time it was written as."""
+        value = self.get(key, default)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            return time(value // 60, value % 60)
+        try:
+            hours, minutes = str(value).strip().replace("：", ":").split(":")
+            return time(int(hours), int(minutes))
+        except ValueError:
+            raise self.fail(key, f"应为时间，例如 \"08:30\"，现为“{value}”。")
 
     def words(self, key: str, value: Any = None) -> tuple[str, ...]:
         value = self.get(key, []) if value is None else value
@@ -131,7 +273,10 @@ class _Reader:
 
     def dates(self, key: str) -> tuple[date, ...]:
         out = []
-        for i, value in enumerate(self.get(key, []) or []):
+        values = self.get(key, []) or []
+        if not isinstance(values, list):
+            raise self.fail(key, "应为日期列表，例如 [2027-01-01, 2027-01-02]。")
+        for i, value in enumerate(values):
             if isinstance(value, date):
                 out.append(value)
                 continue
@@ -145,9 +290,7 @@ class _Reader:
         return (root / self.text(key, default)).resolve()
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate `path`; raises TipdeskError (exit 2) naming the key that is wrong."""
-    path = Path(path)
+def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise TipdeskError(
             f"{path}：找不到配置文件。请先运行 ./run init 文件夹 创建工作区，"
@@ -165,12 +308,31 @@ def load_config(path: Path) -> Config:
         raise TipdeskError(f"{path.name}：有无效的日期（{exc}），请按 2027-01-01 的形式填写。", EXIT_USAGE)
     if not isinstance(data, dict):
         raise TipdeskError(f"{path.name}：内容应为“键: 值”的配置项。", EXIT_USAGE)
+    return data
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate `path`; raises TipdeskError (exit 2) naming the key that is wrong."""
+    path = Path(path)
+    return config_from(_read_yaml(path), path)
+
+
+def config_from(data: Mapping[str, Any], path: Path) -> Config:
+    """The typed settings of an already parsed config.yaml at `path` (for its name and folder)."""
+    path = Path(path)
     r = _Reader(path, data)
+    for key in data:
+        if key not in KNOWN_KEYS:
+            raise r.fail(str(key), "无法识别，请检查拼写（可用的配置项见 ./run init 生成的 config.yaml）。")
+    for key, known in KNOWN_KEYS.items():
+        r.section(key, known)
     root = path.resolve().parent
 
-    centre = {k: r.text(f"centre.{k}", "") for k in ("name", "short_name", "phone", "address", "email")}
+    centre = {k: r.text(f"centre.{k}", "") for k in KNOWN_KEYS["centre"]}
     if not centre["name"]:
         raise r.fail("centre.name", "缺失，请填写指挥中心名称。")
+    if centre["email"] and not is_email_address(centre["email"]):
+        raise r.fail("centre.email", f"“{centre['email']}”不是有效的电子邮箱地址。")
 
     deadlines = Deadlines(
         urgent_hours=r.integer("deadlines.urgent_hours", 24, 1),
@@ -199,8 +361,6 @@ def load_config(path: Path) -> Config:
         if step not in ROUTING_STEPS:
             raise r.fail("routing.order", f"中的“{step}”无效，只能是 {', '.join(ROUTING_STEPS)}。")
 
-    units = _units(r, industries)
-
     config = Config(
         path=path.resolve(), root=root, centre=centre,
         register=r.path_of("register", "安全生产举报台账.xlsx", root),
@@ -220,13 +380,102 @@ def load_config(path: Path) -> Config:
         industries=industries,
         routing_order=tuple(order),
         duplicate_window_days=r.integer("duplicates.window_days", 30, 0),
-        units=units,
-        raw=data,
+        units=_units(r, industries),
+        liaison=_liaison(r),
+        forwarded_columns=_forwarded_columns(r),
+        mail=_mail(r, root, centre),
+        reminders=_reminders(r),
+        watch=WatchSettings(daily_at=r.clock("watch.daily_at", "08:30")),
     )
     if config.register.suffix.lower() != ".xlsx":
         raise r.fail("register", f"应为 .xlsx 文件，现为“{config.register.name}”。"
                                  "旧版 .xls 请在 Excel/WPS 中另存为 .xlsx。")
     return config
+
+
+def _liaison(r: _Reader) -> LiaisonSettings:
+    value = r.get("liaison.deadline", "01-24")
+    if isinstance(value, date):
+        return LiaisonSettings(value.month, value.day)
+    text = str(value).strip().replace("月", "-").replace("日", "").replace("/", "-")
+    try:
+        month, day = (int(part) for part in text.split("-")[-2:])
+        date(2027, month, day)  # a common year: the deadline must exist every year
+    except ValueError:
+        raise r.fail("liaison.deadline", f"应为月-日，例如 \"01-24\"，现为“{value}”。")
+    return LiaisonSettings(month, day)
+
+
+def _forwarded_columns(r: _Reader) -> dict[str, tuple[str, ...]]:
+    """`forwarded.columns`: register column -> the header names an upstream system uses."""
+    raw = r.get("forwarded.columns", {})
+    if not isinstance(raw, dict):
+        raise r.fail("forwarded.columns", "应为“台账列名: [上级系统的列名…]”，例如 上级编号: [工单编号]。")
+    out = {}
+    for column, names in raw.items():
+        key = f"forwarded.columns.{column}"
+        if str(column) not in REGISTER_COLUMNS:
+            raise r.fail(key, f"中的“{column}”不是台账的列名，请写台账第 1 行中的列名，例如 上级编号。")
+        out[str(column)] = r.words(key, names if names is not None else [])
+    return out
+
+
+def _reminders(r: _Reader) -> Ladder:
+    ladder = Ladder(
+        warning_working_days=r.integer("reminders.warning_working_days", 1, 0, 10),
+        warning_hours=r.integer("reminders.warning_hours", 4, 0, 23),
+        escalate_after_working_days=r.integer("reminders.escalate_after_working_days", 2, 1, 30),
+        send_from=r.clock("reminders.send_from", "08:00"),
+        escalation_number=r.text("reminders.escalation_number", DEFAULT_ESCALATION_NUMBER),
+    )
+    try:
+        ladder.number(2026, 1)
+    except (KeyError, IndexError, ValueError):
+        raise r.fail("reminders.escalation_number", "只能使用 {year}（年份）和 {n}（序号），"
+                                                    "例如 \"安举督〔{year}〕{n}号\"。")
+    if "{n}" not in ladder.escalation_number:
+        raise r.fail("reminders.escalation_number", "须包含序号 {n}，例如 \"安举督〔{year}〕{n}号\"。")
+    return ladder
+
+
+def _mail(r: _Reader, root: Path, centre: Mapping[str, str]) -> MailSettings:
+    r.section("mail.smtp", SMTP_KEYS + ("password",))
+    password_env = r.text("mail.smtp.password_env", DEFAULT_PASSWORD_ENV)
+    for key in ("mail.smtp.password", "mail.password"):
+        if r.has(key):
+            raise r.fail(key, f"不能写在配置文件中：请把密码放在环境变量 {password_env} 中，"
+                              "或保存到系统密钥环（见 README）。")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
+        raise r.fail("mail.smtp.password_env", f"应为环境变量名（英文字母、数字、下划线），现为“{password_env}”。")
+    mode = r.choice("mail.mode", "outbox", MAIL_MODES)
+    security = r.choice("mail.smtp.security", "ssl", SECURITIES)
+    ca_file = r.text("mail.smtp.ca_file")
+    smtp = SmtpSettings(
+        host=r.text("mail.smtp.host"),
+        port=r.integer("mail.smtp.port", DEFAULT_PORTS[security], 1, 65535),
+        security=security,
+        user=r.text("mail.smtp.user"),
+        password_env=password_env,
+        ca_file=(root / ca_file).resolve() if ca_file else None,
+        timeout=r.integer("mail.smtp.timeout", 30, 1, 600),
+    )
+    from_address = r.text("mail.from_address", centre.get("email", ""))
+    if from_address and not is_email_address(from_address):
+        raise r.fail("mail.from_address", f"“{from_address}”不是有效的电子邮箱地址。")
+    if mode == "smtp":
+        if not smtp.host:
+            raise r.fail("mail.smtp.host", "缺失：mode 为 smtp 时须填写邮件服务器地址，例如 smtp.example.gov.cn。")
+        if not from_address:
+            raise r.fail("mail.from_address", "缺失：mode 为 smtp 时须填写发件邮箱（或填写 centre.email）。")
+        if smtp.security == "none" and smtp.user:
+            raise r.fail("mail.smtp.security", "为 none 时不能登录（密码会明文传输），请改为 ssl 或 starttls。")
+        if smtp.ca_file and not smtp.ca_file.is_file():
+            raise r.fail("mail.smtp.ca_file", f"指定的证书文件 {smtp.ca_file} 不存在。")
+    return MailSettings(
+        mode=mode, from_address=from_address,
+        from_name=r.text("mail.from_name", centre.get("name", "")),
+        smtp=smtp, centre=dict(centre),
+        templates=(root / "templates" / "mail", PACKAGE_TEMPLATES / "mail"))
 
 
 def _units(r: _Reader, industries: dict[str, tuple[str, ...]]) -> tuple[Unit, ...]:
@@ -238,6 +487,9 @@ def _units(r: _Reader, industries: dict[str, tuple[str, ...]]) -> tuple[Unit, ..
         key = f"units[{i}]"
         if not isinstance(item, dict):
             raise r.fail(key, "应为“name: 单位名称”等字段。")
+        for field_name in item:
+            if field_name not in UNIT_KEYS:
+                raise r.fail(f"{key}.{field_name}", f"无法识别（可用的有：{'、'.join(UNIT_KEYS)}），请检查拼写。")
         name = str(item.get("name") or "").strip()
         if not name:
             raise r.fail(f"{key}.name", "缺失，请填写单位全称。")

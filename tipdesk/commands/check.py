@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from tipdesk.domain.columns import (
@@ -16,10 +15,10 @@ from tipdesk.store.register import read_register
 from tipdesk.domain.rows import header_key
 from tipdesk.domain.textnorm import parse_when
 from tipdesk.xlsx.patch import column_letter
+from tipdesk.rules.contacts import split_emails
 
 ALLOWED = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
            OVERDUE: (YES, NO)}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def register_problems(config: Config, today: date) -> list[str]:
@@ -77,7 +76,7 @@ def contact_problems(config: Config, register) -> list[str]:
         if unit and not config.unit_named(unit):
             problems.append(f"{config.register.name} 工作表“{CONTACTS_SHEET}” 单元格 "
                             f"{column_letter(col_unit + 1)}{number}：单位“{unit}”不在 config.yaml 的 units 中。")
-        if mail and not all(EMAIL.match(m) for m in re.split(r"[;；,，\s]+", mail) if m):
+        if mail and split_emails(mail)[1]:
             problems.append(f"{config.register.name} 工作表“{CONTACTS_SHEET}” 单元格 "
                             f"{column_letter(col_mail + 1)}{number}：电子邮箱“{mail}”格式有误。")
     return problems

@@ -6,7 +6,7 @@ from datetime import datetime
 from tipdesk.config import Config
 from tipdesk.domain.columns import CONTACTS_SHEET
 from tipdesk.output.liaison import write_blank_forms
-from tipdesk.rules.contacts import liaison_due, missing_units
+from tipdesk.rules.contacts import missing_units
 
 
 def run_liaison(config: Config, now: datetime, dry_run: bool = False) -> int:
@@ -24,7 +24,7 @@ def run_liaison(config: Config, now: datetime, dry_run: bool = False) -> int:
     else:
         write_blank_forms(config, units, folder)
         print(f"已在 {folder} 生成 {len(units)} 份空白联络单（已预填单位名称）。")
-    deadline = liaison_due(config, now.year)
+    deadline = config.liaison.due(now.year)
     if missing:
         print(f"尚未报送联络单的单位（{len(missing)} 个，截止 {deadline:%m月%d日}）：")
         for name in missing:

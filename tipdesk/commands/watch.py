@@ -11,30 +11,18 @@ from __future__ import annotations
 
 import time as systime
 import traceback
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import schedule
 
 from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.errors import TipdeskError
-from tipdesk.rules.reminders import ConfigSection
 
 DAILY_LABEL = "每日处理"
 HOURLY_LABEL = "紧急、事故类期限检查"
 # Longest single sleep: short enough to notice a wake from hibernation or a clock change.
 MAX_NAP = 60.0
-
-
-@dataclass(frozen=True)
-class WatchSettings:
-    daily_at: time = time(8, 30)
-
-
-def watch_settings(raw: Mapping[str, Any] | None) -> WatchSettings:
-    """The `watch:` section of config.yaml (optional)."""
-    return WatchSettings(daily_at=ConfigSection(raw, "watch").clock("daily_at", "08:30"))
 
 
 def next_daily(after: datetime, at: time, calendar: WorkCalendar) -> datetime:
@@ -69,7 +57,7 @@ def scheduler_for(config, daily: Callable[[datetime], Any], hourly: Callable[[da
                   clock: Callable[[], datetime] = datetime.now,
                   log: Callable[[str], None] = _print) -> schedule.Scheduler:
     """The two jobs: `daily(now)` on working days at daily_at, `hourly(now)` at every full hour."""
-    settings = watch_settings(config.raw)
+    settings = config.watch
     calendar = config.calendar()
 
     def daily_job() -> None:
@@ -90,7 +78,7 @@ def watch(config, daily: Callable[[datetime], Any], hourly: Callable[[datetime],
           clock: Callable[[], datetime] = datetime.now, sleep: Callable[[float], None] = systime.sleep,
           log: Callable[[str], None] = _print, max_passes: int | None = None) -> int:
     """Run until Ctrl-C (or `max_passes` turns of the loop); returns the exit status."""
-    settings = watch_settings(config.raw)
+    settings = config.watch
     calendar = config.calendar()
     scheduler = scheduler_for(config, daily, hourly, clock=clock, log=log)
     try:

@@ -244,3 +244,15 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# One rule for an e-mail address, wherever one is checked: config, the 联络人 sheet, returned
+# liaison forms, recipients. (redact.py finds addresses inside prose, a looser job of its own.)
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# Several addresses in one cell are separated by any of these.
+EMAIL_SEPARATORS = re.compile(r"[;；,，、\s]+")
+
+
+def is_email_address(text: object) -> bool:
+    """True for one well-formed address such as anquan@example.gov.cn."""
+    return bool(EMAIL_ADDRESS.fullmatch(str(text or "").strip()))

@@ -17,14 +17,12 @@ from tipdesk.domain.columns import CASE_ID, REFERRED_AT, REGISTER_SHEET, UNIT
 from tipdesk.config import Config
 from tipdesk.store.files import free_path
 from tipdesk.domain.errors import TipdeskError
-from tipdesk.intake.forms import classify, forwarded
+from tipdesk.intake.forms import classify
 from tipdesk.xlsx.sheetfile import read_workbook
 from tipdesk.domain.arrivals import Arrival, REASON_SUFFIX
 from tipdesk.intake.forms.common import ReadContext
 
 PROCESSED, REJECTED = "processed", "rejected"
-
-
 
 
 def _digest(path: Path) -> str:
@@ -37,14 +35,6 @@ def inbox_files(config: Config) -> list[Path]:
         return []
     return sorted(p for p in config.inbox.iterdir()
                   if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(REASON_SUFFIX))
-
-
-def forwarded_mapping(config: Config) -> dict[str, list[str]]:
-    custom = (config.raw.get("forwarded") or {}).get("columns") or {}
-    mapping = {k: list(v) for k, v in forwarded.DEFAULT_MAPPING.items()}
-    for column, names in custom.items():
-        mapping[str(column)] = [str(n) for n in (names if isinstance(names, list) else [names])]
-    return mapping
 
 
 def _is_a_register(book) -> bool:
@@ -69,7 +59,7 @@ def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tupl
         if _is_a_register(book):
             raise TipdeskError(f"{path.name}：这是案件台账（有“{REGISTER_SHEET}”工作表），不是收件。"
                                f"台账不要放进 inbox；如是上级转件清单，请删去“{REGISTER_SHEET}”工作表后再放入。")
-        context = ReadContext(today=now.date(), forwarded_columns=forwarded_mapping(config))
+        context = ReadContext(today=now.date(), forwarded_columns=config.forwarded_columns)
         module = classify(book, context)
         arrival.kind = module.KIND
         arrival.items = module.extract(book, context)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -28,18 +28,13 @@ from tipdesk.domain.errors import TipdeskError
 from tipdesk.domain.textnorm import as_text
 from tipdesk.domain.redact import redact_case
 from tipdesk.rules.reminders import (
-    CHASE, ESCALATION, STAGES, WARNING, ConfigSection, Ladder, Reminder, as_deadline,
+    CHASE, ESCALATION, STAGES, WARNING, Ladder, Reminder, as_deadline,
 )
-from tipdesk.config import PACKAGE_TEMPLATES
+from tipdesk.config import MailSettings
 
 REFERRAL = "交办"
-MODES = ("outbox", "smtp")
-SECURITIES = ("ssl", "starttls", "none")
-DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
-DEFAULT_PASSWORD_ENV = "TIPDESK_SMTP_PASSWORD"
 # yagmail.register(user, password) stores the password under this keyring service name.
 KEYRING_SERVICE = "yagmail"
-BUILTIN_TEMPLATES = PACKAGE_TEMPLATES / "mail"
 ESCALATION_SEQUENCE = "督办"
 NOTICE_TITLE = "安全生产举报事项督办通知"
 
@@ -59,70 +54,6 @@ def _safe_filename(name: str) -> str:
 
 
 # --- settings -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str = ""
-    port: int = 465
-    security: str = "ssl"
-    user: str = ""
-    password_env: str = DEFAULT_PASSWORD_ENV
-    ca_file: Path | None = None
-    timeout: int = 30
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    mode: str = "outbox"
-    from_address: str = ""
-    from_name: str = ""
-    smtp: SmtpSettings = SmtpSettings()
-    centre: Mapping[str, str] = field(default_factory=dict)
-    templates: tuple[Path, ...] = (BUILTIN_TEMPLATES,)
-
-
-def _is_address(text: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}", text))
-
-
-def mail_settings(config) -> MailSettings:
-    """The `mail:` section of config.yaml; absent means .eml files in the outbox."""
-    section = ConfigSection(config.raw, "mail")
-    password_env = section.text("smtp.password_env", DEFAULT_PASSWORD_ENV)
-    for key in ("smtp.password", "password"):
-        if section.has(key):
-            raise section.fail(key, f"不能写在配置文件中：请把密码放在环境变量 {password_env} 中，"
-                                    "或保存到系统密钥环（见 README）。")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
-        raise section.fail("smtp.password_env", f"应为环境变量名（英文字母、数字、下划线），现为“{password_env}”。")
-    mode = section.choice("mode", "outbox", MODES)
-    security = section.choice("smtp.security", "ssl", SECURITIES)
-    smtp = SmtpSettings(
-        host=section.text("smtp.host"),
-        port=section.integer("smtp.port", DEFAULT_PORTS[security], 1, 65535),
-        security=security,
-        user=section.text("smtp.user"),
-        password_env=password_env,
-        ca_file=(config.root / section.text("smtp.ca_file")).resolve() if section.text("smtp.ca_file") else None,
-        timeout=section.integer("smtp.timeout", 30, 1, 600),
-    )
-    from_address = section.text("from_address", config.centre.get("email", ""))
-    if from_address and not _is_address(from_address):
-        raise section.fail("from_address", f"“{from_address}”不是有效的电子邮箱地址。")
-    if mode == "smtp":
-        if not smtp.host:
-            raise section.fail("smtp.host", "缺失：mode 为 smtp 时须填写邮件服务器地址，例如 smtp.example.gov.cn。")
-        if not from_address:
-            raise section.fail("from_address", "缺失：mode 为 smtp 时须填写发件邮箱（或填写 centre.email）。")
-        if smtp.security == "none" and smtp.user:
-            raise section.fail("smtp.security", "为 none 时不能登录（密码会明文传输），请改为 ssl 或 starttls。")
-        if smtp.ca_file and not smtp.ca_file.is_file():
-            raise section.fail("smtp.ca_file", f"指定的证书文件 {smtp.ca_file} 不存在。")
-    return MailSettings(
-        mode=mode, from_address=from_address,
-        from_name=section.text("from_name", config.centre.get("name", "")),
-        smtp=smtp, centre=dict(config.centre),
-        templates=(config.root / "templates" / "mail", BUILTIN_TEMPLATES))
 
 
 # --- what a mail is -------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from tipdesk.rules.contacts import effective_contacts
 from tipdesk.mail.deliver import chase_log_lines, deliver, ensure_schema, escalation_numbering, sent_stages
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
-from tipdesk.mail.compose import REFERRAL, mail_settings, plan_referral_mails, plan_reminder_mails
+from tipdesk.mail.compose import REFERRAL, plan_referral_mails, plan_reminder_mails
 from tipdesk.store.register import save_changes
 from tipdesk.domain.rows import CellChange, Register
-from tipdesk.rules.reminders import ladder_settings, plan_reminders
+from tipdesk.rules.reminders import plan_reminders
 
 HOURLY_CATEGORIES = (URGENT, ACCIDENT)
 
@@ -38,14 +38,14 @@ class Dispatch:
 def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dry_run: bool) -> Dispatch:
     if dry_run:
         return Dispatch(planned=[m.describe() for m in mails])
-    return Dispatch(sections=deliver(mails, mail_settings(config), journal.db, day_folder).sections())
+    return Dispatch(sections=deliver(mails, config.mail, journal.db, day_folder).sections())
 
 
 def send_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
                    journal: Journal, calendar: WorkCalendar, day_folder: Path, dry_run: bool = False,
                    categories: tuple[str, ...] = CATEGORIES) -> Dispatch:
     """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent."""
-    settings, ladder = mail_settings(config), ladder_settings(config.raw)
+    settings, ladder = config.mail, config.reminders
     if not dry_run:
         ensure_schema(journal.db)
     sent = sent_stages(journal.db, open_cases.values())
@@ -74,7 +74,7 @@ def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], c
         ensure_schema(journal.db)
     sent = sent_stages(journal.db, open_cases.values())
     mails = plan_referral_mails(_owed_referrals(open_cases, journal.db, sent), open_cases, contacts,
-                                mail_settings(config), now, sent)
+                                config.mail, now, sent)
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 

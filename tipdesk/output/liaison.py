@@ -16,7 +16,6 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from tipdesk.config import Config
 from tipdesk.store.files import safe_name
-from tipdesk.rules.contacts import liaison_due
 
 FORM_TITLE = "安全生产投诉举报受理工作联络单"
 FORM_LABELS = ("分管领导", "联系电话", "科  长", "联系电话", "经办人", "联系电话", "电子邮箱")
@@ -48,7 +47,7 @@ def blank_form(unit: str, config: Config) -> bytes:
         ws.column_dimensions[cell.column_letter].width = 26 if label == "电子邮箱" else 14
     ws.row_dimensions[4].height = 30
     ws.merge_cells("A6:G6")
-    ws["A6"] = (f"请于{liaison_due(config, date.today().year):%m月%d日}前填写，加盖公章后送{config.centre['name']}"
+    ws["A6"] = (f"请于{config.liaison.due(date.today().year):%m月%d日}前填写，加盖公章后送{config.centre['name']}"
                 f"（{config.centre.get('address', '')}），并将本表电子版发回。逾期未报送的，视为由本单位办公室负责。")
     ws["A6"].alignment = Alignment(wrap_text=True, vertical="top")
     ws["A6"].font = Font(name="仿宋", size=10)

@@ -13,21 +13,17 @@ copied and a 督办 goes to the leader's own address; without them the unit's ad
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from tipdesk.config import Config
-from tipdesk.rules.reminders import ConfigSection
 from tipdesk.domain.columns import LIAISON_DEFAULTED, LIAISON_MISSING, LIAISON_RETURNED
+from tipdesk.domain.textnorm import EMAIL_SEPARATORS, is_email_address
 
 CHIEF_EMAILS = "科长邮箱"
 LEADER_EMAILS = "分管领导邮箱"
-DEFAULT_DEADLINE = (1, 24)
 
-_EMAIL_SPLIT = re.compile(r"[;；,，、\s]+")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 _FIELDS = {  # Contact attribute -> 联络人 header
     "kind": "单位类型", "leader": "分管领导", "leader_phone": "分管领导电话", "chief": "科长",
     "chief_phone": "科长电话", "handler": "经办人", "handler_phone": "经办人电话",
@@ -57,27 +53,12 @@ class Contact:
 def split_emails(value: Any) -> tuple[list[str], list[str]]:
     """(valid, invalid) addresses from a cell holding several, separated by ;；,，、 or spaces."""
     valid, invalid = [], []
-    for token in _EMAIL_SPLIT.split(_cell(value).replace("＠", "@")):
+    for token in EMAIL_SEPARATORS.split(_cell(value).replace("＠", "@")):
         token = token.strip("<>()（）")
         if not token:
             continue
-        (valid if _EMAIL.match(token) else invalid).append(token)
+        (valid if is_email_address(token) else invalid).append(token)
     return list(dict.fromkeys(valid)), invalid
-
-
-def liaison_deadline(raw: Mapping[str, Any] | None) -> tuple[int, int]:
-    """(month, day) of `liaison.deadline`, written "01-24" (default the notice's 1月24日)."""
-    section = ConfigSection(raw, "liaison")
-    value = section.get("deadline", "01-24")
-    if isinstance(value, date):
-        return value.month, value.day
-    text = str(value).strip().replace("月", "-").replace("日", "").replace("/", "-")
-    try:
-        month, day = (int(part) for part in text.split("-")[-2:])
-        date(2027, month, day)  # a common year: the deadline must exist every year
-    except ValueError:
-        raise section.fail("deadline", f"应为月-日，例如 \"01-24\"，现为“{value}”。")
-    return month, day
 
 
 def _cell(value: Any) -> str:
@@ -151,9 +132,8 @@ def effective_contacts(rows: Sequence[Sequence[Any]], config: Config, today: dat
 
     `rows` is the 联络人 sheet as a list of rows, row 0 the headers (any order, extra columns
     allowed)."""
-    month, day = liaison_deadline(config.raw)
-    past_deadline = today > date(today.year, month, day)
-    deadline_text = f"{month}月{day}日"
+    past_deadline = today > config.liaison.due(today.year)
+    deadline_text = config.liaison.text
     found = _best_rows(_read_rows(rows), config)
     units = {u.name: u for u in config.units}
     out: dict[str, Contact] = {}
@@ -174,11 +154,6 @@ def effective_contacts(rows: Sequence[Sequence[Any]], config: Config, today: dat
                               note="联络单未填电子邮箱，邮件发往单位办公室邮箱")
         out[name] = contact
     return out
-
-
-def liaison_due(config: Config, year: int) -> date:
-    month, day = liaison_deadline(config.raw)
-    return date(year, month, day)
 
 
 def contact_rows(grid: list[list[Any]], columns: dict[str, int]) -> dict[str, tuple[int, dict[str, Any]]]:

@@ -30,7 +30,7 @@ from tipdesk.domain.columns import (
 from tipdesk.config import Config
 from tipdesk.rules.deadlines import deadline_for, is_overdue
 from tipdesk.domain.textnorm import as_text
-from tipdesk.rules.contacts import contact_rows, default_office_values, liaison_due
+from tipdesk.rules.contacts import contact_rows, default_office_values
 from tipdesk.domain.redact import redact_case
 from tipdesk.domain.rows import CellChange, Register, Row
 from tipdesk.rules.routing import infer_area, infer_industry, propose_category, route
@@ -172,7 +172,7 @@ class Planner:
         sheet = self.register.sheets.get(CONTACTS_SHEET)
         if sheet is None or "联络单状态" not in sheet.columns:
             return
-        if self.now.date() <= liaison_due(self.config, self.now.year):
+        if self.now.date() <= self.config.liaison.due(self.now.year):
             return
         rows = {}
         for name, (number, values) in contact_rows(sheet.grid, sheet.columns).items():

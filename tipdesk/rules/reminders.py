@@ -27,114 +27,11 @@ from tipdesk.domain.columns import (
     ACCIDENT, CASE_ID, CATEGORIES, CATEGORY, DEADLINE, GENERAL, IN_PROGRESS, REFERRED,
     REFERRED_AT, STATUS, UNIT, URGENT,
 )
-from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.config import Ladder
 
 WARNING, CHASE, ESCALATION = "预警", "催办", "督办"
 STAGES = (WARNING, CHASE, ESCALATION)
 CHASED_STATUSES = (REFERRED, IN_PROGRESS)
-
-
-class ConfigSection:
-    """Typed reads of one top-level section of config.yaml (`config.raw`).
-
-    Shared by reminders, contacts, mail and watch: each reads its own section, an absent
-    section means all defaults, and every error names the full key to fix.
-    """
-
-    def __init__(self, raw: Mapping[str, Any] | None, name: str):
-        self.name = name
-        section = (raw or {}).get(name)
-        if section is None:
-            section = {}
-        if not isinstance(section, dict):
-            raise self.fail("", "应为“键: 值”形式的一组配置项。")
-        self.data = section
-
-    def fail(self, key: str, what: str) -> TipdeskError:
-        full = f"{self.name}.{key}" if key else self.name
-        return TipdeskError(f"配置项 {full} {what}", EXIT_USAGE)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        node: Any = self.data
-        parts = key.split(".")
-        for depth, part in enumerate(parts):
-            if not isinstance(node, dict):
-                raise self.fail(".".join(parts[:depth]), "应为“键: 值”形式的一组配置项。")
-            if node.get(part) is None:
-                return default
-            node = node[part]
-        return node
-
-    def has(self, key: str) -> bool:
-        return self.get(key) is not None
-
-    def text(self, key: str, default: str = "") -> str:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise self.fail(key, f"应为文字，现为“{value}”。")
-        return str(value).strip()
-
-    def integer(self, key: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
-        value = self.get(key, default)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"应为整数，现为“{value}”。")
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = f"、不大于 {maximum} " if maximum is not None else " "
-            raise self.fail(key, f"应为不小于 {minimum}{upper}的整数，现为“{value}”。")
-        return value
-
-    def choice(self, key: str, default: str, options: Iterable[str]) -> str:
-        options = tuple(options)
-        value = self.text(key, default).lower()
-        if value not in options:
-            raise self.fail(key, f"应为 {' 或 '.join(options)}，现为“{value}”。")
-        return value
-
-    def clock(self, key: str, default: str) -> time:
-        """A time of day written "08:30". YAML 1.1 reads an unquoted 8:30 as the number 510
-        (base 60), so such a number is turned back into the time it was written as."""
-        value = self.get(key, default)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-            return time(value // 60, value % 60)
-        try:
-            hours, minutes = str(value).strip().replace("：", ":").split(":")
-            return time(int(hours), int(minutes))
-        except ValueError:
-            raise self.fail(key, f"应为时间，例如 \"08:30\"，现为“{value}”。")
-
-
-@dataclass(frozen=True)
-class Ladder:
-    warning_working_days: int = 1
-    warning_hours: int = 4
-    escalate_after_working_days: int = 2
-    send_from: time = time(8, 0)
-    escalation_number: str = "安举督〔{year}〕{n}号"
-
-    def number(self, year: int, n: int) -> str:
-        return self.escalation_number.format(year=year, n=n)
-
-
-def ladder_settings(raw: Mapping[str, Any] | None) -> Ladder:
-    """The `reminders:` section of config.yaml (all keys optional)."""
-    section = ConfigSection(raw, "reminders")
-    ladder = Ladder(
-        warning_working_days=section.integer("warning_working_days", 1, 0, 10),
-        warning_hours=section.integer("warning_hours", 4, 0, 23),
-        escalate_after_working_days=section.integer("escalate_after_working_days", 2, 1, 30),
-        send_from=section.clock("send_from", "08:00"),
-        escalation_number=section.text("escalation_number", Ladder.escalation_number),
-    )
-    try:
-        ladder.number(2026, 1)
-    except (KeyError, IndexError, ValueError):
-        raise section.fail("escalation_number", "只能使用 {year}（年份）和 {n}（序号），"
-                                                "例如 \"安举督〔{year}〕{n}号\"。")
-    if "{n}" not in ladder.escalation_number:
-        raise section.fail("escalation_number", "须包含序号 {n}，例如 \"安举督〔{year}〕{n}号\"。")
-    return ladder
 
 
 @dataclass(frozen=True)

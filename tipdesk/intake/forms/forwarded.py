@@ -100,8 +100,11 @@ def _complete_header(grid: Grid, row: int, columns: dict[str, int],
 
 
 def columns_of(context: ReadContext | None) -> Mapping[str, Sequence[str]]:
-    """The header names to look for: config's `forwarded.columns`, else the built-in ones."""
-    return DEFAULT_MAPPING if context is None or context.forwarded_columns is None else context.forwarded_columns
+    """The header names to look for: config's `forwarded.columns` for the columns it names,
+    the built-in names for the rest."""
+    if context is None or not context.forwarded_columns:
+        return DEFAULT_MAPPING
+    return {**DEFAULT_MAPPING, **{column: list(names) for column, names in context.forwarded_columns.items()}}
 
 
 def identify(book: Workbook, context: ReadContext | None = None) -> bool:

@@ -19,6 +19,7 @@ from tipdesk.intake.forms.common import ReadContext, answer_beside, at_cell, at_
 from tipdesk.xlsx.sheetfile import Grid, Workbook, ref
 from tipdesk.domain.textnorm import normalize_text
 from tipdesk.domain.arrivals import LiaisonForm
+from tipdesk.domain.textnorm import is_email_address
 
 KIND = "联络单"
 
@@ -44,7 +45,6 @@ TABLE_DEPTH = 4
 # "（公章）", "（盖章）", "（加盖公章）": where the seal goes, not part of the name.
 _SEAL = re.compile(r"\(\s*(?:加\s*盖\s*)?(?:公\s*章|盖\s*章|印\s*章)\s*\)")
 # Good enough to catch a name or phone number typed into the e-mail field.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 _EMAIL_EXAMPLE = "anquan@example.gov.cn"
 
 
@@ -253,7 +253,7 @@ def _check(form: _Collected, result: LiaisonForm) -> None:
         place = form.first(PHONE, HANDLER) or form.first(HANDLER)
         raise form.error(place, f"{HANDLER}电话",
                          "经办人的联系电话和电子邮箱都没有填写，无法联系。请至少填写一项后重新发送。")
-    if result.email and not _EMAIL.fullmatch(result.email):
+    if result.email and not is_email_address(result.email):
         raise form.error(form.first(EMAIL), EMAIL,
                          f"“{result.email}”不是有效的电子邮箱地址。请填写完整的地址"
                          f"（例如 {_EMAIL_EXAMPLE}）后重新发送。")

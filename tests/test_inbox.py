@@ -277,3 +277,20 @@ def test_a_copy_of_the_register_dropped_in_the_inbox_is_refused_not_imported(ws)
     assert len(ws.rows()) == 1
     reason = (ws.root / "inbox" / "rejected" / "2026-12-01" / "台账备份.xlsx.原因.txt").read_text(encoding="utf-8")
     assert "这是案件台账" in reason
+
+
+def test_a_request_stays_counted_from_the_journal_after_the_clerk_decides(ws):
+    # The 统计 sheet counts 延期 from the journal's feedback table: once the clerk grants the
+    # extension and clears 备注 it still counts, and a clerk's remark alone counts nothing.
+    row = referred(ws, 类别="一般")
+    other = referred(ws, 类别="一般", 被举报单位="鑫源化工")
+    fill(sheet_of(ws, "AJ2026-0001", "区住房和城乡建设局"), ws.root / "inbox" / "a.xlsx",
+         {"办理状态": "申请延期", "申请延期至": "2026.12.20", "申请理由": "需检测报告"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    ws.edit(row, 状态="办理中", 办理期限=datetime(2026, 12, 20, 23, 59), 备注=None)
+    ws.edit(other, 备注="单位来电说想申请退回、申请延期，已答复不同意")
+    assert ws.run("daily", now="2026-12-02 08:30") == 0
+    totals = next(r for r in load_workbook(ws.register)["统计"].iter_rows(values_only=True)
+                  if isinstance(r[0], str) and r[0].endswith("（本期）"))
+    # 受理 办结 按时办结 应办结 按时办结率 在办 超期 退回 延期 属实 待回复
+    assert (totals[2], totals[9], totals[10]) == (2, 0, 1)

@@ -21,12 +21,14 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from test_stats import NOW, OCTOBER_PERIOD, OCTOBER_ROWS, case
+from test_stats import NOW, OCTOBER_PERIOD, OCTOBER_REQUESTS, OCTOBER_ROWS, case
 from tipdesk.domain import columns as col
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.domain.redact import MARKER
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.commands.report import run_report
+from tipdesk.domain.arrivals import FeedbackEvent
+from tipdesk.store.journal import Journal
 from tipdesk.rules.stats import parse_period
 from tipdesk.commands.init import empty_register
 
@@ -46,7 +48,7 @@ def config(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bulletin(config):
-    return build_bulletin(OCTOBER_ROWS, OCTOBER_PERIOD, NOW, config)
+    return build_bulletin(OCTOBER_ROWS, OCTOBER_PERIOD, NOW, config, OCTOBER_REQUESTS)
 
 
 def paragraphs(docx: bytes) -> list[str]:
@@ -160,7 +162,7 @@ def test_document_properties_name_the_centre(bulletin):
 
 
 def test_same_input_same_bytes(config, bulletin):
-    assert build_bulletin(OCTOBER_ROWS, OCTOBER_PERIOD, NOW, config) == bulletin
+    assert build_bulletin(OCTOBER_ROWS, OCTOBER_PERIOD, NOW, config, OCTOBER_REQUESTS) == bulletin
 
 
 def test_quiet_period(config):
@@ -257,7 +259,7 @@ def test_no_reporter_anywhere(config):
              reporter="王建国", contact="13812345678")
         for n in (201, 202)]
     rows = OCTOBER_ROWS + leaky
-    docx, annex = build_bulletin(rows, OCTOBER_PERIOD, NOW, config)
+    docx, annex = build_bulletin(rows, OCTOBER_PERIOD, NOW, config, OCTOBER_REQUESTS)
     secrets = {"王建国", "王先生", "李秀英", "13812345678", "138 1234 5678", "13900001111"}
     secrets |= {row[col.CONTENT] for row in rows}
     for name, data in (("docx", docx), ("xlsx", annex)):
@@ -281,6 +283,9 @@ def register_with(path: Path, rows: list[dict]) -> None:
 
 def test_run_report_writes_the_outbox(config, bulletin):
     register_with(config.register, OCTOBER_ROWS)
+    journal = Journal(config.journal)  # the extension 0108's unit asked for, as daily journals it
+    journal.record_feedback(1, [FeedbackEvent("AJ2026-0108", "申请延期", datetime(2026, 10, 23, 9, 0))])
+    journal.close()
     messages = []
     planned = run_report(config, "2026-10", NOW, dry_run=True, echo=messages.append)
     folder = config.outbox / "2026-11-02"

@@ -189,11 +189,13 @@ OCTOBER = [
 ]
 OCTOBER_ROWS = AUGUST + SEPTEMBER + OCTOBER
 OCTOBER_PERIOD = parse_period("2026-10")
+# What the journal's feedback table says of them: 0108's unit asked for an extension (granted).
+OCTOBER_REQUESTS = {"AJ2026-0108": frozenset({"申请延期"})}
 
 
 @pytest.fixture(scope="module")
 def october():
-    return period_stats(OCTOBER_ROWS, OCTOBER_PERIOD, NOW)
+    return period_stats(OCTOBER_ROWS, OCTOBER_PERIOD, NOW, OCTOBER_REQUESTS)
 
 
 # --- the fixture itself ---------------------------------------------------------------------
@@ -368,7 +370,7 @@ def test_part_of_a_period_compares_with_the_same_span():
         (datetime(2026, 10, 1), datetime(2026, 10, 2, 9, 0), "2026年10月1日至10月2日")
     assert so_far.unit_word == "上月同期"
     assert parse_period("2026-10").upto(NOW) == parse_period("2026-10")
-    year = period_stats(OCTOBER_ROWS, period_of(NOW, "year").upto(NOW), NOW)
+    year = period_stats(OCTOBER_ROWS, period_of(NOW, "year").upto(NOW), NOW, OCTOBER_REQUESTS)
     assert year.period.label == "2026年1月1日至11月2日" and year.totals["received"] == 23
     assert year.period.previous.label == "2025年1月1日至11月2日"
     assert year.previous["received"] == 0
@@ -380,3 +382,19 @@ def test_vague_places_are_not_repeated_reports():
             for i in range(1, 4)]
     stats = period_stats(rows, parse_period("2026-10"), datetime(2026, 10, 31, 18, 0))
     assert stats.repeated_subjects == [] and stats.repeated_addresses == []
+
+
+def test_returns_and_extensions_come_from_the_journal_not_from_remarks():
+    # A clerk's remark that mentions 申请退回 is not a return; a request the journal holds
+    # counts even once decided (状态 back to 办理中).
+    remark = case(201, "10-20 09:00", "12350热线", "一般", "东城街道", "东城街道", "某厂", "人民路1号",
+                  referred="10-20 10:00", deadline=datetime(2026, 10, 29, 23, 59, 59),
+                  status=col.IN_PROGRESS, log="2026-10-21 单位来电称拟申请退回，已告知先核查")
+    remark[col.NOTES] = "申请退回？电话中已说明不予退回；申请延期也不必"
+    decided = case(202, "10-20 09:00", "12350热线", "一般", "东城街道", "东城街道", "某店", "人民路2号",
+                   referred="10-20 10:00", deadline=datetime(2026, 10, 29, 23, 59, 59),
+                   status=col.IN_PROGRESS)
+    requests = {"AJ2026-0202": frozenset({"申请退回"})}
+    stats = period_stats([remark, decided], parse_period("2026-10"), NOW, requests)
+    assert (stats.totals["returned"], stats.totals["extended"]) == (1, 0)
+    assert period_stats([remark, decided], parse_period("2026-10"), NOW).totals["returned"] == 0

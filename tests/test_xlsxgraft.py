@@ -30,7 +30,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 
 from test_report import cells_by_label
-from test_stats import NOW, OCTOBER_PERIOD, OCTOBER_ROWS
+from test_stats import NOW, OCTOBER_PERIOD, OCTOBER_REQUESTS, OCTOBER_ROWS
 from tipdesk.domain import columns as col
 from tipdesk.store.register import read_register
 from tipdesk.rules.stats import period_stats
@@ -74,8 +74,8 @@ def grafted(tmp_path_factory):
     """(original, after one daily run, after a second one) register files."""
     folder = tmp_path_factory.mktemp("graft")
     original = make_register(folder / "台账.xlsx")
-    once = apply(original, folder / "once.xlsx", register_edits(OCTOBER_ROWS, NOW))
-    twice = apply(once, folder / "twice.xlsx", register_edits(OCTOBER_ROWS, NOW))
+    once = apply(original, folder / "once.xlsx", register_edits(OCTOBER_ROWS, NOW, OCTOBER_REQUESTS))
+    twice = apply(once, folder / "twice.xlsx", register_edits(OCTOBER_ROWS, NOW, OCTOBER_REQUESTS))
     return original, once, twice
 
 
@@ -180,7 +180,7 @@ def test_an_old_sheet_is_replaced_in_its_place(tmp_path):
         for name, data in parts.items():
             zf.writestr(name, data)
 
-    donor = stats_workbook(period_stats(OCTOBER_ROWS, OCTOBER_PERIOD, NOW))
+    donor = stats_workbook(period_stats(OCTOBER_ROWS, OCTOBER_PERIOD, NOW, OCTOBER_REQUESTS))
     out = apply(path, tmp_path / "out.xlsx", [graft_sheet(donor, SHEET)])
     result = load_workbook(out)
     assert result.sheetnames == [col.REGISTER_SHEET, SHEET, col.CONTACTS_SHEET]
@@ -203,7 +203,7 @@ def test_a_selected_donor_tab_is_not_selected_in_the_register(tmp_path):
     """A donor saved by Excel marks its only sheet as the selected tab; in the register a
     second selected tab would be grouped with 台账 and take the clerk's typing too."""
     with zipfile.ZipFile(io.BytesIO(stats_workbook(period_stats(OCTOBER_ROWS, OCTOBER_PERIOD,
-                                                                NOW)))) as zf:
+                                                                NOW, OCTOBER_REQUESTS)))) as zf:
         donor_parts = {n: zf.read(n) for n in zf.namelist()}
     sheet = "xl/worksheets/sheet1.xml"
     donor_parts[sheet] = donor_parts[sheet].replace(b"<sheetView ", b'<sheetView tabSelected="1" ')

@@ -32,6 +32,7 @@ from tipdesk.output.statsheet import register_edits
 from tipdesk.output.summary import daily_summary
 from tipdesk.xlsx.patch import column_letter
 from tipdesk.store.lock import workspace_lock
+from tipdesk.rules.stats import requests_after
 
 SUMMARY_NAME = "每日汇总.txt"
 STATS_SHEET = "统计"
@@ -115,7 +116,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             arrivals = inbox.collect(config, now, journal.inbox_seen())
             plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
                                  journal.case_states(), journal.last_numbers("letter"), arrivals,
-                                 letters.issued_sheets(journal.db), journal.answered_cases())
+                                 journal.issued_sheets(), journal.answered_cases())
             folder = config.day_folder(now)
             contacts = contacts_of(config, contacts_after(register, plan), now)
             if dry_run:
@@ -141,7 +142,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                 with letters.Rendering(plan.referred, config, now, staging) as rendering:
                     reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder)
                     plan.changes += chase_changes(
-                        [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal.db)
+                        [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal)
                     with journal.transaction():
                         run_id = journal.start_run("daily", now)
                         for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
@@ -150,7 +151,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         # The managers' 统计 sheet and colours: with any change, and once a day.
                         fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
                                  or STATS_SHEET not in register.sheet_names)
-                        edits = register_edits(plan.final_rows(register), now) if fresh else []
+                        edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback))
+                                 if fresh else [])
                         saved, skipped = save_changes(register, plan.changes, config.backup_folder,
                                                       config.backup_keep, now, edits, rendering.wait)
                         if fresh:
@@ -158,9 +160,10 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         applied = [c for c in plan.changes
                                    if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
                         journal.record_changes(run_id, now, applied)
+                        journal.record_feedback(run_id, plan.feedback)
                         journal.save_case_states(plan.states)
                         issued = letters.publish(rendering.wait(), staging, folder)
-                        letters.record(journal.db, issued, now)
+                        journal.record_letters(issued, now)
                         journal.record_inbox(arrivals, now)
                         journal.finish_run(run_id, "ok")
             finally:

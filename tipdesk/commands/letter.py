@@ -7,7 +7,7 @@ from datetime import datetime
 from tipdesk.config import Config
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
-from tipdesk.output.letters import IssuedDocuments, planned_paths, publish, record, render
+from tipdesk.output.letters import IssuedDocuments, planned_paths, publish, render
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import read_register
@@ -35,7 +35,7 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
             try:
                 with journal.transaction():
                     (issued,) = publish([staged], staging, folder)
-                    record(journal.db, [issued], now)
+                    journal.record_letters([issued], now)
             finally:
                 journal.close()
         finally:

@@ -9,6 +9,7 @@ from tipdesk.config import Config
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
 from tipdesk.store.register import read_register
+from tipdesk.store.journal import open_journal
 
 
 def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = False,
@@ -22,7 +23,12 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
     if dry_run:
         echo("【试运行】将生成：\n  " + "\n  ".join(str(p) for p in paths))
         return paths
-    documents = build_bulletin(rows, period, now, config)
+    journal = open_journal(config.journal, readonly=True)
+    try:
+        requests = journal.requests()
+    finally:
+        journal.close()
+    documents = build_bulletin(rows, period, now, config, requests)
     folder.mkdir(parents=True, exist_ok=True)
     for path, data in zip(paths, documents):
         temp = path.with_name(path.name + ".tmp")

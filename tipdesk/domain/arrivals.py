@@ -86,3 +86,14 @@ class LiaisonForm:
     handler_phone: str
     email: str
     cells: dict[str, str] = field(default_factory=dict)  # 联络人 column -> answer cell
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """One feedback sheet applied to a case: the journal's record of an answer."""
+
+    case_id: str
+    state: str
+    at: datetime
+    file: str = ""
+    digest: str = ""

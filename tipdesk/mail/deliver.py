@@ -7,7 +7,7 @@ the office's server over SSL or STARTTLS, yagmail serving only as the connection
 whether the server accepted it and which recipients it refused). The .eml files and the
 SMTP mails are the same bytes.
 
-Idempotence: the `mails` table in the journal records each (case, stage) a mail carries. A
+Idempotence: the journal's mail ledger (the `mails` table, store/journal.py) records each (case, stage) a mail carries. A
 row is written as `sending` before the server is contacted and becomes `sent` only once the
 server accepted the mail (`written` once the .eml is on disk). A failed mail is `failed` and
 goes out again when the next run plans it. A row left `sending` means the run died during the
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import sqlite3
 import ssl
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +33,9 @@ from urllib.parse import quote
 
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.store.files import free_path
+from tipdesk.store.journal import (
+    FAILED, PAPER, SENDING, SENT, UNCERTAIN, WRITTEN, Journal, MailRow,
+)
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import (
     ESCALATION_SEQUENCE, KEYRING_SERVICE, REFERRAL, Attachment, Mail, MailItem,
@@ -41,31 +43,6 @@ from tipdesk.mail.compose import (
 )
 from tipdesk.rules.reminders import ESCALATION, STAGES, Ladder, as_deadline
 from tipdesk.domain.columns import CASE_ID, DEADLINE, UNIT
-
-# Statuses of a mails row; the first four mean "done, never again".
-SENT, WRITTEN, PAPER, UNCERTAIN, SENDING, FAILED = (
-    "sent", "written", "paper", "uncertain", "sending", "failed")
-DONE = (SENT, WRITTEN, PAPER, UNCERTAIN)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS mails (
-    id INTEGER PRIMARY KEY,
-    attempt TEXT NOT NULL,        -- one delivery attempt of one mail
-    at TEXT NOT NULL,             -- the run's clock
-    mode TEXT NOT NULL,           -- smtp | outbox | paper
-    kind TEXT NOT NULL,           -- 交办 / 预警 / 催办 / 督办: the mail's highest stage
-    case_id TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    deadline TEXT,
-    recipients TEXT,              -- names reached, for the register's 催办记录
-    addresses TEXT,
-    number TEXT,                  -- 督办通知 number
-    status TEXT NOT NULL,
-    detail TEXT                   -- .eml path, refused addresses or the error
-);
-CREATE INDEX IF NOT EXISTS mails_case ON mails (case_id, stage);
-"""
 
 # Raw attachment headers below are written unfolded; everything else is folded as usual.
 _POLICY = policy.SMTP.clone(refold_source="none")
@@ -77,52 +54,39 @@ _MIME_TYPES = {
 }
 
 
-# --- the journal ----------------------------------------------------------------------------
+# --- the ledger ------------------------------------------------------------------------------
 
-def _has_table(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mails'").fetchone() is not None
-
-
-def ensure_schema(db: sqlite3.Connection) -> None:
-    db.executescript(SCHEMA)
+def _rows(mail: Mail) -> list[MailRow]:
+    return [MailRow(i.case_id, i.stage, i.unit, i.deadline, i.who) for i in mail.items]
 
 
-def sent_stages(db: sqlite3.Connection, cases: Iterable[Mapping[str, Any]] | None = None) -> set[tuple[str, str]]:
+def sent_stages(journal: Journal, cases: Iterable[Mapping[str, Any]] | None = None) -> set[tuple[str, str]]:
     """(case_id, stage) pairs already delivered (sent, written as .eml, or due on paper).
 
     With `cases` (register rows), a stage delivered for another unit or (for reminders)
     another deadline no longer counts: after 改派 or an extension the ladder starts again."""
-    if not _has_table(db):  # a dry run before the first delivery: nothing sent yet
-        return set()
-    marks = ",".join("?" * len(DONE))
-    rows = db.execute(f"SELECT DISTINCT case_id, stage, unit, deadline FROM mails WHERE status IN ({marks})",
-                      DONE).fetchall()
+    rows = journal.delivered()
     if cases is None:
-        return {(case_id, stage) for case_id, stage, _, _ in rows}
+        return {(r.case_id, r.stage) for r in rows}
     current = {str(c.get(CASE_ID) or "").strip(): c for c in cases}
     out = set()
-    for case_id, stage, unit, deadline in rows:
-        case = current.get(case_id)
+    for r in rows:
+        case = current.get(r.case_id)
         if case is not None:
-            item = MailItem(case_id, stage, str(case.get(UNIT) or "").strip(),
+            item = MailItem(r.case_id, r.stage, str(case.get(UNIT) or "").strip(),
                             as_text(as_deadline(case.get(DEADLINE))) or "")
-            if MailItem(case_id, stage, unit, deadline or "").key != item.key:
+            if MailItem(r.case_id, r.stage, r.unit, r.deadline).key != item.key:
                 continue
-        out.add((case_id, stage))
+        out.add((r.case_id, r.stage))
     return out
 
 
 _HOW = {SENT: "邮件", WRITTEN: "邮件，发件箱待发", PAPER: "无邮箱，需纸质送达", UNCERTAIN: "邮件，送达待核实"}
 
 
-def chase_log_lines(db: sqlite3.Connection, case_id: str) -> list[str]:
+def chase_log_lines(journal: Journal, case_id: str) -> list[str]:
     """Dated lines for the register's 催办记录, e.g. "2026-12-03 08:30 催办（邮件）→ 张三、李四"."""
-    if not _has_table(db):
-        return []
-    marks = ",".join("?" * len(DONE))
-    rows = db.execute(
-        f"SELECT at, stage, status, recipients, number FROM mails WHERE case_id = ? AND stage IN (?, ?, ?) "
-        f"AND status IN ({marks}) ORDER BY id", (case_id, *STAGES, *DONE)).fetchall()
+    rows = journal.delivered_history(case_id, STAGES)
     rows.sort(key=lambda row: (row[0], STAGES.index(row[1])))  # one digest: 催办 before 督办
     lines = []
     for at, stage, status, who, number in rows:
@@ -133,21 +97,16 @@ def chase_log_lines(db: sqlite3.Connection, case_id: str) -> list[str]:
     return lines
 
 
-def escalation_numbering(journal, ladder: Ladder) -> Callable[[str, int], str]:
+def escalation_numbering(journal: Journal, ladder: Ladder) -> Callable[[str, int], str]:
     """`number(unit, year)` for plan_reminder_mails, on the journal's yearly sequences.
 
     A number whose 督办通知 never went out (every attempt failed) is given again to the same
     unit, so a server outage leaves no gap in the 督办 numbers."""
-    ensure_schema(journal.db)
 
     def number(unit: str, year: int) -> str:
-        marks = ",".join("?" * len(DONE + (SENDING,)))
-        row = journal.db.execute(
-            f"SELECT number FROM mails WHERE unit = ? AND stage = ? AND number != '' AND substr(at, 1, 4) = ? "
-            f"GROUP BY number HAVING sum(status IN ({marks})) = 0 ORDER BY max(id) DESC LIMIT 1",
-            (unit, ESCALATION, str(year), *DONE, SENDING)).fetchone()
-        if row:
-            return row[0]
+        again = journal.undelivered_number(unit, ESCALATION, year)
+        if again:
+            return again
         n = journal.last_number(ESCALATION_SEQUENCE, year) + 1
         journal.set_last_number(ESCALATION_SEQUENCE, year, n)
         return ladder.number(year, n)
@@ -155,30 +114,21 @@ def escalation_numbering(journal, ladder: Ladder) -> Callable[[str, int], str]:
     return number
 
 
-def _record(db: sqlite3.Connection, attempt: str, mail: Mail, mode: str, status: str, detail: str = "") -> None:
-    db.executemany(
-        "INSERT INTO mails (attempt, at, mode, kind, case_id, stage, unit, deadline, recipients, addresses, "
-        "number, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(attempt, as_text(mail.at), mode, mail.kind, i.case_id, i.stage, i.unit, i.deadline, i.who,
-          ", ".join(mail.addresses), mail.number, status, detail) for i in mail.items])
+def _record(journal: Journal, attempt: str, mail: Mail, mode: str, status: str, detail: str = "") -> None:
+    journal.record_attempt(attempt, mail.at, mode, mail.kind, _rows(mail), mail.addresses, mail.number,
+                           status, detail)
 
 
-def _update(db: sqlite3.Connection, attempt: str, status: str, detail: str = "") -> None:
-    db.execute("UPDATE mails SET status = ?, detail = ? WHERE attempt = ?", (status, detail, attempt))
-
-
-def _settle_interrupted(db: sqlite3.Connection) -> list[str]:
+def _settle_interrupted(journal: Journal) -> list[str]:
     """Attempts a previous run left `sending` (it died mid-delivery): an .eml on disk counts
     as written, one missing is retried; an SMTP mail may have arrived, so it is not resent."""
     out = []
-    rows = db.execute("SELECT attempt, mode, detail, unit, kind, group_concat(case_id, '、') FROM mails "
-                      "WHERE status = ? GROUP BY attempt", (SENDING,)).fetchall()
-    for attempt, mode, detail, unit, kind, cases in rows:
+    for attempt, mode, detail, unit, kind, cases in journal.interrupted_attempts():
         if mode == "outbox":
             exists = bool(detail) and Path(detail).is_file()
-            _update(db, attempt, WRITTEN if exists else FAILED, detail)
+            journal.update_attempt(attempt, WRITTEN if exists else FAILED, detail)
             continue
-        _update(db, attempt, UNCERTAIN, "上次运行在发送中途中断")
+        journal.update_attempt(attempt, UNCERTAIN, "上次运行在发送中途中断")
         out.append(f"{unit} {kind}（{cases}）：上次运行在发送过程中中断，无法确认对方是否收到；"
                    "为避免重复，系统不会重发。请在发件邮箱的“已发送”中核对，未发出的请手工补发。")
     return out
@@ -262,7 +212,7 @@ def _file_stem(mail: Mail) -> str:
     return _safe_filename(f"{mail.at:%H%M}-{mail.kind}-{mail.unit}")
 
 
-def _deliver_paper(mail: Mail, db: sqlite3.Connection, day_folder: Path) -> Outcome:
+def _deliver_paper(mail: Mail, journal: Journal, day_folder: Path) -> Outcome:
     """Recorded once, so the summary names it once; a reminder's text and notice are saved
     for printing (a referral's letters are already in the outbox)."""
     files = []
@@ -275,21 +225,21 @@ def _deliver_paper(mail: Mail, db: sqlite3.Connection, day_folder: Path) -> Outc
             target = free_path(day_folder / _safe_filename(attachment.name))
             _write_atomic(target, attachment.data)
             files.append(target)
-    _record(db, uuid.uuid4().hex, mail, "paper", PAPER, "; ".join(str(f) for f in files))
+    _record(journal, uuid.uuid4().hex, mail, "paper", PAPER, "; ".join(str(f) for f in files))
     return Outcome(mail, "已存打印件 " + "、".join(f.name for f in files) if files else "")
 
 
-def _deliver_outbox(mail: Mail, settings: MailSettings, db: sqlite3.Connection, day_folder: Path) -> Outcome:
+def _deliver_outbox(mail: Mail, settings: MailSettings, journal: Journal, day_folder: Path) -> Outcome:
     day_folder.mkdir(parents=True, exist_ok=True)
     path = free_path(day_folder / f"{_file_stem(mail)}.eml")
     attempt = uuid.uuid4().hex
-    _record(db, attempt, mail, "outbox", SENDING, str(path))
+    _record(journal, attempt, mail, "outbox", SENDING, str(path))
     try:
         _write_atomic(path, build_message(mail, settings).as_bytes())
     except OSError as exc:
-        _update(db, attempt, FAILED, f"无法写入 {path}：{exc}")
+        journal.update_attempt(attempt, FAILED, f"无法写入 {path}：{exc}")
         raise
-    _update(db, attempt, WRITTEN, str(path))
+    journal.update_attempt(attempt, WRITTEN, str(path))
     return Outcome(mail, path.name)
 
 
@@ -358,34 +308,34 @@ def _smtp_error(exc: BaseException, settings: MailSettings) -> str:
     return f"无法连接邮件服务器 {where}（{exc.__class__.__name__}：{exc}）"
 
 
-def _send_one(client, mail: Mail, settings: MailSettings, db: sqlite3.Connection) -> tuple[bool, str, bool]:
+def _send_one(client, mail: Mail, settings: MailSettings, journal: Journal) -> tuple[bool, str, bool]:
     """(delivered, detail, connection still usable).
 
     Delivered once the server accepted the mail for at least one of its To addresses. A
     mail whose every To address was refused is retried next run: a second copy for the Cc
     is a lesser evil than a handler who never got it."""
     attempt = uuid.uuid4().hex
-    _record(db, attempt, mail, "smtp", SENDING)
+    _record(journal, attempt, mail, "smtp", SENDING)
     try:
         refused = client.smtp.send_message(build_message(mail, settings),
                                            from_addr=settings.from_address, to_addrs=mail.addresses)
     except (OSError, smtplib.SMTPException) as exc:
         reason = _smtp_error(exc, settings)
-        _update(db, attempt, FAILED, reason)
+        journal.update_attempt(attempt, FAILED, reason)
         # After a refusal the server is still talking (smtplib sent RSET); otherwise the
         # connection is gone and the next mail reconnects.
         alive = isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException))
         return False, reason, alive
     if refused and all(r.address in refused for r in mail.to):
         reason = f"收件地址被拒收：{_refused(refused)}"
-        _update(db, attempt, FAILED, reason)
+        journal.update_attempt(attempt, FAILED, reason)
         return False, reason, True
     detail = f"以下地址被拒收，请核对联络人邮箱：{_refused(refused)}" if refused else ""
-    _update(db, attempt, SENT, detail)
+    journal.update_attempt(attempt, SENT, detail)
     return True, detail, True
 
 
-def _deliver_smtp(mails: list[Mail], settings: MailSettings, db: sqlite3.Connection,
+def _deliver_smtp(mails: list[Mail], settings: MailSettings, journal: Journal,
                   report: DeliveryReport) -> None:
     """All mails over one connection. If the server cannot be reached or refuses the login,
     every mail fails with that reason (no timeout per mail); a mail the server refuses fails
@@ -402,10 +352,10 @@ def _deliver_smtp(mails: list[Mail], settings: MailSettings, db: sqlite3.Connect
                     down = _smtp_error(exc, settings)
             if down:
                 # Recorded too: the log shows the attempt, and a 督办 number is kept for the retry.
-                _record(db, uuid.uuid4().hex, mail, "smtp", FAILED, down)
+                _record(journal, uuid.uuid4().hex, mail, "smtp", FAILED, down)
                 report.failed.append(Outcome(mail, down))
                 continue
-            delivered, detail, alive = _send_one(client, mail, settings, db)
+            delivered, detail, alive = _send_one(client, mail, settings, journal)
             (report.sent if delivered else report.failed).append(Outcome(mail, detail))
             if not alive:
                 client.close()
@@ -415,32 +365,29 @@ def _deliver_smtp(mails: list[Mail], settings: MailSettings, db: sqlite3.Connect
             client.close()
 
 
-def deliver(mails: Sequence[Mail], settings: MailSettings, db: sqlite3.Connection,
+def deliver(mails: Sequence[Mail], settings: MailSettings, journal: Journal,
             day_folder: Path) -> DeliveryReport:
     """Send (smtp) or write (.eml in `day_folder`) each mail, record each (case, stage) once
     it is delivered, and report what was sent, what failed (retried next run) and which
     units need paper. A mail whose every (case, stage) was delivered before is skipped, so
     delivering the same plan twice sends nothing twice. Call it outside a journal
     transaction: each record must be on disk before the next mail goes out."""
-    ensure_schema(db)
     report = DeliveryReport(settings.mode)
-    report.uncertain += _settle_interrupted(db)
-    marks = ",".join("?" * len(DONE))
-    done = {MailItem(case_id, stage, unit, deadline or "").key for case_id, stage, unit, deadline in db.execute(
-        f"SELECT case_id, stage, unit, deadline FROM mails WHERE status IN ({marks})", DONE)}
+    report.uncertain += _settle_interrupted(journal)
+    done = {MailItem(r.case_id, r.stage, r.unit, r.deadline).key for r in journal.delivered()}
     todo = [m for m in mails if not all(i.key in done for i in m.items)]
     electronic = []
     for mail in todo:
         if mail.paper:
-            report.paper.append(_deliver_paper(mail, db, day_folder))
+            report.paper.append(_deliver_paper(mail, journal, day_folder))
         else:
             electronic.append(mail)
     if settings.mode == "outbox":
         for mail in electronic:
             try:
-                report.sent.append(_deliver_outbox(mail, settings, db, day_folder))
+                report.sent.append(_deliver_outbox(mail, settings, journal, day_folder))
             except OSError as exc:
                 report.failed.append(Outcome(mail, f"无法写入发件箱：{exc}"))
     else:
-        _deliver_smtp(electronic, settings, db, report)
+        _deliver_smtp(electronic, settings, journal, report)
     return report

@@ -18,7 +18,7 @@ from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.columns import ACCIDENT, CASE_ID, CATEGORIES, CHASE_LOG, LETTER_NO, UNIT, URGENT
 from tipdesk.config import Config
 from tipdesk.rules.contacts import effective_contacts
-from tipdesk.mail.deliver import chase_log_lines, deliver, ensure_schema, escalation_numbering, sent_stages
+from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, sent_stages
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import REFERRAL, plan_referral_mails, plan_reminder_mails
@@ -38,7 +38,7 @@ class Dispatch:
 def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dry_run: bool) -> Dispatch:
     if dry_run:
         return Dispatch(planned=[m.describe() for m in mails])
-    return Dispatch(sections=deliver(mails, config.mail, journal.db, day_folder).sections())
+    return Dispatch(sections=deliver(mails, config.mail, journal, day_folder).sections())
 
 
 def send_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
@@ -46,19 +46,16 @@ def send_reminders(config: Config, now: datetime, open_cases: dict[str, dict], c
                    categories: tuple[str, ...] = CATEGORIES) -> Dispatch:
     """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent."""
     settings, ladder = config.mail, config.reminders
-    if not dry_run:
-        ensure_schema(journal.db)
-    sent = sent_stages(journal.db, open_cases.values())
+    sent = sent_stages(journal, open_cases.values())
     reminders = plan_reminders(open_cases.values(), now, calendar, ladder, sent, categories)
     number = (lambda unit, year: "（编号待定）") if dry_run else escalation_numbering(journal, ladder)
     mails = plan_reminder_mails(reminders, open_cases, contacts, settings, ladder, now, number)
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 
-def _owed_referrals(open_cases: dict[str, dict], db, sent: set[tuple[str, str]]) -> dict[str, list]:
+def _owed_referrals(open_cases: dict[str, dict], journal: Journal, sent: set[tuple[str, str]]) -> dict[str, list]:
     """unit -> [(case_id, [letter, sheet])] for open cases whose referral mail is still owed."""
-    latest = {(case_id, letter_no): (letter, sheet) for case_id, letter_no, letter, sheet in db.execute(
-        "SELECT case_id, letter_no, letter_path, sheet_path FROM letters ORDER BY issued_at")}
+    latest = journal.latest_letters()
     out: dict[str, list] = {}
     for case_id, case in open_cases.items():
         files = latest.get((case_id, str(case.get(LETTER_NO) or "")))
@@ -70,10 +67,8 @@ def _owed_referrals(open_cases: dict[str, dict], db, sent: set[tuple[str, str]])
 def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
                    journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
     """One mail per unit with the letters and sheets it has not been mailed yet."""
-    if not dry_run:
-        ensure_schema(journal.db)
-    sent = sent_stages(journal.db, open_cases.values())
-    mails = plan_referral_mails(_owed_referrals(open_cases, journal.db, sent), open_cases, contacts,
+    sent = sent_stages(journal, open_cases.values())
+    mails = plan_referral_mails(_owed_referrals(open_cases, journal, sent), open_cases, contacts,
                                 config.mail, now, sent)
     return _deliver(config, mails, journal, day_folder, dry_run)
 
@@ -83,16 +78,15 @@ def contacts_of(config: Config, grid: list[list[Any]], now: datetime) -> dict:
     return effective_contacts(grid, config, now.date())
 
 
-def chase_changes(rows: Iterable[tuple[int, dict]], db) -> list[CellChange]:
+def chase_changes(rows: Iterable[tuple[int, dict]], journal: Journal) -> list[CellChange]:
     """催办记录 cells that differ from what the mail log says was delivered.
 
     `rows`: (sheet row, values) of the cases to look at (the open ones; the log only grows
     for them)."""
-    ensure_schema(db)
     out = []
     for number, values in rows:
         case_id = str(values.get(CASE_ID) or "").strip()
-        text = "\n".join(chase_log_lines(db, case_id)) if case_id else ""
+        text = "\n".join(chase_log_lines(journal, case_id)) if case_id else ""
         if text and as_text(values.get(CHASE_LOG)) != text:
             out.append(CellChange(number, case_id, CHASE_LOG, values.get(CHASE_LOG), text, "催办记录（邮件日志）"))
             values[CHASE_LOG] = text
@@ -103,7 +97,7 @@ def record_chases(config: Config, register: Register, journal: Journal, now: dat
                   case_ids: set[str]) -> int:
     """The hourly pass has no save of its own: write 催办记录 of `case_ids` in a small one."""
     rows = [(r.number, dict(r.values)) for r in register.rows if str(r.get(CASE_ID) or "").strip() in case_ids]
-    changes = chase_changes(rows, journal.db)
+    changes = chase_changes(rows, journal)
     if not changes:
         return 0
     with journal.transaction():

@@ -24,6 +24,7 @@ from tipdesk.domain.textnorm import chinese_date
 from tipdesk.rules.stats import BLANK, CaseRef, Period, PeriodStats, Repeat, period_stats
 from tipdesk.output.statsheet import annex_workbook, as_of, day_text, deadline_text, late_text
 from tipdesk.config import PACKAGE_TEMPLATES
+from typing import Collection, Mapping
 
 BULLETIN_TEMPLATE = "通报.docx"
 # The notice's own addressees.
@@ -277,11 +278,11 @@ def render_bulletin(stats: PeriodStats, centre: dict, template: Path) -> bytes:
     return repack(buffer.getvalue(), stats.now)
 
 
-def build_bulletin(rows: list[dict], period: Period, now: datetime,
-                   config: Config) -> tuple[bytes, bytes]:
+def build_bulletin(rows: list[dict], period: Period, now: datetime, config: Config,
+                   requests: Mapping[str, Collection[str]] | None = None) -> tuple[bytes, bytes]:
     """(bulletin .docx, annex .xlsx) for `period` as of `now`; a period still under way is
     reported up to `now` and compared with the same span of the previous one."""
-    stats = period_stats(rows, period.upto(now), now)
+    stats = period_stats(rows, period.upto(now), now, requests)
     return render_bulletin(stats, config.centre, bulletin_template(config)), annex_workbook(stats)
 
 

@@ -124,20 +124,6 @@ def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path) -> l
     return out
 
 
-def record(db, issued: list[IssuedDocuments], at: datetime) -> None:
-    db.executemany(
-        "INSERT INTO letters (sheet_id, case_id, letter_no, unit, issued_at, letter_path, sheet_path) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(d.sheet_id, d.case_id, d.letter_no, d.unit, at.isoformat(sep=" "), str(d.letter), str(d.sheet))
-         for d in issued])
-
-
-def issued_sheets(db) -> dict[str, dict]:
-    """Every feedback sheet ever issued, by sheet id."""
-    rows = db.execute("SELECT sheet_id, case_id, letter_no, unit, issued_at FROM letters")
-    return {r[0]: {"case_id": r[1], "letter_no": r[2], "unit": r[3], "issued_at": r[4]} for r in rows}
-
-
 def describe(issued: list[IssuedDocuments], outbox: Path) -> list[str]:
     return [f"{d.case_id}（{d.letter_no}）→ {d.unit}：{d.letter.relative_to(outbox)}、{d.sheet.name}"
             for d in issued]

@@ -27,6 +27,7 @@ from tipdesk.domain.textnorm import chinese_date
 from tipdesk.rules.stats import LABELS, CaseRef, PeriodStats, Repeat, period_of, period_stats
 from tipdesk.xlsx.graft import conditional_formats, graft_sheet
 from tipdesk.xlsx.patch import PackageEdit
+from typing import Collection, Mapping
 
 SHEET = "统计"
 # The figures every table shows, in column order from C.
@@ -434,12 +435,13 @@ def annex_workbook(stats: PeriodStats) -> bytes:
 
 # --- the daily run's view ------------------------------------------------------------------
 
-def register_edits(rows: list[dict], now: datetime) -> list[PackageEdit]:
+def register_edits(rows: list[dict], now: datetime,
+                   requests: Mapping[str, Collection[str]] | None = None) -> list[PackageEdit]:
     """What the daily run adds to the register for managers: the 统计 sheet and the red /
     amber / grey rules on 台账.
 
     The sheet covers the year so far against the same span of last year: the units' ranking
     over the year is what the notice's 考核 looks at, and unlike the current month it is
     never empty in the first days of a month. The bulletin covers single months."""
-    stats = period_stats(rows, period_of(now, "year").upto(now), now)
+    stats = period_stats(rows, period_of(now, "year").upto(now), now, requests)
     return [graft_sheet(stats_workbook(stats), SHEET), conditional_formats()]

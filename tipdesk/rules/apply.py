@@ -26,12 +26,14 @@ from tipdesk.domain.notes import NOTE_EXTENSION, NOTE_RETURN
 from tipdesk.domain.rows import Register, Row
 from tipdesk.domain.columns import LIAISON_RETURNED
 from tipdesk.config import Config
+from tipdesk.domain.arrivals import FeedbackEvent
 
 
 class Planner(Protocol):
     """What applying needs of rules.plan.Planner (which calls this module: no import back)."""
 
     config: Config
+    plan: Any  # rules.plan.Plan: applied feedback is listed in plan.feedback
 
     def edit_for(self, row: Row) -> Any: ...
 
@@ -123,6 +125,7 @@ def _feedback(planner: Planner, arrival: Arrival, answer: FeedbackAnswer, by_cas
     edit.set(NOTES, N.append_line(edit.get(NOTES), history), why)
     arrival.done.append(f"{answer.case_id} {answer.state}" + ("（此前已收到反馈，本次更新）" if again else ""))
     answered.add(answer.case_id)
+    planner.plan.feedback.append(FeedbackEvent(answer.case_id, answer.state, at, arrival.path.name, arrival.digest))
 
 
 # ---- liaison forms ----------------------------------------------------------------------------

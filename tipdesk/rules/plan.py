@@ -36,6 +36,7 @@ from tipdesk.domain.rows import CellChange, Register, Row
 from tipdesk.rules.routing import infer_area, infer_industry, propose_category, route
 from tipdesk.domain.textnorm import parse_when
 from tipdesk.domain.columns import LIAISON_DEFAULTED, LIAISON_RETURNED
+from tipdesk.domain.arrivals import FeedbackEvent
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 
@@ -61,6 +62,7 @@ class Plan:
     open_cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> final values
     edited: dict[int, dict[str, Any]] = field(default_factory=dict)  # sheet row -> final values
     new_rows: list[dict[str, Any]] = field(default_factory=list)     # rows added (forwarded cases)
+    feedback: list[FeedbackEvent] = field(default_factory=list)  # sheets applied, for the journal
 
     def final_rows(self, register: Register) -> list[Any]:
         """Every case row as it will be after this run, for the statistics: things with

@@ -21,8 +21,9 @@ Figures (the keys of `FIGURES`; `LABELS` gives the Chinese column headers)
 - due 应办结: closed + open_overdue, the cases whose outcome is settled: an open case whose
   deadline has not come is not held against its unit.
 - on_time_rate 按时办结率: on_time / due (NaN when due is 0).
-- returned 退回 / extended 延期: 状态 申请退回 / 申请延期, or the words 申请退回 / 申请延期 in
-  催办记录 or 备注 (the request was made and since decided).
+- returned 退回 / extended 延期: 状态 申请退回 / 申请延期 now, or such a request made earlier
+  and since decided, as the journal's `feedback` table records it (`requests`, case id ->
+  states). Never from words in 备注 or 催办记录: a clerk's remark does not change a figure.
 - verified 属实: closed with 是否属实 属实 or 部分属实; verified_rate 属实率 = verified / closed.
 - awaiting_reply 待回复: closed whose 回复举报人 is not 是 (the reporter has no answer yet).
 
@@ -37,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ from tipdesk.domain.columns import VAGUE_PLACES
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.redact import redact, split_names
 from tipdesk.domain.textnorm import normalize_text
+from tipdesk.domain.arrivals import FeedbackEvent
 
 COUNTS = ("received", "referred", "unassigned", "closed", "on_time", "closed_late", "due",
           "open", "open_overdue", "overdue", "returned", "extended", "verified", "awaiting_reply")
@@ -184,7 +186,7 @@ def _key(value: Any) -> str:
     return _text(value).replace(" ", "")
 
 
-def _flags(row: dict, now: datetime) -> dict:
+def _flags(row: dict, now: datetime, requested: Collection[str]) -> dict:
     status = _choice(row.get(col.STATUS))
     unit = _choice(row.get(col.UNIT))
     deadline = _date(row.get(col.DEADLINE))
@@ -197,7 +199,6 @@ def _flags(row: dict, now: datetime) -> dict:
     else:
         on_time = deadline is None or answered <= deadline
     open_overdue = not closed and deadline is not None and deadline < now
-    history = f"{row.get(col.CHASE_LOG) or ''} {row.get(col.NOTES) or ''}"
     referred = bool(unit) and status != col.UNASSIGNED
     return {
         "received": True,
@@ -210,14 +211,15 @@ def _flags(row: dict, now: datetime) -> dict:
         "open": not closed,
         "open_overdue": open_overdue,
         "overdue": (closed and not on_time) or open_overdue,
-        "returned": status == col.RETURN_REQUESTED or col.RETURN_REQUESTED in history,
-        "extended": status == col.EXTENSION_REQUESTED or col.EXTENSION_REQUESTED in history,
+        "returned": status == col.RETURN_REQUESTED or col.RETURN_REQUESTED in requested,
+        "extended": status == col.EXTENSION_REQUESTED or col.EXTENSION_REQUESTED in requested,
         "verified": closed and _choice(row.get(col.VERIFIED)) in VERIFIED_TRUE,
         "awaiting_reply": closed and _choice(row.get(col.REPLIED)) != col.YES,
     }
 
 
-def case_frame(rows: Iterable[dict], now: datetime) -> pd.DataFrame:
+def case_frame(rows: Iterable[dict], now: datetime,
+               requests: Mapping[str, Collection[str]] | None = None) -> pd.DataFrame:
     """One line per case that has a date: grouping columns, dates, and the boolean figures.
 
     `row` is the position in `rows`, to find the case again for listing it (redacted)."""
@@ -226,7 +228,7 @@ def case_frame(rows: Iterable[dict], now: datetime) -> pd.DataFrame:
         when = _date(row.get(col.RECEIVED_AT)) or _date(row.get(col.REFERRED_AT))
         if when is None:
             continue
-        flags = _flags(row, now)
+        flags = _flags(row, now, (requests or {}).get(_text(row.get(col.CASE_ID)), ()))
         records.append({
             "row": index,
             "when": when,
@@ -437,8 +439,11 @@ class PeriodStats:
                 if r.case_ids not in subject_sets]
 
 
-def period_stats(rows: list[dict], period: Period, now: datetime) -> PeriodStats:
-    frame = case_frame(rows, now)
+def period_stats(rows: list[dict], period: Period, now: datetime,
+                 requests: Mapping[str, Collection[str]] | None = None) -> PeriodStats:
+    """The figures of `period` as of `now`; `requests` is the journal's record of which cases
+    asked for an extension or a return (Journal.requests)."""
+    frame = case_frame(rows, now, requests)
     cases = _in(frame, period)
     return PeriodStats(
         period=period, now=now,
@@ -451,3 +456,13 @@ def period_stats(rows: list[dict], period: Period, now: datetime) -> PeriodStats
         monthly=monthly(frame, period.start.year, now),
         rows=rows, frame=frame,
     )
+
+
+def requests_after(requests: Mapping[str, Collection[str]], events: Iterable[FeedbackEvent]
+                   ) -> dict[str, frozenset[str]]:
+    """The journal's requests with those of feedback applied this run (not yet journalled)."""
+    out = {case_id: set(states) for case_id, states in requests.items()}
+    for event in events:
+        if event.state in (col.EXTENSION_REQUESTED, col.RETURN_REQUESTED):
+            out.setdefault(event.case_id, set()).add(event.state)
+    return {case_id: frozenset(states) for case_id, states in out.items()}

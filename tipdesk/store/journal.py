@@ -1,18 +1,25 @@
-"""The SQLite journal: what tipdesk did, so reruns are idempotent and every change auditable.
+"""The SQLite journal: the one source of tipdesk's state, and the only module that holds SQL.
 
-It holds the yearly number sequences (case numbers and letter numbers are never reused, even
-when the clerk deletes a row), every register cell tipdesk changed (case, column, old, new,
-why), and the last values tipdesk saw of the fields a clerk may override, so a later edit by
-the clerk can be told apart from tipdesk's own value.
+Tables: `runs`; `sequences` (yearly case, letter and 督办 numbers, never reused, even when the
+clerk deletes a row); `changes` (every register cell tipdesk changed: case, column, old, new,
+why; for people to audit, never parsed back); `case_state` (the last values tipdesk saw of the
+fields a clerk may override, so a later edit by the clerk is told apart from tipdesk's own);
+`marks`; `inbox_files` (each file's digest and outcome); `letters` (every referral letter and
+feedback sheet issued); `feedback` (each feedback sheet applied, with its 办理状态: which cases
+were answered, which asked for an extension or a return); `mails` (the mail ledger: one row
+per (case, stage) per delivery attempt, which makes each mail go once).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
+
+from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.textnorm import as_text
 
 SCHEMA = """
@@ -35,9 +42,56 @@ CREATE TABLE IF NOT EXISTS letters (
     sheet_id TEXT PRIMARY KEY, case_id TEXT, letter_no TEXT, unit TEXT, issued_at TEXT,
     letter_path TEXT, sheet_path TEXT);
 CREATE INDEX IF NOT EXISTS letters_case ON letters (case_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY, run_id INTEGER, at TEXT, case_id TEXT NOT NULL,
+    state TEXT NOT NULL,          -- 办理状态 of the sheet: 已办结 / 阶段性反馈 / 申请延期 / 申请退回
+    file TEXT, digest TEXT);
+CREATE INDEX IF NOT EXISTS feedback_case ON feedback (case_id);
+CREATE TABLE IF NOT EXISTS mails (
+    id INTEGER PRIMARY KEY,
+    attempt TEXT NOT NULL,        -- one delivery attempt of one mail
+    at TEXT NOT NULL,             -- the run's clock
+    mode TEXT NOT NULL,           -- smtp | outbox | paper
+    kind TEXT NOT NULL,           -- 交办 / 预警 / 催办 / 督办: the mail's highest stage
+    case_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    deadline TEXT,
+    recipients TEXT,              -- names reached, for the register's 催办记录
+    addresses TEXT,
+    number TEXT,                  -- 督办通知 number
+    status TEXT NOT NULL,
+    detail TEXT                   -- .eml path, refused addresses or the error
+);
+CREATE INDEX IF NOT EXISTS mails_case ON mails (case_id, stage);
 """
 
+# Statuses of a mails row; the first four mean "done, never again".
+SENT, WRITTEN, PAPER, UNCERTAIN, SENDING, FAILED = (
+    "sent", "written", "paper", "uncertain", "sending", "failed")
+DONE = (SENT, WRITTEN, PAPER, UNCERTAIN)
+# feedback.state values that are requests the clerk decides (counted as 延期 / 退回).
+REQUEST_STATES = ("申请延期", "申请退回")
+# Journals written before the feedback table: the state a feedback sheet set, by 状态 value.
+_LEGACY_FEEDBACK_STATES = {"已办结": "已办结", "办理中": "阶段性反馈", "申请延期": "申请延期", "申请退回": "申请退回"}
+_FEEDBACK_BACKFILLED = "feedback_table_backfilled"
 
+
+
+
+@dataclass(frozen=True)
+class MailRow:
+    """One (case, stage) of a mail attempt, as the ledger keeps it."""
+
+    case_id: str
+    stage: str
+    unit: str
+    deadline: str = ""
+    who: str = ""
+
+
+def _marks(values: tuple) -> str:
+    return ",".join("?" * len(values))
 
 
 class Journal:
@@ -46,6 +100,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
         self.db.executescript(SCHEMA)
+        self._backfill_feedback()
 
     def close(self) -> None:
         self.db.close()
@@ -108,10 +163,39 @@ class Journal:
             "INSERT INTO inbox_files (digest, name, kind, outcome, at, reason) VALUES (?, ?, ?, ?, ?, ?)",
             [(a.digest, a.path.name, a.kind, a.outcome, as_text(at), a.error) for a in arrivals])
 
+    # --- feedback: which cases were answered, which asked for more time or a return ----------
+
+    def record_feedback(self, run_id: int, events: Iterable[FeedbackEvent]) -> None:
+        self.db.executemany(
+            "INSERT INTO feedback (run_id, at, case_id, state, file, digest) VALUES (?, ?, ?, ?, ?, ?)",
+            [(run_id, as_text(e.at), e.case_id, e.state, e.file, e.digest) for e in events])
+
     def answered_cases(self) -> set[str]:
         """Cases that have had feedback applied before (a new sheet updates and says so)."""
-        rows = self.db.execute("SELECT DISTINCT case_id FROM changes WHERE why LIKE '反馈表 %'")
-        return {r[0] for r in rows}
+        return {r[0] for r in self.db.execute("SELECT DISTINCT case_id FROM feedback")}
+
+    def requests(self) -> dict[str, frozenset[str]]:
+        """case_id -> the requests (申请延期, 申请退回) its unit ever made, for the statistics."""
+        out: dict[str, set[str]] = {}
+        rows = self.db.execute(f"SELECT case_id, state FROM feedback WHERE state IN ({_marks(REQUEST_STATES)})",
+                               REQUEST_STATES)
+        for case_id, state in rows:
+            out.setdefault(case_id, set()).add(state)
+        return {case_id: frozenset(states) for case_id, states in out.items()}
+
+    def _backfill_feedback(self) -> None:
+        """Journals from before the feedback table knew answers only from `changes`: their
+        状态 cells set by a feedback sheet are read once into the table (a migration)."""
+        if self.mark(_FEEDBACK_BACKFILLED):
+            return
+        with self.transaction():
+            state = ("CASE new " + " ".join(f"WHEN '{old}' THEN '{new}'" for old, new in _LEGACY_FEEDBACK_STATES.items())
+                     + " END")
+            self.db.execute(
+                "INSERT INTO feedback (run_id, at, case_id, state, file) "
+                f"SELECT run_id, min(at), case_id, coalesce(max(CASE WHEN column_name = '状态' THEN {state} END), ''), "
+                "min(substr(why, 5)) FROM changes WHERE why LIKE '反馈表 %' GROUP BY run_id, case_id")
+            self.set_mark(_FEEDBACK_BACKFILLED, "1")
 
     def case_states(self) -> dict[str, dict[str, str | None]]:
         rows = self.db.execute("SELECT case_id, category, unit, deadline, referred_at FROM case_state")
@@ -126,15 +210,81 @@ class Journal:
               as_text(s["referred_at"])) for cid, s in states.items()])
 
 
+    # --- letters ---------------------------------------------------------------------------
+
+    def record_letters(self, issued: Iterable[Any], at: datetime) -> None:
+        """Each issued letter and feedback sheet (output.letters.IssuedDocuments)."""
+        self.db.executemany(
+            "INSERT INTO letters (sheet_id, case_id, letter_no, unit, issued_at, letter_path, sheet_path) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(d.sheet_id, d.case_id, d.letter_no, d.unit, at.isoformat(sep=" "), str(d.letter), str(d.sheet))
+             for d in issued])
+
+    def issued_sheets(self) -> dict[str, dict]:
+        """Every feedback sheet ever issued, by sheet id."""
+        rows = self.db.execute("SELECT sheet_id, case_id, letter_no, unit, issued_at FROM letters")
+        return {r[0]: {"case_id": r[1], "letter_no": r[2], "unit": r[3], "issued_at": r[4]} for r in rows}
+
+    def latest_letters(self) -> dict[tuple[str, str], tuple[Path, Path]]:
+        """(case_id, 交办文号) -> (letter, sheet) files of the latest issue."""
+        return {(case_id, letter_no): (Path(letter), Path(sheet)) for case_id, letter_no, letter, sheet
+                in self.db.execute("SELECT case_id, letter_no, letter_path, sheet_path FROM letters "
+                                   "ORDER BY issued_at")}
+
+    # --- the mail ledger -----------------------------------------------------------------------
+
+    def delivered(self) -> list[MailRow]:
+        """Every (case, stage, unit, deadline) delivered: sent, written as .eml, or due on paper."""
+        rows = self.db.execute(f"SELECT DISTINCT case_id, stage, unit, deadline FROM mails WHERE status IN "
+                               f"({_marks(DONE)})", DONE)
+        return [MailRow(case_id, stage, unit, deadline or "") for case_id, stage, unit, deadline in rows]
+
+    def delivered_history(self, case_id: str, stages: tuple[str, ...]) -> list[tuple[str, str, str, str, str]]:
+        """(at, stage, status, recipients, number) of the delivered `stages` of one case, in order."""
+        return self.db.execute(
+            f"SELECT at, stage, status, recipients, number FROM mails WHERE case_id = ? "
+            f"AND stage IN ({_marks(stages)}) AND status IN ({_marks(DONE)}) ORDER BY id",
+            (case_id, *stages, *DONE)).fetchall()
+
+    def undelivered_number(self, unit: str, stage: str, year: int) -> str | None:
+        """A number of `unit`'s `stage` mail (督办) in `year` whose every attempt failed."""
+        row = self.db.execute(
+            f"SELECT number FROM mails WHERE unit = ? AND stage = ? AND number != '' AND substr(at, 1, 4) = ? "
+            f"GROUP BY number HAVING sum(status IN ({_marks(DONE + (SENDING,))})) = 0 ORDER BY max(id) DESC LIMIT 1",
+            (unit, stage, str(year), *DONE, SENDING)).fetchone()
+        return row[0] if row else None
+
+    def record_attempt(self, attempt: str, at: datetime, mode: str, kind: str, items: Iterable[MailRow],
+                       addresses: Iterable[str], number: str, status: str, detail: str = "") -> None:
+        self.db.executemany(
+            "INSERT INTO mails (attempt, at, mode, kind, case_id, stage, unit, deadline, recipients, addresses, "
+            "number, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(attempt, as_text(at), mode, kind, i.case_id, i.stage, i.unit, i.deadline, i.who,
+              ", ".join(addresses), number, status, detail) for i in items])
+
+    def update_attempt(self, attempt: str, status: str, detail: str = "") -> None:
+        self.db.execute("UPDATE mails SET status = ?, detail = ? WHERE attempt = ?", (status, detail, attempt))
+
+    def interrupted_attempts(self) -> list[tuple[str, str, str, str, str, str]]:
+        """(attempt, mode, detail, unit, kind, cases) of attempts a dead run left `sending`."""
+        return self.db.execute("SELECT attempt, mode, detail, unit, kind, group_concat(case_id, '、') FROM mails "
+                               "WHERE status = ? GROUP BY attempt", (SENDING,)).fetchall()
+
+
 def open_journal(path: Path, readonly: bool = False) -> Journal:
-    """The workspace journal; a dry run reads it without creating or changing anything."""
+    """The workspace journal; a dry run works on a copy in memory, so it reads everything the
+    journal holds and can neither create nor change the file."""
     if not readonly:
         return Journal(path)
     journal = Journal.__new__(Journal)
     journal.path = Path(path)
+    journal.db = sqlite3.connect(":memory:", isolation_level=None)
     if journal.path.is_file():
-        journal.db = sqlite3.connect(f"file:{journal.path}?mode=ro", uri=True, isolation_level=None)
-    else:
-        journal.db = sqlite3.connect(":memory:", isolation_level=None)
-        journal.db.executescript(SCHEMA)
+        source = sqlite3.connect(f"file:{journal.path}?mode=ro", uri=True)
+        try:
+            source.backup(journal.db)
+        finally:
+            source.close()
+    journal.db.executescript(SCHEMA)
+    journal._backfill_feedback()
     return journal

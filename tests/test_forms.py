@@ -25,7 +25,6 @@ from tipdesk.domain.errors import TipdeskError
 from tipdesk.intake.forms import IMPORTERS, classify, feedback, forwarded, liaison
 from tipdesk.intake.forms.common import ReadContext
 from tipdesk.domain.arrivals import FeedbackAnswer
-from tipdesk.intake.forms.forwarded import DEFAULT_MAPPING
 from tipdesk.domain.arrivals import ForwardedCase
 from tipdesk.domain.arrivals import LiaisonForm
 from tipdesk.xlsx.sheetfile import read_workbook

@@ -21,11 +21,11 @@ import openpyxl
 import pytest
 
 from tipdesk.domain.errors import TipdeskError
+from tipdesk.xlsx.package import column_letter
 from tipdesk.xlsx.sheetfile import (
     CellRange,
     Grid,
     Workbook,
-    column_letters,
     ole_entry_names,
     read_workbook,
     ref,
@@ -298,7 +298,7 @@ def refusal(path: Path) -> str:
      (702, "AAA"), (16383, "XFD")],
 )
 def test_column_letters(col, letters):
-    assert column_letters(col) == letters
+    assert column_letter(col + 1) == letters  # 0-based grid index, 1-based column
 
 
 def test_ref_names_cells_as_excel_shows_them():

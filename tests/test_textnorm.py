@@ -280,3 +280,13 @@ def test_messages_are_chinese_and_show_examples():
         parse_when("abc", today=TODAY)
     assert str(caught.value).startswith("无法识别日期“abc”")
     assert "例如 2026-12-03 或 2026年12月3日 14:30" in str(caught.value)
+
+
+def test_safe_name_is_the_one_rule_for_file_names():
+    from tipdesk.domain.textnorm import MAX_NAME_LENGTH, safe_name
+
+    assert safe_name('区住建局/安监:科 "二组"') == "区住建局_安监_科_二组"
+    assert safe_name("\x07督办\r\n通知.docx") == "督办_通知.docx"
+    assert safe_name("...", "附件") == "附件"
+    long = safe_name("关于" + "某某化工有限公司" * 20 + "的举报反馈表.xlsx")
+    assert len(long) == MAX_NAME_LENGTH and long.endswith(".xlsx")

@@ -14,7 +14,7 @@ from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.store.register import read_register
 from tipdesk.domain.rows import header_key
 from tipdesk.domain.textnorm import parse_when
-from tipdesk.xlsx.patch import column_letter
+from tipdesk.xlsx.package import column_letter
 from tipdesk.rules.contacts import split_emails
 
 ALLOWED = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,

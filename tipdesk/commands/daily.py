@@ -30,7 +30,7 @@ from tipdesk.rules.plan import OPEN_STATUSES, Plan, plan_register
 from tipdesk.store.register import read_register, refuse_if_open, save_changes
 from tipdesk.output.statsheet import register_edits
 from tipdesk.output.summary import daily_summary
-from tipdesk.xlsx.patch import column_letter
+from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tipdesk.domain.columns import (
@@ -17,6 +16,7 @@ from tipdesk.domain.columns import (
 )
 from tipdesk.config import load_config
 from tipdesk.config import PACKAGE_TEMPLATES
+from tipdesk.xlsx.package import column_letter
 
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -40,10 +40,10 @@ def _header_row(ws, headers, widths) -> None:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
-        ws.column_dimensions[get_column_letter(index)].width = widths.get(name, 14)
+        ws.column_dimensions[column_letter(index)].width = widths.get(name, 14)
     ws.row_dimensions[1].height = 30
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}1"
+    ws.auto_filter.ref = f"A1:{column_letter(len(headers))}1"
 
 
 def empty_register(units: list[tuple[str, str]]) -> Workbook:
@@ -53,7 +53,7 @@ def empty_register(units: list[tuple[str, str]]) -> Workbook:
     ws.title = REGISTER_SHEET
     _header_row(ws, REGISTER_COLUMNS, WIDTHS)
     for index, name in enumerate(REGISTER_COLUMNS, start=1):
-        letter = get_column_letter(index)
+        letter = column_letter(index)
         dimension = ws.column_dimensions[letter]
         if name in DATE_COLUMNS:
             dimension.number_format = DATE_FORMAT
@@ -72,7 +72,7 @@ def empty_register(units: list[tuple[str, str]]) -> Workbook:
     contacts = wb.create_sheet(CONTACTS_SHEET)
     _header_row(contacts, CONTACT_COLUMNS + CONTACT_EXTRA_COLUMNS,
                 {"单位": 22, "电子邮箱": 24, "更新时间": 17, "科长邮箱": 24, "分管领导邮箱": 24})
-    contacts.column_dimensions[get_column_letter(CONTACT_COLUMNS.index("更新时间") + 1)].number_format = DATE_FORMAT
+    contacts.column_dimensions[column_letter(CONTACT_COLUMNS.index("更新时间") + 1)].number_format = DATE_FORMAT
     for name, kind in units:
         contacts.append([name, kind] + [None] * 7 + ["未报送", None])
     wb.properties.creator = "tipdesk"

@@ -256,3 +256,22 @@ EMAIL_SEPARATORS = re.compile(r"[;；,，、\s]+")
 def is_email_address(text: object) -> bool:
     """True for one well-formed address such as anquan@example.gov.cn."""
     return bool(EMAIL_ADDRESS.fullmatch(str(text or "").strip()))
+
+
+# Characters Windows does not allow in file names, control characters, and whitespace (which
+# confuses mail clients): the one rule for every file and folder name tipdesk makes.
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\s\x00-\x1f\x7f]+')
+# Long enough for any case, unit or attachment name; short enough that a dated outbox folder
+# on Windows stays well inside its 260-character path limit.
+MAX_NAME_LENGTH = 80
+
+
+def safe_name(text: str, fallback: str = "未命名") -> str:
+    """A file or folder name made from a unit, case or attachment name; its extension is kept
+    when a long name is shortened."""
+    name = _UNSAFE_IN_NAMES.sub("_", str(text or "")).strip("._ ")
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        keep = f"{dot}{ext}" if dot and 0 < len(ext) <= 5 else ""
+        name = name[: MAX_NAME_LENGTH - len(keep)].rstrip("._ ") + keep
+    return name or fallback

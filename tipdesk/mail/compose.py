@@ -31,6 +31,7 @@ from tipdesk.rules.reminders import (
     CHASE, ESCALATION, STAGES, WARNING, Ladder, Reminder, as_deadline,
 )
 from tipdesk.config import MailSettings
+from tipdesk.domain.textnorm import safe_name
 
 REFERRAL = "交办"
 # yagmail.register(user, password) stores the password under this keyring service name.
@@ -42,18 +43,10 @@ NOTICE_TITLE = "安全生产举报事项督办通知"
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
 
 
-_FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 def _clean(text: str) -> str:
     return _HEADER_UNSAFE.sub(" ", str(text)).strip()
-
-
-def _safe_filename(name: str) -> str:
-    return _FILENAME_UNSAFE.sub("_", _clean(name)).strip(" ._") or "附件"
-
-
-# --- settings -------------------------------------------------------------------------------
 
 
 # --- what a mail is -------------------------------------------------------------------------
@@ -121,7 +114,6 @@ class Mail:
         return text + (f"（{self.note}）" if self.note else "")
 
 
-# --- composing ------------------------------------------------------------------------------
 
 def _environment(settings: MailSettings) -> jinja2.Environment:
     return jinja2.Environment(
@@ -291,7 +283,7 @@ def plan_reminder_mails(reminders: Sequence[Reminder], cases: Mapping[str, Mappi
         if escalate:
             notice = _render(env, "escalation_notice.j2",
                              {**context, "items": [v for v in views if v["stage"] == ESCALATION]})
-            name = _safe_filename(f"督办通知-{context['number']}.docx")
+            name = safe_name(f"督办通知-{context['number']}.docx", "附件")
             attachments = (Attachment(name, notice_docx(notice, settings.centre.get("name", ""), now)),)
         to, cc = _recipients(contact, escalate)
         mails.append(Mail(

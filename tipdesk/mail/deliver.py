@@ -39,10 +39,11 @@ from tipdesk.store.journal import (
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import (
     ESCALATION_SEQUENCE, KEYRING_SERVICE, REFERRAL, Attachment, Mail, MailItem,
-    MailSettings, _clean, _one_line, _safe_filename,
+    MailSettings, _clean, _one_line,
 )
 from tipdesk.rules.reminders import ESCALATION, STAGES, Ladder, as_deadline
 from tipdesk.domain.columns import CASE_ID, DEADLINE, UNIT
+from tipdesk.domain.textnorm import safe_name
 
 # Raw attachment headers below are written unfolded; everything else is folded as usual.
 _POLICY = policy.SMTP.clone(refold_source="none")
@@ -142,7 +143,7 @@ def _attach(message: EmailMessage, attachment: Attachment) -> None:
     RFC 2047 `name` on Content-Type, which older Outlook falls back to. Python's folding
     would split the first into filename*0*/filename*1* continuations, which some Outlook
     versions misread, so both headers are set raw (lines stay under the 998 limit)."""
-    name = _safe_filename(attachment.name)
+    name = safe_name(attachment.name, "附件")
     mime = _MIME_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
     maintype, subtype = mime.split("/")
     message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=name)
@@ -209,7 +210,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _file_stem(mail: Mail) -> str:
-    return _safe_filename(f"{mail.at:%H%M}-{mail.kind}-{mail.unit}")
+    return safe_name(f"{mail.at:%H%M}-{mail.kind}-{mail.unit}", "邮件")
 
 
 def _deliver_paper(mail: Mail, journal: Journal, day_folder: Path) -> Outcome:
@@ -222,7 +223,7 @@ def _deliver_paper(mail: Mail, journal: Journal, day_folder: Path) -> Outcome:
         _write_atomic(text, mail.body.encode("utf-8"))
         files.append(text)
         for attachment in mail.attachments:
-            target = free_path(day_folder / _safe_filename(attachment.name))
+            target = free_path(day_folder / safe_name(attachment.name, "附件"))
             _write_atomic(target, attachment.data)
             files.append(target)
     _record(journal, uuid.uuid4().hex, mail, "paper", PAPER, "; ".join(str(f) for f in files))

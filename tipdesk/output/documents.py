@@ -31,6 +31,7 @@ from tipdesk.domain import columns as col
 from tipdesk.domain.redact import redact_case
 from tipdesk.domain.columns import MARKER_FORMAT, MARKER_KEYS, MARKER_SHEET
 from tipdesk.domain.textnorm import chinese_date
+from tipdesk.domain.textnorm import safe_name
 
 LETTER_TITLE = "安全生产举报事项交办单"
 FEEDBACK_TITLE = "安全生产举报办理情况反馈表"
@@ -49,7 +50,6 @@ HOURLY_CATEGORIES = (col.URGENT, col.ACCIDENT)
 
 
 # Characters Windows does not allow in file names.
-_BAD_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
 # Control characters are invalid in XML (and in Word/Excel cells); newlines are kept.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -125,7 +125,7 @@ def referral_context(case: dict, centre: dict, issued_at: datetime) -> dict:
 
 def file_names(context: dict) -> tuple[str, str]:
     """(letter, sheet) file names: the case number only, never a person."""
-    case_id = _BAD_FILENAME_CHARS.sub("_", context.get("case_id", "")).strip("._")
+    case_id = safe_name(context.get("case_id", ""), "")
     if not case_id:
         raise ValueError("案件编号为空，无法生成文件名")
     return f"{case_id}-交办单.docx", f"{case_id}-反馈表.xlsx"

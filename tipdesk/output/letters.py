@@ -19,7 +19,8 @@ from pathlib import Path
 
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
-from tipdesk.store.files import free_path, safe_name
+from tipdesk.domain.textnorm import safe_name
+from tipdesk.store.files import free_path
 from tipdesk.output.documents import (
     compiled_letter, feedback_sheet, file_names, referral_context, referral_letter,
 )

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from tipdesk.config import Config
-from tipdesk.store.files import safe_name
+from tipdesk.domain.textnorm import safe_name
 
 FORM_TITLE = "安全生产投诉举报受理工作联络单"
 FORM_LABELS = ("分管领导", "联系电话", "科  长", "联系电话", "经办人", "联系电话", "电子邮箱")

@@ -18,7 +18,6 @@ from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
@@ -28,6 +27,7 @@ from tipdesk.rules.stats import LABELS, CaseRef, PeriodStats, Repeat, period_of,
 from tipdesk.xlsx.graft import conditional_formats, graft_sheet
 from tipdesk.xlsx.patch import PackageEdit
 from typing import Collection, Mapping
+from tipdesk.xlsx.package import column_letter
 
 SHEET = "统计"
 # The figures every table shows, in column order from C.
@@ -295,7 +295,7 @@ def _monthly_section(sheet: _Sheet, stats: PeriodStats) -> None:
 
 
 def _page_setup(ws, last_row: int) -> None:
-    ws.print_area = f"A1:{get_column_letter(LAST_COLUMN)}{last_row}"
+    ws.print_area = f"A1:{column_letter(LAST_COLUMN)}{last_row}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
@@ -315,7 +315,7 @@ def build_stats_sheet(ws, stats: PeriodStats, note: str) -> None:
     ws.column_dimensions["A"].width = WIDTHS["A"]
     ws.column_dimensions["B"].width = WIDTHS["B"]
     for column in range(FIRST_FIGURE_COLUMN, LAST_COLUMN + 1):
-        ws.column_dimensions[get_column_letter(column)].width = FIGURE_WIDTH
+        ws.column_dimensions[column_letter(column)].width = FIGURE_WIDTH
     ws.sheet_format.defaultRowHeight = ROW_HEIGHT
     ws.sheet_format.customHeight = True
     sheet = _Sheet(ws)
@@ -386,7 +386,7 @@ def late_text(case: CaseRef, year: int | None = None) -> str:
 def _list_sheet(wb: Workbook, title: str, heading: str, rows: list[list], columns: dict) -> None:
     ws = wb.create_sheet(title)
     for n, (name, width) in enumerate(columns.items(), start=1):
-        ws.column_dimensions[get_column_letter(n)].width = width
+        ws.column_dimensions[column_letter(n)].width = width
     ws.cell(1, 1, heading).font = SECTION_FONT
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     ws.row_dimensions[1].height = 24

@@ -22,15 +22,16 @@ from lxml import etree
 
 from tipdesk.domain.columns import CLOSED, DEADLINE, OVERDUE, REGISTER_SHEET, STATUS, YES
 from tipdesk.domain.rows import header_key
-from tipdesk.xlsx.patch import MAIN_NS, PKG_REL_NS, REL_NS, PackageEdit, column_index, column_letter
+from tipdesk.xlsx.package import (
+    MAIN_NS, PKG_REL_NS, REL_NS, WORKBOOK, WORKBOOK_RELS, column_index, column_letter, rels_name,
+    resolve, workbook_parts,
+)
+from tipdesk.xlsx.patch import PackageEdit
 
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 CONTENT_TYPES = "[Content_Types].xml"
-WORKBOOK = "xl/workbook.xml"
-WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 CALC_CHAIN_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
-STYLES_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 
 _M = f"{{{MAIN_NS}}}"
 _R_ID = f"{{{REL_NS}}}id"
@@ -47,20 +48,8 @@ def _bytes(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _rels_name(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-def _resolve(source: str, target: str) -> str:
-    """The part a relationship of `source` points at (targets are relative or start with /)."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
-
-
 def _relationships(parts: dict[str, bytes], source: str) -> list[etree._Element]:
-    rels = parts.get(_rels_name(source))
+    rels = parts.get(rels_name(source))
     return [] if rels is None else list(_xml(rels).iter(_REL))
 
 
@@ -72,7 +61,7 @@ def _reachable(parts: dict[str, bytes], start: str) -> list[str]:
         for rel in _relationships(parts, source):
             if rel.get("TargetMode") == "External":
                 continue
-            target = _resolve(source, rel.get("Target"))
+            target = resolve(source, rel.get("Target"))
             if target in parts and target not in found:
                 found.append(target)
                 queue.append(target)
@@ -106,13 +95,7 @@ def _sheets(workbook: etree._Element) -> etree._Element:
 
 def sheet_part(parts: dict[str, bytes], name: str) -> str | None:
     """The part holding the worksheet called `name`, or None."""
-    workbook = _xml(parts[WORKBOOK])
-    for sheet in _sheets(workbook):
-        if sheet.get("name") == name:
-            for rel in _relationships(parts, WORKBOOK):
-                if rel.get("Id") == sheet.get(_R_ID):
-                    return _resolve(WORKBOOK, rel.get("Target"))
-    return None
+    return workbook_parts(parts.__getitem__).sheets.get(name)
 
 
 def _fresh_name(taken: Iterable[str], like: str) -> str:
@@ -168,7 +151,7 @@ def _remove_sheet(parts: dict[str, bytes], name: str) -> int | None:
     live = set(_reachable(parts, ""))  # "" is the package itself: its rels are _rels/.rels
     types = _content_types(parts)
     for dead in [p for p in _reachable(parts, part) if p not in live]:
-        parts.pop(_rels_name(dead), None)
+        parts.pop(rels_name(dead), None)
         parts.pop(dead, None)
         _drop_override(types, dead)
     for dead in [p for p in parts if p.endswith("calcChain.xml")]:
@@ -298,10 +281,10 @@ def _donor_parts(donor_xlsx: bytes) -> dict[str, bytes]:
 
 
 def _styles_part(parts: dict[str, bytes]) -> str:
-    for rel in _relationships(parts, WORKBOOK):
-        if rel.get("Type") == STYLES_REL:
-            return _resolve(WORKBOOK, rel.get("Target"))
-    raise ValueError("workbook has no styles part")
+    styles = workbook_parts(parts.__getitem__).styles
+    if styles is None:
+        raise ValueError("workbook has no styles part")
+    return styles
 
 
 def _add_sheet(parts: dict[str, bytes], donor: dict[str, bytes], name: str,
@@ -317,14 +300,14 @@ def _add_sheet(parts: dict[str, bytes], donor: dict[str, bytes], name: str,
         parts[new] = donor[old]
         etree.SubElement(types, f"{{{CT_NS}}}Override", PartName="/" + new,
                          ContentType=_content_type(donor_types, old))
-        rels = donor.get(_rels_name(old))
+        rels = donor.get(rels_name(old))
         if rels is not None:
             root = _xml(rels)
             for rel in root:
                 if rel.get("TargetMode") != "External":
-                    target = renamed[_resolve(old, rel.get("Target"))]
+                    target = renamed[resolve(old, rel.get("Target"))]
                     rel.set("Target", posixpath.relpath(target, posixpath.dirname(new)))
-            parts[_rels_name(new)] = _bytes(root)
+            parts[rels_name(new)] = _bytes(root)
     parts[CONTENT_TYPES] = _bytes(types)
 
     styles_name = _styles_part(parts)

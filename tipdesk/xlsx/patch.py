@@ -15,15 +15,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable, Iterable
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+from tipdesk.xlsx.package import MAIN_NS, column_index, column_letter, workbook_parts
+
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 # Built-in number formats that are dates or times (ECMA-376 18.8.30, plus the CJK ones).
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
@@ -41,41 +40,10 @@ class Package:
     date1904: bool
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + ord(ch) - 64
-    return index
-
-
 def locate(zf: zipfile.ZipFile, sheet_name: str) -> Package:
     """Find the part holding `sheet_name`; KeyError when the workbook has no such sheet."""
-    workbook = etree.fromstring(zf.read("xl/workbook.xml"))
-    rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
-    types = {rel.get("Id"): rel.get("Type", "") for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
-    styles = next((t for i, t in targets.items() if types[i].endswith("/styles")), None)
-    pr = workbook.find(f"{{{MAIN_NS}}}workbookPr")
-    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
-    for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet"):
-        if sheet.get("name") == sheet_name:
-            return Package(_part(targets[sheet.get(f"{{{REL_NS}}}id")]),
-                           _part(styles) if styles else None, date1904)
-    raise KeyError(sheet_name)
-
-
-def _part(target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return str(PurePosixPath("xl") / target)
+    found = workbook_parts(zf.read)
+    return Package(found.sheets[sheet_name], found.styles, found.date1904)
 
 
 def excel_serial(value: datetime | date, date1904: bool = False) -> float:

@@ -38,6 +38,7 @@ import python_calamine
 
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.domain.textnorm import normalize_text
+from tipdesk.xlsx.package import cell_ref
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -73,23 +74,11 @@ class CellRange(NamedTuple):
         return self.first_row <= row <= self.last_row and self.first_col <= col <= self.last_col
 
 
-def column_letters(col: int) -> str:
-    """0 -> "A", 25 -> "Z", 26 -> "AA": Excel's bijective base-26 column names."""
-    if col < 0:
-        raise ValueError(f"negative column index {col}")
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
 def ref(row: int, col: int) -> str:
     """The cell name people see in Excel for 0-based indexes: ref(6, 1) == "B7"."""
     if row < 0:
         raise ValueError(f"negative row index {row}")
-    return f"{column_letters(col)}{row + 1}"
+    return cell_ref(row + 1, col + 1)
 
 
 @dataclass

@@ -23,7 +23,6 @@ gives, as checked with files written by openpyxl and LibreOffice 7.4:
 from __future__ import annotations
 
 import shutil
-import struct
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
@@ -34,6 +33,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import olefile
 import python_calamine
 
 from tipdesk.domain.errors import TipdeskError
@@ -253,81 +253,22 @@ def _looks_like_markup(data: bytes) -> bool:
     return head.startswith((b"<", b"m\x00i\x00m\x00e", b"mime-version"))
 
 
-# --- a minimal reader of OLE (Compound File Binary) directories ---------------------------
-
-_END_OF_CHAIN = 0xFFFFFFFE
-_MAX_SECTOR = 0xFFFFFFFA
-_DIR_ENTRY_SIZE = 128
-
+# --- OLE (Compound File Binary) containers: .xls, encrypted .xlsx, old Word -------------------
 
 def ole_entry_names(data: bytes) -> list[str]:
-    """Names of the storages and streams in an OLE compound file (MS-CFB).
-
-    Enough of the format to tell an encrypted .xlsx (EncryptionInfo, EncryptedPackage) from
-    a .xls (Workbook) or a Word file; raises ValueError for anything inconsistent.
-    """
-    if len(data) < 512 or not data.startswith(OLE_MAGIC):
-        raise ValueError("not an OLE compound file")
-    sector_shift = struct.unpack_from("<H", data, 0x1E)[0]
-    if sector_shift not in (9, 12):
-        raise ValueError(f"bad sector shift {sector_shift}")
-    sector_size = 1 << sector_shift
-    fat = _ole_fat(data, sector_size)
-    first_dir = struct.unpack_from("<I", data, 0x30)[0]
-    names = []
-    for sector in _ole_chain(first_dir, fat):
-        block = _ole_sector(data, sector, sector_size)
-        for offset in range(0, sector_size, _DIR_ENTRY_SIZE):
-            name = _ole_dir_name(block[offset:offset + _DIR_ENTRY_SIZE])
-            if name:
-                names.append(name)
-    return names
-
-
-def _ole_fat(data: bytes, sector_size: int) -> list[int]:
-    """The file allocation table: for each sector, the next sector of its chain."""
-    n_fat = struct.unpack_from("<I", data, 0x2C)[0]
-    first_difat, n_difat = struct.unpack_from("<II", data, 0x44)
-    fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s <= _MAX_SECTOR]
-    per_difat = sector_size // 4 - 1
-    difat = first_difat
-    for _ in range(n_difat):
-        if difat > _MAX_SECTOR:
-            break
-        block = _ole_sector(data, difat, sector_size)
-        entries = struct.unpack_from(f"<{per_difat + 1}I", block)
-        fat_sectors.extend(s for s in entries[:per_difat] if s <= _MAX_SECTOR)
-        difat = entries[per_difat]
-    fat: list[int] = []
-    for sector in fat_sectors[:n_fat]:
-        fat.extend(struct.unpack(f"<{sector_size // 4}I", _ole_sector(data, sector, sector_size)))
-    return fat
-
-
-def _ole_chain(start: int, fat: list[int]) -> Iterator[int]:
-    seen = set()
-    sector = start
-    while sector != _END_OF_CHAIN:
-        if sector > _MAX_SECTOR or sector >= len(fat) or sector in seen:
-            raise ValueError(f"broken sector chain at {sector}")
-        seen.add(sector)
-        yield sector
-        sector = fat[sector]
-
-
-def _ole_sector(data: bytes, sector: int, sector_size: int) -> bytes:
-    offset = (sector + 1) * sector_size
-    if offset + sector_size > len(data):
-        raise ValueError(f"sector {sector} lies past the end of the file")
-    return data[offset:offset + sector_size]
-
-
-def _ole_dir_name(entry: bytes) -> str:
-    name_bytes = struct.unpack_from("<H", entry, 64)[0]
-    object_type = entry[66]
-    if object_type not in (1, 2, 5) or not 2 <= name_bytes <= 64:  # storage, stream, root
-        return ""
-    return entry[:name_bytes - 2].decode("utf-16-le", errors="replace")
+    """Names of the storages and streams in an OLE compound file (MS-CFB), read by olefile:
+    enough to tell an encrypted .xlsx (EncryptionInfo, EncryptedPackage) from a .xls
+    (Workbook) or a Word file. ValueError for anything olefile cannot read."""
+    try:
+        ole = olefile.OleFileIO(BytesIO(data))
+    except Exception as exc:  # olefile raises OSError subclasses, and worse on random bytes
+        raise ValueError(f"not a readable OLE compound file: {exc}") from exc
+    try:
+        return [ole.root.name] + ["/".join(path) for path in ole.listdir(streams=True, storages=True)]
+    except Exception as exc:
+        raise ValueError(f"broken OLE directory: {exc}") from exc
+    finally:
+        ole.close()
 
 
 # --- reading with calamine ----------------------------------------------------------------

@@ -147,3 +147,6 @@ def test_the_hourly_pass_warns_and_chases_urgent_cases_even_on_a_sunday(ws, smtp
     assert [s for s in subjects if "预警" in s or "催办" in s] == [
         next(s for s in subjects if "预警" in s), next(s for s in subjects if "催办" in s)]
     assert "催办" in ws.row(row)["催办记录"] and "预警" in ws.row(row)["催办记录"]
+    # What the clerk's watch window shows: one line per mail, nothing on the quiet hours.
+    assert lines == ["邮件已发送：区住房和城乡建设局 预警（AJ2026-0001） → zl@zj.gov.cn",
+                     "邮件已发送：区住房和城乡建设局 催办（AJ2026-0001） → zl@zj.gov.cn"]

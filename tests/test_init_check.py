@@ -88,10 +88,9 @@ def test_a_register_missing_columns_is_refused_with_exit_2(ws, capsys):
 def test_bad_now_and_unknown_command_are_usage_errors(ws, capsys):
     assert ws.run("daily", now="明天早上") == 2
     assert "--now“明天早上”格式有误" in capsys.readouterr().err
-    try:
+    with pytest.raises(SystemExit) as exc:
         main(["dance"])
-    except SystemExit as exc:
-        assert exc.code == 2
+    assert exc.value.code == 2
     assert "参数有误" in capsys.readouterr().err
 
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable
 import python_calamine
 
 from tipdesk.xlsx import patch as xlsxpatch
+from tipdesk.xlsx.package import cell_ref
 from tipdesk.domain.columns import CONTACTS_SHEET, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
@@ -159,6 +160,14 @@ def _as_datetime(value: Any) -> Any:
     return value
 
 
+def _refuse_if_changed(register: Register) -> None:
+    """Exit 3 when the register is open now, or its bytes are not those this run read."""
+    refuse_if_open(register.path)
+    if _digest(register.path) != register.digest:
+        raise TipdeskError(f"{register.path.name}：台账在本次运行期间被别人保存过，本次没有做任何修改。"
+                           f"请重新运行。", EXIT_BUSY)
+
+
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
                  keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = (),
                  before_commit: Callable[[], Any] | None = None
@@ -173,10 +182,7 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     if not changes and not edits:
         return None, set()
     path = register.path
-    refuse_if_open(path)
-    if _digest(path) != register.digest:
-        raise TipdeskError(f"{path.name}：台账在本次运行期间被别人保存过，本次没有做任何修改。"
-                           f"请重新运行。", EXIT_BUSY)
+    _refuse_if_changed(register)
     by_sheet: dict[str, dict[int, dict[int, Any]]] = {}
     for change in changes:
         columns = register.sheets[change.sheet].columns
@@ -190,6 +196,9 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
             _verify(path.name, name, register.sheets[name].grid, written[name], by_row, skipped[name])
         if before_commit:
             before_commit()
+        # Writing and verifying take seconds on a large register: a clerk who saved (or
+        # opened) it meanwhile keeps that, and this run stops instead of replacing it.
+        _refuse_if_changed(register)
         saved = backup(path, backup_folder, keep, now)
         with open(temp, "rb") as f:
             os.fsync(f.fileno())
@@ -231,6 +240,6 @@ def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: list[li
             new = new_row[c - 1] if c - 1 < len(new_row) else None
             expect = wanted[c] if c in wanted and (r, c) not in skipped else old
             if not _same(expect, new):
-                ref = f"{xlsxpatch.column_letter(c)}{r}"
+                ref = cell_ref(r, c)
                 raise TipdeskError(f"{file_name}：写入后校验失败（工作表“{sheet}”单元格 {ref} 应为“{expect}”，"
                                    f"读回“{new}”），台账未被修改。", EXIT_UNEXPECTED)

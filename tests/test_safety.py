@@ -1,0 +1,130 @@
+"""Each safety mechanism of the register write and the inbox, shown by the failure it stops.
+
+Every test here was checked by removing its mechanism once and watching it go red: the
+read-back verification (store.register._verify), the "saved meanwhile" checks before the
+patch and before the replace, the inbox moving files only after the save, and the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import complaint
+from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, TipdeskError
+from tipdesk.domain.rows import CellChange
+from tipdesk.store.register import read_register, save_changes
+
+NOW = datetime(2026, 11, 30, 8, 30)
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def typed_register(ws):
+    ws.add(**complaint(被举报单位="鑫源化工"))
+    ws.add(**complaint(被举报单位="宏达五金厂"))
+    return read_register(ws.register)
+
+
+def a_change(register) -> CellChange:
+    row = register.rows[0]
+    return CellChange(row.number, "", "备注", None, "核对过", "测试")
+
+
+def clerk_saves(path, text: str = "文员刚改的") -> None:
+    """The clerk saves the register in Excel (no lock file left: WPS and some tools do that)."""
+    wb = load_workbook(path)
+    wb["台账"]["Y3"] = text
+    wb.save(path)
+
+
+def test_a_damaged_write_is_caught_by_the_read_back_and_the_register_is_untouched(ws, tmp_path):
+    register = typed_register(ws)
+    before = digest(ws.register)
+
+    def damage(parts: dict[str, bytes]) -> None:
+        # Something corrupts another cell of 台账 on the way to disk (a bug, a bad sector).
+        for name in parts:
+            if name.startswith("xl/") and name.endswith(".xml"):
+                for form in (lambda s: s.encode(), lambda s: "".join(f"&#{ord(c)};" for c in s).encode()):
+                    parts[name] = parts[name].replace(form("宏达五金厂"), form("宏达"))
+
+    with pytest.raises(TipdeskError) as err:
+        save_changes(register, [a_change(register)], tmp_path / "backups", 5, NOW, [damage])
+    assert err.value.exit_code == EXIT_UNEXPECTED
+    assert re.search(r"写入后校验失败（工作表“台账”单元格 H3 应为“宏达五金厂”，读回“宏达”）", err.value.message)
+    assert digest(ws.register) == before
+    assert not (tmp_path / "backups").exists()
+    assert [p.name for p in ws.register.parent.iterdir() if "tipdesk-tmp" in p.name] == []
+
+
+def test_a_save_by_the_clerk_before_the_write_stops_it(ws, tmp_path):
+    register = typed_register(ws)
+    clerk_saves(ws.register)
+    mine = digest(ws.register)
+    with pytest.raises(TipdeskError) as err:
+        save_changes(register, [a_change(register)], tmp_path / "backups", 5, NOW)
+    assert err.value.exit_code == EXIT_BUSY and "被别人保存过" in err.value.message
+    assert digest(ws.register) == mine
+
+
+def test_a_save_by_the_clerk_during_the_write_is_not_overwritten(ws, tmp_path):
+    # The letters render while the new register is written; a clerk who saves meanwhile
+    # keeps the edit, and the run stops instead of replacing it.
+    register = typed_register(ws)
+    with pytest.raises(TipdeskError) as err:
+        save_changes(register, [a_change(register)], tmp_path / "backups", 5, NOW,
+                     before_commit=lambda: clerk_saves(ws.register))
+    assert err.value.exit_code == EXIT_BUSY and "被别人保存过" in err.value.message
+    assert load_workbook(ws.register)["台账"]["Y3"].value == "文员刚改的"
+
+
+def test_inbox_files_stay_when_the_save_fails(ws):
+    # The backup cannot be written (its folder name is taken by a file): the run fails
+    # after reading the inbox; the returned sheet must still be there for the next run.
+    ws.add(**complaint())
+    assert ws.run("daily", now="2026-11-30 08:30") == 0
+    sheet = next((ws.root / "outbox" / "2026-11-30").rglob("*-反馈表.xlsx"))
+    wb = load_workbook(sheet)
+    form = wb["反馈表"]
+    for row in form.iter_rows():
+        for cell in row:
+            if cell.value == "办理状态":
+                form.cell(cell.row, cell.column + 1).value = "阶段性反馈"
+            if cell.value == "核查情况":
+                form.cell(cell.row, cell.column + 1).value = "正在核查。"
+            if cell.value == "经办人":
+                form.cell(cell.row, cell.column + 1).value = "李四"
+            if cell.value == "联系电话":
+                form.cell(cell.row, cell.column + 1).value = "0571-12345678"
+    dropped = ws.root / "inbox" / "回传.xlsx"
+    wb.save(dropped)
+    register_before = digest(ws.register)
+    backups = ws.root / "backups"
+    for old in backups.iterdir():
+        old.unlink()
+    backups.rmdir()
+    backups.write_text("不是文件夹", encoding="utf-8")
+    assert ws.run("daily", now="2026-12-01 08:30") == 1
+    assert dropped.is_file()
+    assert not (ws.root / "inbox" / "processed").exists() or not any((ws.root / "inbox" / "processed").rglob("*.xlsx"))
+    assert digest(ws.register) == register_before
+    backups.unlink()
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    assert not dropped.exists()
+    assert any((ws.root / "inbox" / "processed").rglob("回传.xlsx"))
+
+
+def test_the_written_register_is_a_whole_package(ws, tmp_path):
+    register = typed_register(ws)
+    save_changes(register, [a_change(register)], tmp_path / "backups", 5, NOW)
+    with zipfile.ZipFile(ws.register) as zf:
+        assert zf.testzip() is None
+    assert read_register(ws.register).rows[0].get("备注") == "核对过"

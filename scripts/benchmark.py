@@ -126,8 +126,8 @@ def returned_sheets(config_path: Path, count: int) -> None:
 
     from tipdesk.config import load_config
     from tipdesk.store.journal import Journal
-    from tipdesk.output.letters import IssuedDocuments, record
-    from tipdesk.output.documents import feedback_sheet, referral_context
+    from tipdesk.output.issuing import IssuedDocuments, record
+    from tipdesk.output.referral import feedback_sheet, referral_context
     from tipdesk.store.register import read_register
 
     config = load_config(config_path)

@@ -67,7 +67,7 @@ WIDE_ROWS = (
     ("举报内容", "{{ content }}"),
     ("办理期限", "{{ deadline }}前"),
 )
-# The category's requirement (from tipdesk.output.documents.CATEGORY_REQUIREMENTS), then the ones
+# The category's requirement (from tipdesk.output.referral.CATEGORY_REQUIREMENTS), then the ones
 # every case shares: confidentiality (the notice names leaking as an offence), replying to
 # the reporter without learning who they are, and returning the feedback sheet in time.
 REQUIREMENTS = (

@@ -27,7 +27,7 @@ from docx.oxml.ns import qn
 from openpyxl import Workbook, load_workbook
 
 from tipdesk.domain import columns as col
-from tipdesk.output.documents import (
+from tipdesk.output.referral import (
     CATEGORY_REQUIREMENTS, feedback_sheet, file_names, read_feedback_marker, referral_context, referral_letter,
 )
 from tipdesk.domain.textnorm import chinese_date

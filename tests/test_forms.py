@@ -1,4 +1,4 @@
-"""The importers of returned files (tipdesk/forms): feedback sheets, liaison forms and
+"""The importers of returned files (tipdesk/intake/forms): feedback sheets, liaison forms and
 forwarded-case exports, read from real files the way units and upstream systems make them.
 
 Feedback sheets are the ones documents.feedback_sheet() issues, filled with openpyxl as a
@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 
 from tipdesk.domain import columns as col
-from tipdesk.output.documents import feedback_sheet, referral_context
+from tipdesk.output.referral import feedback_sheet, referral_context
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.intake.forms import IMPORTERS, classify, feedback, forwarded, liaison
 from tipdesk.intake.forms.common import ReadContext

@@ -1,4 +1,4 @@
-"""Redaction of reporter identity in free complaint text (tipdesk/redact.py)."""
+"""Redaction of reporter identity in free complaint text (tipdesk/domain/redact.py)."""
 
 import pytest
 

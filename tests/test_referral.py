@@ -12,7 +12,7 @@ from pathlib import Path
 from docx import Document
 
 from tests.conftest import complaint
-from tipdesk.output.documents import read_feedback_marker
+from tipdesk.output.referral import read_feedback_marker
 
 
 def outbox_files(ws) -> list[Path]:

@@ -1,4 +1,4 @@
-"""The managers' view inside the register (tipdesk/xlsxgraft.py, statsheet.register_edits):
+"""The managers' view inside the register (tipdesk/xlsx/graft.py, output/statsheet.register_edits):
 the 统计 sheet grafted as package parts, and the colour rules on 台账.
 
 The register is made as `init` makes it (workspace.empty_register), filled with the October

@@ -91,8 +91,8 @@ def template_problems(config: Config) -> list[str]:
     """The letter template must render: an office may have edited its tags in Word."""
     from docxtpl import DocxTemplate
 
-    from tipdesk.output.documents import referral_context, referral_letter
-    from tipdesk.output.letters import letter_template
+    from tipdesk.output.referral import referral_context, referral_letter
+    from tipdesk.output.issuing import letter_template
 
     path = letter_template(config)
     if not path.is_file():

@@ -18,7 +18,7 @@ from typing import Callable
 
 
 from tipdesk.intake import inbox
-from tipdesk.output import letters
+from tipdesk.output import issuing
 from tipdesk.config import Config
 from tipdesk.mail.dispatch import (
     HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_referrals, send_reminders,
@@ -46,7 +46,7 @@ class DailyResult:
     summary_path: Path | None
     backup: Path | None
     skipped_formulas: set
-    issued: list[letters.IssuedDocuments]
+    issued: list[issuing.IssuedDocuments]
 
 
 
@@ -131,7 +131,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                     echo("  " + line)
                 if plan.referred:
                     echo("将生成交办单和反馈表：")
-                    for line in letters.planned_paths(plan.referred, folder):
+                    for line in issuing.planned_paths(plan.referred, folder):
                         echo("  " + line)
                 echo(summary)
                 return DailyResult(plan, summary, None, None, set(), [])
@@ -139,7 +139,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             try:
                 # Letters render while the rest goes on; the register is replaced only once they
                 # all exist, so a broken template still leaves the register untouched.
-                with letters.Rendering(plan.referred, config, now, staging) as rendering:
+                with issuing.Rendering(plan.referred, config, now, staging) as rendering:
                     reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder)
                     plan.changes += chase_changes(
                         [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal)
@@ -162,7 +162,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         journal.record_changes(run_id, now, applied)
                         journal.record_feedback(run_id, plan.feedback)
                         journal.save_case_states(plan.states)
-                        issued = letters.publish(rendering.wait(), staging, folder)
+                        issued = issuing.publish(rendering.wait(), staging, folder)
                         journal.record_letters(issued, now)
                         journal.record_inbox(arrivals, now)
                         journal.finish_run(run_id, "ok")
@@ -173,7 +173,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder)
         finally:
             journal.close()
-    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": letters.describe(issued, config.outbox)}
+    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox)}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items()):
         extra[heading] = extra.get(heading, []) + lines
     if skipped:

@@ -7,7 +7,7 @@ from datetime import datetime
 from tipdesk.config import Config
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
-from tipdesk.output.letters import IssuedDocuments, planned_paths, publish, render
+from tipdesk.output.issuing import IssuedDocuments, planned_paths, publish, render
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import read_register

@@ -3,7 +3,7 @@
 Compose: jinja2 templates in templates/mail/ (a workspace's own templates/mail/ wins), one
 mail per unit per run, from register rows passed through `redact_case`, so no mail carries
 举报人, 联系方式 or personal data inside the complaint (DESIGN.md, "The whistleblower").
-Sending them, and the log that makes each (case, stage) go once, is `delivery.py`.
+Sending them, and the log that makes each (case, stage) go once, is `deliver.py`.
 """
 
 from __future__ import annotations

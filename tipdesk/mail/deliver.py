@@ -7,7 +7,7 @@ the office's server over SSL or STARTTLS, yagmail serving only as the connection
 whether the server accepted it and which recipients it refused). The .eml files and the
 SMTP mails are the same bytes.
 
-Idempotence: the journal's mail ledger (the `mails` table, store/journal.py) records each (case, stage) a mail carries. A
+Idempotence: the mail ledger (table `mails`, store/journal.py) records each (case, stage). A
 row is written as `sending` before the server is contacted and becomes `sent` only once the
 server accepted the mail (`written` once the .eml is on disk). A failed mail is `failed` and
 goes out again when the next run plans it. A row left `sending` means the run died during the

@@ -19,7 +19,7 @@ from docxtpl import DocxTemplate
 
 from tipdesk.domain import columns as col
 from tipdesk.config import Config
-from tipdesk.output.documents import repack
+from tipdesk.output.referral import repack
 from tipdesk.domain.textnorm import chinese_date
 from tipdesk.rules.stats import BLANK, CaseRef, Period, PeriodStats, Repeat, period_stats
 from tipdesk.output.statsheet import annex_workbook, as_of, day_text, deadline_text, late_text

@@ -1,7 +1,7 @@
 """The 统计 sheet managers open in the register, and the bulletin's annex: tables and charts.
 
 Built with openpyxl in a small workbook of its own (`stats_workbook`), which the daily run
-grafts into the register (xlsxgraft.graft_sheet) and the report saves as the annex. Every
+grafts into the register (xlsx.graft.graft_sheet) and the report saves as the annex. Every
 table has the same columns (the figures of stats.py), so the sheet reads as one grid and
 prints on landscape A4, one section a page.
 """

@@ -1,6 +1,6 @@
 """Edits of the register package that managers see: the 统计 sheet and the 台账 colours.
 
-Both are `xlsxpatch.PackageEdit`s: functions that take every part of the .xlsx (name -> bytes)
+Both are `patch.PackageEdit`s: functions that take every part of the .xlsx (name -> bytes)
 and change a few of them, so the register, which may hold 50,000 cases, is never loaded
 whole. Parts nobody needs to change are left byte for byte as they were.
 

@@ -1,4 +1,4 @@
-"""Referral documents: for each case a run refers, a Word letter and a feedback sheet.
+"""Issuing referral documents: for each case a run refers, a Word letter and a feedback sheet.
 
 They are rendered into a staging folder before the register is written (a template error
 stops the run before anything changed), moved into outbox/YYYY-MM-DD/<承办单位>/ once the
@@ -21,7 +21,7 @@ from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
 from tipdesk.domain.textnorm import safe_name
 from tipdesk.store.files import free_path
-from tipdesk.output.documents import (
+from tipdesk.output.referral import (
     compiled_letter, feedback_sheet, file_names, referral_context, referral_letter,
 )
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError

@@ -43,11 +43,13 @@ def test_year_not_in_the_package_uses_weekends_and_is_reported():
     assert calendar.uncovered_years == {2027}
 
 
-def test_config_dates_cover_an_unpublished_year():
+def test_a_config_date_overrides_its_day_but_does_not_silence_the_year():
+    # Issue 13: one date typed into config used to mark all of 2027 as known.
     calendar = WorkCalendar(extra_holidays=[date(2027, 1, 1)])
     deadline, _ = deadline_for("一般", datetime(2026, 12, 28, 9, 0), calendar, RULES)
     assert deadline == datetime(2027, 1, 7, 23, 59, 59)
-    assert calendar.uncovered_years == set()
+    assert calendar.uncovered_years == {2027}
+    assert not calendar.covers(2027) and calendar.source(2027) == "weekends"
 
 
 def test_config_overrides_beat_the_package():

@@ -21,10 +21,14 @@ import yaml
 from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.columns import ACCIDENT, REGISTER_COLUMNS, URGENT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.domain.holidays import HolidaySchedule, config_dates, parse_notice
 from tipdesk.domain.textnorm import is_email_address
 
 # The package's own templates, copied into a workspace by `init`; used where a workspace has none.
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# Imported holiday notices live in the workspace, one text file a year: calendar/2027.txt.
+NOTICE_FOLDER = "calendar"
 
 ROUTING_STEPS = ("clerk", "industry", "territory")
 MAIL_MODES = ("outbox", "smtp")
@@ -162,13 +166,18 @@ class Config:
     mail: MailSettings = MailSettings()
     reminders: Ladder = Ladder()
     watch: WatchSettings = WatchSettings()
+    notices: dict[int, HolidaySchedule] = field(default_factory=dict)
+
+    @property
+    def notice_folder(self) -> Path:
+        return self.root / NOTICE_FOLDER
 
     def day_folder(self, now: datetime) -> Path:
         """outbox/YYYY-MM-DD: the day's letters, mails and summary."""
         return self.outbox / f"{now:%Y-%m-%d}"
 
     def calendar(self) -> WorkCalendar:
-        return WorkCalendar(self.extra_holidays, self.extra_workdays)
+        return WorkCalendar(self.extra_holidays, self.extra_workdays, self.notices)
 
     def unit_named(self, name: str) -> Unit | None:
         """The unit whose name or alias is `name` (spaces ignored)."""
@@ -272,18 +281,17 @@ class _Reader:
         return tuple(str(v).strip() for v in value if str(v).strip())
 
     def dates(self, key: str) -> tuple[date, ...]:
-        out = []
+        """A list of days: dates, "2027年1月1日", or ranges "2027-01-01..2027-01-03"."""
+        out: list[date] = []
         values = self.get(key, []) or []
         if not isinstance(values, list):
-            raise self.fail(key, "应为日期列表，例如 [2027-01-01, 2027-01-02]。")
+            values = [values]
         for i, value in enumerate(values):
-            if isinstance(value, date):
-                out.append(value)
-                continue
             try:
-                out.append(date.fromisoformat(str(value).strip()))
+                out += config_dates(value)
             except ValueError:
-                raise self.fail(f"{key}[{i + 1}]", f"“{value}”不是日期，请写成 2027-01-01 的形式。")
+                raise self.fail(f"{key}[{i + 1}]", f"“{value}”不是日期，请写成 2027-01-01、2027年1月1日 "
+                                                   "或 2027-01-01..2027-01-03（一段日期）的形式。")
         return tuple(out)
 
     def path_of(self, key: str, default: str, root: Path) -> Path:
@@ -386,11 +394,30 @@ def config_from(data: Mapping[str, Any], path: Path) -> Config:
         mail=_mail(r, root, centre),
         reminders=_reminders(r),
         watch=WatchSettings(daily_at=r.clock("watch.daily_at", "08:30")),
+        notices=load_notices(root / NOTICE_FOLDER),
     )
     if config.register.suffix.lower() != ".xlsx":
         raise r.fail("register", f"应为 .xlsx 文件，现为“{config.register.name}”。"
                                  "旧版 .xls 请在 Excel/WPS 中另存为 .xlsx。")
     return config
+
+
+def load_notices(folder: Path) -> dict[int, HolidaySchedule]:
+    """The holiday notices `./run calendar import` stored: calendar/2027.txt, one a year."""
+    notices: dict[int, HolidaySchedule] = {}
+    if not folder.is_dir():
+        return notices
+    for path in sorted(folder.glob("*.txt")):
+        where = f"{folder.name}/{path.name}"
+        if not re.fullmatch(r"\d{4}", path.stem):
+            continue  # the clerk's own notes beside the notices
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise TipdeskError(f"{where}：不是 UTF-8 编码的文本。请用 ./run calendar import 重新导入通知。", EXIT_USAGE)
+        schedule = parse_notice(text, where, int(path.stem))
+        notices[schedule.year] = schedule
+    return notices
 
 
 def _liaison(r: _Reader) -> LiaisonSettings:

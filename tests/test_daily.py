@@ -156,7 +156,7 @@ def test_late_december_referral_does_not_crash_and_warns_once(ws):
     assert ws.run("daily", now="2026-12-28 09:00") == 0
     assert ws.rows()[0]["办理期限"] == datetime(2027, 1, 6, 23, 59, 59)
     summary = (ws.root / "outbox" / "2026-12-28" / "每日汇总.txt").read_text(encoding="utf-8")
-    assert summary.count("2027年的法定节假日安排尚未收录") == 1
+    assert summary.count("2027年的放假安排尚未导入，2件在办案件的办理期限暂按周末计算") == 1
 
 
 def test_config_holidays_move_the_deadline(ws):

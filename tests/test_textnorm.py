@@ -290,3 +290,15 @@ def test_safe_name_is_the_one_rule_for_file_names():
     assert safe_name("...", "附件") == "附件"
     long = safe_name("关于" + "某某化工有限公司" * 20 + "的举报反馈表.xlsx")
     assert len(long) == MAX_NAME_LENGTH and long.endswith(".xlsx")
+
+
+@pytest.mark.parametrize("text, today, expected", [
+    ("1月5日", date(2026, 12, 20), datetime(2027, 1, 5)),     # an upstream deadline in late December
+    ("1月5日", date(2026, 12, 1), datetime(2027, 1, 5)),
+    ("12月28日", date(2027, 1, 3), datetime(2026, 12, 28)),   # typed in January: last December
+    ("2月3日", date(2027, 1, 3), datetime(2027, 2, 3)),
+    ("6月1日", date(2026, 12, 1), datetime(2026, 6, 1)),      # far ahead means last time round
+    ("12月28日", date(2026, 12, 1), datetime(2026, 12, 28)),
+])
+def test_a_date_without_a_year_takes_the_nearest_sensible_year(text, today, expected):
+    assert parse_when(text, today=today).at == expected

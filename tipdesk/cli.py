@@ -25,6 +25,8 @@ EPILOG = """例子：
   ./run report --month 2026-11       月度通报（--quarter 2026-Q4、--year 2026）
   ./run watch                        值守：工作日定时运行，每小时检查紧急、事故类期限
   ./run check                        检查配置和台账
+  ./run calendar                     各年份的工作日历来源、放假和调休上班日
+  ./run calendar import 通知.docx    导入国务院办公厅的节假日安排通知
   ./run demo                         在 demo/ 下生成示例并运行一次
 
 退出码：0 完成；2 用法或配置有误；3 台账被打开或另一运行占用（未做任何修改）；1 意外错误。"""
@@ -86,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                    description="常驻运行：工作日在 watch.daily_at（默认 08:30）运行每日处理，"
                                "每小时整点检查紧急类、事故类期限并发送提醒。按 Ctrl+C 停止。",
                    epilog="例子：./run watch --config 我的工作区/config.yaml")
+    p = sub.add_parser("calendar", parents=[common, changes], help="工作日历：查看各年份来源，导入节假日安排通知",
+                       description="不带参数：列出去年、今年、明年（及已导入年份）的工作日历来源、放假日和调休上班日。\n"
+                                   "import 文件：读取国务院办公厅关于某年部分节假日安排的通知（.txt 或 .docx），"
+                                   "核对每个日期的星期，显示读到的安排并保存到工作区 calendar/ 文件夹；"
+                                   "同一年份再次导入会替换原来的。",
+                       epilog="例子：./run calendar；./run calendar import 国务院办公厅关于2027年部分节假日安排的通知.docx",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("action", nargs="?", choices=["import"], metavar="import", help="导入通知")
+    p.add_argument("file", nargs="?", type=Path, help="通知文件（.txt 或 .docx）")
     sub.add_parser("check", parents=[common], help="检查配置和台账，不做修改",
                    description="检查配置文件和台账，用中文指出有误的配置项或单元格。")
     p = sub.add_parser("demo", parents=[common, changes], help="生成示例工作区并运行一次",
@@ -162,6 +173,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_daily(config, at, echo=quiet).summary.splitlines()[2]
 
         return watch(config, daily, lambda at: run_hourly(config, at, echo=quiet))
+    if args.command == "calendar":
+        from tipdesk.commands.calendar import run_calendar, run_calendar_import
+
+        if args.action == "import":
+            if args.file is None:
+                raise TipdeskError("请写出要导入的通知文件，例如 ./run calendar import 通知.docx。", EXIT_USAGE)
+            return run_calendar_import(config, args.file, now, dry_run=args.dry_run)
+        if args.file is not None:
+            raise TipdeskError(f"“{args.file}”：要导入通知请写 ./run calendar import {args.file}。", EXIT_USAGE)
+        return run_calendar(config, now)
     if args.command == "check":
         from tipdesk.commands.check import run_check
 

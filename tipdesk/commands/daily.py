@@ -21,7 +21,8 @@ from tipdesk.intake import inbox
 from tipdesk.output import issuing
 from tipdesk.config import Config
 from tipdesk.mail.dispatch import (
-    HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_referrals, send_reminders,
+    HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_corrections, send_referrals,
+    send_reminders,
 )
 from tipdesk.store.journal import open_journal
 from tipdesk.domain.textnorm import as_text
@@ -33,6 +34,7 @@ from tipdesk.output.summary import daily_summary
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
+from tipdesk.mail.compose import CORRECTION
 
 SUMMARY_NAME = "每日汇总.txt"
 STATS_SHEET = "统计"
@@ -161,6 +163,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
                         journal.record_changes(run_id, now, applied)
                         journal.record_feedback(run_id, plan.feedback)
+                        journal.record_notices(run_id, now, CORRECTION, plan.corrected)
                         journal.save_case_states(plan.states)
                         issued = issuing.publish(rendering.wait(), staging, folder)
                         journal.record_letters(issued, now)
@@ -171,10 +174,11 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             # Only now that the register holds what they caused do the files leave the inbox.
             inbox.settle(arrivals, config, now)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder)
+            corrected = send_corrections(config, now, plan.open_cases, contacts, journal, folder)
         finally:
             journal.close()
     extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox)}
-    for heading, lines in (*reminded.sections.items(), *referred.sections.items()):
+    for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *corrected.sections.items()):
         extra[heading] = extra.get(heading, []) + lines
     if skipped:
         extra["未覆盖的公式单元格"] = [

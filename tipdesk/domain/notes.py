@@ -19,6 +19,7 @@ NOTE_DUPLICATE = "编号重复"
 NOTE_POSSIBLE_DUPLICATE = "疑似重复"
 NOTE_EXTENSION = "申请延期"
 NOTE_RETURN = "申请退回"
+NOTE_DEADLINE_CORRECTED = "期限更正"
 
 
 def _pattern(key: str) -> re.Pattern:

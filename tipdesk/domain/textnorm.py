@@ -54,8 +54,8 @@ class When:
     has_time: bool
 
 
-# How far ahead a date typed without a year may lie before we take it to mean last year:
-# in January, "12月28日" is last December, while "2月3日" is next month.
+# How far ahead a date typed without a year may lie: in January "12月28日" is last December
+# and "2月3日" next month; in December "1月5日" is next January.
 _YEARLESS_FUTURE_DAYS = 60
 
 # Excel serial numbers we accept as dates: 1990-01-01 .. 2099-12-31 in the 1900 system.
@@ -201,10 +201,17 @@ def _make_date(match: re.Match[str], today: date, text: str) -> date:
     year_text = match.groupdict().get("y")
     if year_text:
         return _valid_date(int(year_text), month, day, text)
-    result = _valid_date(today.year, month, day, text)
-    if result > today + timedelta(days=_YEARLESS_FUTURE_DAYS):
-        result = _valid_date(today.year - 1, month, day, text)
-    return result
+    # The latest of next year, this year and last year that is not too far ahead: in
+    # December "1月5日" (an upstream deadline) is next January, in January "12月28日" last December.
+    latest = today + timedelta(days=_YEARLESS_FUTURE_DAYS)
+    for year in (today.year + 1, today.year, today.year - 1):
+        try:
+            result = date(year, month, day)
+        except ValueError:
+            continue  # 2月29日 in a year that has none
+        if result <= latest:
+            return result
+    return _valid_date(today.year, month, day, text)
 
 
 def _valid_date(year: int, month: int, day: int, text: str) -> date:

@@ -34,6 +34,8 @@ from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import safe_name
 
 REFERRAL = "交办"
+# A notice that a deadline moved because a year's calendar changed (issue: holiday notices).
+CORRECTION = "期限更正"
 # yagmail.register(user, password) stores the password under this keyring service name.
 KEYRING_SERVICE = "yagmail"
 ESCALATION_SEQUENCE = "督办"
@@ -293,6 +295,34 @@ def plan_reminder_mails(reminders: Sequence[Reminder], cases: Mapping[str, Mappi
             subject=_one_line(_render(env, "digest_subject.j2", context)),
             body=_render(env, "digest_body.j2", context), to=to, cc=cc,
             attachments=attachments, number=context["number"],
+            note=_paper_note(contact) if not to else (contact.note if contact else "")))
+    return mails
+
+
+def plan_correction_mails(corrections: Sequence[Mapping[str, Any]], cases: Mapping[str, Mapping[str, Any]],
+                          contacts: Mapping[str, Contact], settings: MailSettings, now: datetime) -> list[Mail]:
+    """One 【期限更正】 mail per unit listing its cases' old and new deadlines.
+
+    `corrections`: journal rows (case_id, unit, letter_no, old, new, years); `cases`: the
+    register rows of the open cases, for the list (redacted like every mail)."""
+    env, mails = _environment(settings), []
+    by_unit: dict[str, list[Mapping[str, Any]]] = {}
+    for row in corrections:
+        by_unit.setdefault(row["unit"], []).append(row)
+    for unit, rows in sorted(by_unit.items()):
+        contact = contacts.get(unit)
+        views = [{**_case_view(cases.get(r["case_id"], {CASE_ID: r["case_id"], UNIT: unit})),
+                  "letter_no": r["letter_no"] or "", "old": _deadline_text(as_deadline(r["old"])),
+                  "new": _deadline_text(as_deadline(r["new"]))} for r in rows]
+        years = "、".join(dict.fromkeys(y for r in rows for y in str(r["years"]).split("、")))
+        context = {**_common_context(settings, unit, now), "items": views, "years": years}
+        to, cc = _recipients(contact, escalate=False)
+        mails.append(Mail(
+            kind=CORRECTION, unit=unit, at=now,
+            items=tuple(MailItem(r["case_id"], CORRECTION, unit, as_text(as_deadline(r["new"])) or "",
+                                 _who(contact, CORRECTION)) for r in rows),
+            subject=_one_line(_render(env, "correction_subject.j2", context)),
+            body=_render(env, "correction_body.j2", context), to=to, cc=cc,
             note=_paper_note(contact) if not to else (contact.note if contact else "")))
     return mails
 

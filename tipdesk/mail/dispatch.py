@@ -21,7 +21,7 @@ from tipdesk.rules.contacts import effective_contacts
 from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, sent_stages
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
-from tipdesk.mail.compose import REFERRAL, plan_referral_mails, plan_reminder_mails
+from tipdesk.mail.compose import CORRECTION, REFERRAL, plan_correction_mails, plan_referral_mails, plan_reminder_mails
 from tipdesk.store.register import save_changes
 from tipdesk.domain.rows import CellChange, Register
 from tipdesk.rules.reminders import plan_reminders
@@ -70,6 +70,18 @@ def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], c
     sent = sent_stages(journal, open_cases.values())
     mails = plan_referral_mails(_owed_referrals(open_cases, journal, sent), open_cases, contacts,
                                 config.mail, now, sent)
+    return _deliver(config, mails, journal, day_folder, dry_run)
+
+
+def send_corrections(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
+                     journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
+    """【期限更正】 to each unit whose open cases' deadlines a new calendar moved, once each:
+    the journal's notices are owed until the mail ledger holds them."""
+    done = {(r.case_id, r.unit, r.deadline) for r in journal.delivered() if r.stage == CORRECTION}
+    owed = [n for n in journal.notices(CORRECTION)
+            if n["case_id"] in open_cases and str(open_cases[n["case_id"]].get(UNIT) or "") == n["unit"]
+            and (n["case_id"], n["unit"], as_text(n["new"])) not in done]
+    mails = plan_correction_mails(owed, open_cases, contacts, config.mail, now)
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 

@@ -14,6 +14,7 @@ SECTIONS = (
     ("warning", "⚠ 提醒"),
     ("new", "新登记案件"),
     ("referred", "本次交办、改派"),
+    ("corrected", "办理期限更正（工作日历更新）"),
     ("clerk", "需要指挥中心处理"),
     ("overdue", "已超期"),
     ("due_soon", "一个工作日内到期"),

@@ -37,6 +37,8 @@ from tipdesk.rules.routing import infer_area, infer_industry, propose_category, 
 from tipdesk.domain.textnorm import parse_when
 from tipdesk.domain.columns import LIAISON_DEFAULTED, LIAISON_RETURNED
 from tipdesk.domain.arrivals import FeedbackEvent
+from tipdesk.domain.columns import IN_PROGRESS
+from tipdesk.domain.notes import NOTE_DEADLINE_CORRECTED
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 
@@ -46,7 +48,7 @@ OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 class Finding:
     """One line of the clerk's summary."""
 
-    kind: str        # new | referred | clerk | overdue | due_soon | warning
+    kind: str        # new | referred | corrected | clerk | overdue | due_soon | warning
     case: str
     text: str
 
@@ -63,6 +65,7 @@ class Plan:
     edited: dict[int, dict[str, Any]] = field(default_factory=dict)  # sheet row -> final values
     new_rows: list[dict[str, Any]] = field(default_factory=list)     # rows added (forwarded cases)
     feedback: list[FeedbackEvent] = field(default_factory=list)  # sheets applied, for the journal
+    corrected: list[DeadlineCorrection] = field(default_factory=list)  # deadlines a new calendar moved
 
     def final_rows(self, register: Register) -> list[Any]:
         """Every case row as it will be after this run, for the statistics: things with
@@ -74,12 +77,27 @@ class Plan:
         return [f for f in self.findings if f.kind == kind]
 
 
+@dataclass(frozen=True)
+class DeadlineCorrection:
+    """A deadline tipdesk had computed, moved because a year's calendar changed."""
+
+    case_id: str
+    unit: str
+    letter_no: str
+    old: datetime
+    new: datetime
+    years: str        # the years whose calendar changed, "2027年"
+
+
 class _RowEdit:
     """A working copy of one row that records each change with its reason."""
 
     def __init__(self, row: Row, plan: Plan):
         self.row, self.plan = row, plan
         self.values = dict(row.values)
+        # Set when this run computed the deadline: its rule and the calendar it counted on.
+        self.deadline_rule: str | None = None
+        self.deadline_basis: str | None = None
 
     @property
     def label(self) -> str:
@@ -202,6 +220,7 @@ class Planner:
         self.edits: dict[int, _RowEdit] = {}
         self._new_contacts: dict[str, int] = {}
         self._open: dict[str, list[tuple[str, datetime | None]]] | None = None
+        self._weekend_years: dict[int, set[str]] = {}
         self._floor_numbers(register)
         new_rows = apply_arrivals(self, register, arrivals or [], issued_sheets or {}, set(answered or ()))
         seen: dict[str, int] = {}
@@ -223,11 +242,22 @@ class Planner:
                 if case_id:
                     self.plan.changes[i] = dataclasses.replace(change, case_id=case_id)
         self._liaison_defaults()
-        for year in sorted(self.calendar.uncovered_years):
-            self.plan.findings.append(Finding(
-                "warning", "", f"{year}年的法定节假日安排尚未收录，期限暂按周末计算。"
-                               f"请在 config.yaml 的 calendar.extra_holidays / extra_workdays 中补充{year}年的放假和调休日期。"))
+        self._calendar_warnings()
         return self.plan
+
+    def _calendar_warnings(self) -> None:
+        """A year without its official schedule is named on every run until it is covered:
+        while this run counted on it, while open cases carry deadlines counted on weekends
+        alone, and in December for the coming year."""
+        years = set(self.calendar.uncovered_years) | set(self._weekend_years)
+        if self.now.month == 12 and not self.calendar.covers(self.now.year + 1):
+            years.add(self.now.year + 1)
+        for year in sorted(years):
+            cases = self._weekend_years.get(year, set())
+            held = f"{len(cases)}件在办案件的办理期限暂按周末计算；" if cases else "期限暂按周末计算；"
+            self.plan.findings.append(Finding(
+                "warning", "", f"{year}年的放假安排尚未导入，{held}国务院办公厅发布通知后，请运行 "
+                               f"./run calendar import 通知文件，下次运行会自动更正这些期限并通知承办单位。"))
 
     @staticmethod
     def _settled(row: Row, seen: dict[str, int]) -> bool:
@@ -308,6 +338,7 @@ class Planner:
         not_referred = status in ("", UNASSIGNED) or (status == REFERRED and not edit.get(REFERRED_AT))
         if status in OPEN_STATUSES and state and not not_referred:
             self._clerk_edits(edit, state, category, unit)
+            self._recheck_deadline(edit, state, category)
         elif unit and category and not_referred:
             self._refer(edit, category, unit, _when(edit.get(REFERRED_AT)) or self.now, "交办")
             if not is_new:
@@ -429,9 +460,7 @@ class Planner:
         """Issue the case to `unit` now; a deadline the clerk typed is kept unless `recompute`."""
         edit.set(REFERRED_AT, referred_at, why)
         if recompute or not edit.get(DEADLINE):
-            deadline, rule = deadline_for(category, referred_at, self.calendar, self.config.deadlines,
-                                          edit.get(UPSTREAM_DEADLINE))
-            edit.set(DEADLINE, deadline, rule)
+            self._compute_deadline(edit, category, referred_at, "")
         edit.set(STATUS, REFERRED, f"交办{unit}")
         # A reassignment is a new document with its own number; a number the clerk typed for a
         # first referral (issued by hand) is kept.
@@ -451,11 +480,41 @@ class Planner:
             return
         if category and state.get("category") and category != state["category"] \
                 and deadline_text == state.get("deadline") and edit.get(REFERRED_AT):
-            deadline, rule = deadline_for(category, _when(edit.get(REFERRED_AT)), self.calendar,
-                                          self.config.deadlines, edit.get(UPSTREAM_DEADLINE))
-            edit.set(DEADLINE, deadline, f"类别改为{category}：{rule}")
+            deadline = self._compute_deadline(edit, category, _when(edit.get(REFERRED_AT)), f"类别改为{category}：")
             edit.note(NOTE_CATEGORY, None)
             edit.find("referred", f"类别改为{category}，期限改为 {_fmt(deadline)}")
+
+    def _compute_deadline(self, edit: _RowEdit, category: str, referred_at: datetime, why: str) -> datetime:
+        """Set the deadline by the rules, remembering the rule and the calendar it counted on."""
+        deadline, rule = deadline_for(category, referred_at, self.calendar, self.config.deadlines,
+                                      edit.get(UPSTREAM_DEADLINE))
+        edit.set(DEADLINE, deadline, why + rule)
+        edit.deadline_rule = rule
+        edit.deadline_basis = self.calendar.basis(referred_at.date(), deadline.date())
+        return deadline
+
+    def _recheck_deadline(self, edit: _RowEdit, state: dict, category: str | None) -> None:
+        """A deadline tipdesk computed on a calendar that has changed since (a notice imported,
+        a config date added) is computed again; one the clerk typed or changed is left alone."""
+        deadline, referred_at = _when(edit.get(DEADLINE)), _when(edit.get(REFERRED_AT))
+        basis = state.get("deadline_basis")
+        if (edit.deadline_rule is not None or not state.get("deadline_rule") or not basis
+                or deadline is None or referred_at is None or category is None
+                or as_text(edit.get(DEADLINE)) != state.get("deadline")
+                or edit.text(STATUS) not in (REFERRED, IN_PROGRESS, EXTENSION_REQUESTED, RETURN_REQUESTED)):
+            return
+        now_basis = self.calendar.basis(referred_at.date(), deadline.date())
+        if now_basis == basis:
+            return
+        changed = sorted(set(basis.split(";")) - set(now_basis.split(";")))
+        years = "、".join(f"{part.split(':')[0]}年" for part in changed) or f"{deadline.year}年"
+        new = self._compute_deadline(edit, category, referred_at, f"{years}工作日历更新：")
+        if new == deadline:
+            return
+        edit.note(NOTE_DEADLINE_CORRECTED, f"{self.now:%Y-%m-%d}按{years}放假安排更正，原期限{_fmt(deadline)}")
+        edit.find("corrected", f"{edit.text(UNIT)}｜期限 {_fmt(deadline)} → {_fmt(new)}（{years}放假安排）")
+        self.plan.corrected.append(DeadlineCorrection(
+            edit.text(CASE_ID), edit.text(UNIT), edit.text(LETTER_NO), deadline, new, years))
 
     def _overdue(self, edit: _RowEdit) -> None:
         deadline = _when(edit.get(DEADLINE))
@@ -483,9 +542,21 @@ class Planner:
     def _remember(self, edit: _RowEdit) -> None:
         case_id = edit.text(CASE_ID)
         if case_id and edit.text(STATUS) in OPEN_STATUSES:
+            before = self.states.get(case_id) or {}
+            if edit.deadline_rule is not None:
+                rule, basis = edit.deadline_rule, edit.deadline_basis
+            elif as_text(edit.get(DEADLINE)) == before.get("deadline"):
+                rule, basis = before.get("deadline_rule"), before.get("deadline_basis")
+            else:
+                rule = basis = None  # typed or changed by the clerk, or set by a feedback sheet
             self.plan.states[case_id] = {
                 "category": edit.text(CATEGORY) or None, "unit": edit.text(UNIT) or None,
-                "deadline": edit.get(DEADLINE), "referred_at": edit.get(REFERRED_AT)}
+                "deadline": edit.get(DEADLINE), "referred_at": edit.get(REFERRED_AT),
+                "deadline_rule": rule, "deadline_basis": basis}
+            for part in (basis or "").split(";"):
+                year, _, source = part.partition(":")
+                if source.startswith("weekends") and not self.calendar.covers(int(year)):
+                    self._weekend_years.setdefault(int(year), set()).add(case_id)
 
 
 def _place_key(value: Any) -> str | None:

@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS changes (
     column_name TEXT, old TEXT, new TEXT, why TEXT);
 CREATE INDEX IF NOT EXISTS changes_case ON changes (case_id);
 CREATE TABLE IF NOT EXISTS case_state (
-    case_id TEXT PRIMARY KEY, category TEXT, unit TEXT, deadline TEXT, referred_at TEXT);
+    case_id TEXT PRIMARY KEY, category TEXT, unit TEXT, deadline TEXT, referred_at TEXT,
+    deadline_rule TEXT,           -- the rule tipdesk computed the deadline by; NULL: the clerk's
+    deadline_basis TEXT);         -- the calendar it counted on, per year ("2027:weekends:…")
 CREATE TABLE IF NOT EXISTS marks (
     key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS inbox_files (
@@ -47,6 +49,12 @@ CREATE TABLE IF NOT EXISTS feedback (
     state TEXT NOT NULL,          -- 办理状态 of the sheet: 已办结 / 阶段性反馈 / 申请延期 / 申请退回
     file TEXT, digest TEXT);
 CREATE INDEX IF NOT EXISTS feedback_case ON feedback (case_id);
+CREATE TABLE IF NOT EXISTS notices (
+    id INTEGER PRIMARY KEY, run_id INTEGER, at TEXT,
+    kind TEXT NOT NULL,           -- 期限更正, …: a decision a unit must be told of
+    case_id TEXT NOT NULL, unit TEXT NOT NULL, letter_no TEXT,
+    old TEXT, new TEXT,           -- e.g. the deadline before and after
+    years TEXT);                  -- why: the years whose calendar changed
 CREATE TABLE IF NOT EXISTS mails (
     id INTEGER PRIMARY KEY,
     attempt TEXT NOT NULL,        -- one delivery attempt of one mail
@@ -100,6 +108,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
         self.db.executescript(SCHEMA)
+        self._add_columns()
         self._backfill_feedback()
 
     def close(self) -> None:
@@ -198,17 +207,46 @@ class Journal:
             self.set_mark(_FEEDBACK_BACKFILLED, "1")
 
     def case_states(self) -> dict[str, dict[str, str | None]]:
-        rows = self.db.execute("SELECT case_id, category, unit, deadline, referred_at FROM case_state")
-        return {r[0]: {"category": r[1], "unit": r[2], "deadline": r[3], "referred_at": r[4]}
-                for r in rows}
+        rows = self.db.execute("SELECT case_id, category, unit, deadline, referred_at, deadline_rule, "
+                               "deadline_basis FROM case_state")
+        return {r[0]: {"category": r[1], "unit": r[2], "deadline": r[3], "referred_at": r[4],
+                       "deadline_rule": r[5], "deadline_basis": r[6]} for r in rows}
 
     def save_case_states(self, states: dict[str, dict[str, Any]]) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO case_state (case_id, category, unit, deadline, referred_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO case_state (case_id, category, unit, deadline, referred_at, deadline_rule, "
+            "deadline_basis) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(cid, as_text(s["category"]), as_text(s["unit"]), as_text(s["deadline"]),
-              as_text(s["referred_at"])) for cid, s in states.items()])
+              as_text(s["referred_at"]), s.get("deadline_rule"), s.get("deadline_basis"))
+             for cid, s in states.items()])
 
+    def _add_columns(self) -> None:
+        """Journals from before a column was added get it (empty) when first opened."""
+        for table, column in (("case_state", "deadline_rule"), ("case_state", "deadline_basis")):
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+
+
+    # --- notices: what a unit must be told, owed until the mail ledger has it -------------
+
+    def record_notices(self, run_id: int, at: datetime, kind: str, rows: Iterable[Any]) -> None:
+        """Each decision of `kind` (rules.plan.DeadlineCorrection-like rows) to tell a unit of."""
+        self.db.executemany(
+            "INSERT INTO notices (run_id, at, kind, case_id, unit, letter_no, old, new, years) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, as_text(at), kind, r.case_id, r.unit, r.letter_no, as_text(r.old), as_text(r.new), r.years)
+             for r in rows])
+
+    def notices(self, kind: str) -> list[dict[str, Any]]:
+        """The notices of `kind`, oldest first; the latest per case is what stands."""
+        latest: dict[str, dict[str, Any]] = {}
+        for case_id, unit, letter_no, old, new, years in self.db.execute(
+                "SELECT case_id, unit, letter_no, old, new, years FROM notices WHERE kind = ? ORDER BY id", (kind,)):
+            latest[case_id] = {"case_id": case_id, "unit": unit, "letter_no": letter_no,
+                               "old": datetime.fromisoformat(old) if old else None,
+                               "new": datetime.fromisoformat(new) if new else None, "years": years or ""}
+        return list(latest.values())
 
     # --- letters ---------------------------------------------------------------------------
 
@@ -286,5 +324,6 @@ def open_journal(path: Path, readonly: bool = False) -> Journal:
         finally:
             source.close()
     journal.db.executescript(SCHEMA)
+    journal._add_columns()
     journal._backfill_feedback()
     return journal

@@ -134,3 +134,44 @@ def test_config_dates_accept_ranges_and_chinese_dates(value, days):
 def test_config_dates_refuse_what_they_cannot_read(value):
     with pytest.raises(ValueError):
         config_dates(value)
+
+
+@pytest.mark.parametrize("year", range(2017, 2028))
+def test_a_notice_pasted_as_one_paragraph_or_wrapped_reads_the_same(year):
+    # A web page copied whole arrives as one paragraph; a PDF or a narrow column wraps a
+    # section, putting its make-up days on a line of their own.
+    text = (NOTICES / f"{year}.txt").read_text(encoding="utf-8")
+    official = parse_notice(text)
+    for copy in (text.replace("\n", ""), text.replace("天。", "天。\n")):
+        again = parse_notice(copy)
+        assert (again.holidays, again.workdays) == (official.holidays, official.workdays)
+
+
+def test_import_reads_a_word_copy_and_replaces_the_year(tmp_path, capsys):
+    from docx import Document
+
+    from tipdesk.cli import main
+    from tipdesk.commands.init import init_workspace
+
+    init_workspace(tmp_path / "ws")
+    config = str(tmp_path / "ws" / "config.yaml")
+    word = Document()
+    for line in (NOTICES / "2027.txt").read_text(encoding="utf-8").split("\n"):
+        word.add_paragraph(line)
+    word.save(tmp_path / "国务院办公厅关于2027年部分节假日安排的通知.docx")
+    gbk = tmp_path / "通知.txt"
+    gbk.write_bytes((NOTICES / "2027-fullwidth.txt").read_text(encoding="utf-8").encode("gbk"))
+    assert main(["calendar", "import", str(tmp_path / "国务院办公厅关于2027年部分节假日安排的通知.docx"),
+                 "--config", config, "--now", "2026-12-01 09:00"]) == 0
+    assert "已保存" in capsys.readouterr().out
+    assert main(["calendar", "import", str(gbk), "--config", config, "--now", "2026-12-01 09:00"]) == 0
+    assert "已替换" in capsys.readouterr().out
+    stored = parse_notice((tmp_path / "ws" / "calendar" / "2027.txt").read_text(encoding="utf-8"))
+    assert stored.holidays == read("2027.txt").holidays
+    assert main(["calendar", "--config", config, "--now", "2026-12-01 09:00"]) == 0
+    shown = capsys.readouterr().out
+    assert "2027年：已导入的国务院通知（calendar/2027.txt）" in shown
+    assert "2026年：chinesecalendar 软件包" in shown and "2025年：chinesecalendar 软件包" in shown
+    assert main(["calendar", "import", str(NOTICES / "bad-weekday.txt"), "--config", config]) == 2
+    assert "第4行" in capsys.readouterr().err
+    assert main(["calendar", "import", "--config", config]) == 2

@@ -92,10 +92,36 @@ def notice_year(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+_INLINE_ORDINAL = re.compile(r"(?<=[。；])\s*([一二三四五六七八九十]{1,2}、)(?=[^、：:]{1,20}[：:])")
+_CONTINUES = re.compile(r"\d\s*日.*(?:上班|放假|补休|连休)")
+
+
+def _lines_of(text: str) -> str:
+    """One line per section, whatever the copy did: a notice pasted as one paragraph (a web
+    page) is split before each "二、…：", and a section wrapped onto the next line (a PDF,
+    a narrow Word column) is joined back, so no make-up day is lost on a line of its own."""
+    text = _INLINE_ORDINAL.sub(lambda m: "\n" + m.group(1), text)
+    text = re.sub(r"(?<=。)\s*(节假日期间|国务院办公厅)", lambda m: "\n" + m.group(1), text)
+    out: list[str] = []
+    in_section = False
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if _ORDINAL.match(line):
+            in_section = True
+        elif in_section and line and _CONTINUES.search(line) and not line.startswith("节假日期间"):
+            out[-1] = out[-1].rstrip() + line
+            out.append("")  # keep the line numbers of what follows
+            continue
+        else:
+            in_section = in_section and not line
+        out.append(line)
+    return "\n".join(out)
+
+
 def parse_notice(text: str, source: str = "通知", year: int | None = None) -> HolidaySchedule:
     """Read a holiday notice; TipdeskError (exit 2) naming `source` and the line on anything
     it cannot read or that does not add up."""
-    text = _normal(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _lines_of(_normal(text.replace("\r\n", "\n").replace("\r", "\n")))
     year = year or notice_year(text)
     if year is None:
         raise TipdeskError(f"{source}：找不到年份。通知的标题应为“国务院办公厅关于2027年部分节假日安排的通知”，"

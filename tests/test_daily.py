@@ -329,3 +329,24 @@ def test_summary_names_no_reporter(ws):
     text = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
     assert "AJ2026-0001" in text and "疑似重复" in text and "【已隐去】家楼下的作坊" in text
     assert "欧阳春花" not in text and "13900001111" not in text
+
+
+def test_a_register_from_before_the_new_columns_gets_them_after_its_last_column(ws):
+    # A register of the first contract (25 columns) with a column the clerk added at the end.
+    wb = load_workbook(ws.register)
+    sheet = wb["台账"]
+    headers = [c.value for c in sheet[1]]
+    for name in ("上报时间", "回访结果", "回访时间", "签收时间"):
+        sheet.delete_cols(headers.index(name) + 1)
+        headers.remove(name)
+    sheet.cell(1, len(headers) + 1, "文员备查")
+    wb.save(ws.register)
+    row = ws.add(**complaint(), 文员备查="自己的记录")
+    assert ws.run("daily") == 0
+    after = [c.value for c in load_workbook(ws.register)["台账"][1]]
+    assert after[:len(headers)] == headers
+    assert after[len(headers):] == ["文员备查", "签收时间", "回访时间", "回访结果", "上报时间"]
+    assert load_workbook(ws.register)["台账"].cell(row, len(headers) + 1).value == "自己的记录"
+    assert ws.row(row)["状态"] == "已交办"
+    assert ws.run("daily") == 0  # once
+    assert [c.value for c in load_workbook(ws.register)["台账"][1]] == after

@@ -18,14 +18,14 @@ def test_init_creates_a_formatted_register_and_never_overwrites(tmp_path, capsys
     cases, contacts = wb["台账"], wb["联络人"]
     assert [c.value for c in cases[1]] == list(REGISTER_COLUMNS)
     assert [c.value for c in contacts[1]][:len(CONTACT_COLUMNS)] == list(CONTACT_COLUMNS)
-    assert cases.freeze_panes == "A2" and cases.auto_filter.ref == "A1:Y1"
+    assert cases.freeze_panes == "A2" and cases.auto_filter.ref == "A1:AC1"
     assert cases.column_dimensions["L"].width == 48                        # 举报内容
     assert cases.column_dimensions["B"].number_format == "yyyy-mm-dd hh:mm"  # 受理时间
     lists = {str(v.sqref).split(":")[0]: v.formula1 for v in cases.data_validations.dataValidation
              if v.type == "list"}
     assert lists["C2"] == '"12350热线,国家转办,省转办,市转办,来信,来访,网络,其他"'
     assert lists["M2"] == '"紧急,一般,事故"'
-    assert lists["R2"] == '"待分派,已交办,办理中,申请延期,申请退回,已办结"'
+    assert lists["R2"] == '"待分派,已交办,办理中,申请延期,申请退回,已办结,退回重办,不予受理,已转办,已并案"'
     assert lists["U2"] == '"属实,部分属实,不属实"'
     assert [r[0] for r in contacts.iter_rows(min_row=2, values_only=True)][:2] == ["区住房和城乡建设局", "区应急管理局"]
     config = (folder / "config.yaml").read_text(encoding="utf-8")

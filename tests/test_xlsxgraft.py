@@ -233,7 +233,7 @@ def rules(path: Path) -> list[tuple[str, int, str]]:
 
 def test_colour_rules_once_after_two_runs(grafted):
     _, once, twice = grafted
-    expected = [("A2:Y1048576", 1, RED), ("A2:Y1048576", 2, AMBER), ("A2:Y1048576", 3, GREY)]
+    expected = [("A2:AC1048576", 1, RED), ("A2:AC1048576", 2, AMBER), ("A2:AC1048576", 3, GREY)]
     assert rules(once) == rules(twice) == expected
     styles = etree.fromstring(parts_of(twice)["xl/styles.xml"])
     dxfs = styles.find(f"{M}dxfs")
@@ -241,7 +241,7 @@ def test_colour_rules_once_after_two_runs(grafted):
     fills = [d.find(f"{M}fill/{M}patternFill/{M}bgColor") for d in dxfs]
     assert [None if f is None else f.get("rgb") for f in fills] == ["FFFFC7CE", "FFFFEB9C", None]
     ws = load_workbook(twice)[col.REGISTER_SHEET]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:Y1"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AC1"
 
 
 def test_colour_rules_follow_the_columns_and_keep_the_clerks(tmp_path):

@@ -16,9 +16,10 @@ from tipdesk.domain.rows import header_key
 from tipdesk.domain.textnorm import parse_when
 from tipdesk.xlsx.package import column_letter
 from tipdesk.rules.contacts import split_emails
+from tipdesk.domain.columns import CALL_BACK_RESULT, CALL_BACK_RESULTS
 
 ALLOWED = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
-           OVERDUE: (YES, NO)}
+           OVERDUE: (YES, NO), CALL_BACK_RESULT: CALL_BACK_RESULTS}
 
 
 def register_problems(config: Config, today: date) -> list[str]:

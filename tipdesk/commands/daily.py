@@ -27,7 +27,8 @@ from tipdesk.mail.dispatch import (
 from tipdesk.store.journal import open_journal
 from tipdesk.domain.textnorm import as_text
 from tipdesk.domain.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, STATUS
-from tipdesk.rules.plan import OPEN_STATUSES, Plan, plan_register
+from tipdesk.domain.columns import OPEN_STATUSES
+from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.store.register import read_register, refuse_if_open, save_changes
 from tipdesk.output.statsheet import register_edits
 from tipdesk.output.summary import daily_summary

@@ -17,6 +17,7 @@ from tipdesk.domain.columns import (
 from tipdesk.config import load_config
 from tipdesk.config import PACKAGE_TEMPLATES
 from tipdesk.xlsx.package import column_letter
+from tipdesk.domain.columns import CALL_BACK_RESULT, CALL_BACK_RESULTS
 
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -24,9 +25,9 @@ WIDTHS = {"案件编号": 14, "受理时间": 17, "来源": 11, "上级编号": 
           "联系方式": 14, "被举报单位": 22, "事发地址": 26, "所属镇街": 11, "行业领域": 11,
           "举报内容": 48, "类别": 7, "承办单位": 20, "交办文号": 18, "交办时间": 17, "办理期限": 17,
           "状态": 9, "催办记录": 30, "反馈时间": 17, "是否属实": 10, "处理结果": 36, "是否超期": 9,
-          "回复举报人": 11, "备注": 36}
+          "回复举报人": 11, "备注": 36, "签收时间": 17, "回访时间": 17, "回访结果": 10, "上报时间": 17}
 CHOICES = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
-           OVERDUE: (YES, NO), REPLIED: (YES, NO)}
+           OVERDUE: (YES, NO), REPLIED: (YES, NO), CALL_BACK_RESULT: CALL_BACK_RESULTS}
 HEADER_FONT = Font(name="宋体", bold=True, size=11)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="999999")

@@ -25,15 +25,24 @@ RESULT = "处理结果"
 OVERDUE = "是否超期"
 REPLIED = "回复举报人"
 NOTES = "备注"
+ACKNOWLEDGED_AT = "签收时间"
+CALLED_BACK_AT = "回访时间"
+CALL_BACK_RESULT = "回访结果"
+REPORTED_UP_AT = "上报时间"
 
 REGISTER_SHEET = "台账"
 REGISTER_COLUMNS = (
     CASE_ID, RECEIVED_AT, SOURCE, UPSTREAM_NO, UPSTREAM_DEADLINE, REPORTER, REPORTER_CONTACT,
     SUBJECT, ADDRESS, AREA, INDUSTRY, CONTENT, CATEGORY, UNIT, LETTER_NO, REFERRED_AT,
     DEADLINE, STATUS, CHASE_LOG, FEEDBACK_AT, VERIFIED, RESULT, OVERDUE, REPLIED, NOTES,
+    ACKNOWLEDGED_AT, CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_AT,
 )
+# Added to the contract later: `daily` appends them to a register that lacks them, after its
+# last used column; a register missing any other contract column is refused.
+LATER_COLUMNS = (ACKNOWLEDGED_AT, CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_AT)
 # Columns that hold dates; they are real Excel dates, never text.
-DATE_COLUMNS = (RECEIVED_AT, UPSTREAM_DEADLINE, REFERRED_AT, DEADLINE, FEEDBACK_AT)
+DATE_COLUMNS = (RECEIVED_AT, UPSTREAM_DEADLINE, REFERRED_AT, DEADLINE, FEEDBACK_AT, ACKNOWLEDGED_AT,
+                CALLED_BACK_AT, REPORTED_UP_AT)
 # Columns that identify the reporter: they never leave the register.
 REPORTER_COLUMNS = (REPORTER, REPORTER_CONTACT)
 
@@ -48,7 +57,19 @@ IN_PROGRESS = "办理中"
 EXTENSION_REQUESTED = "申请延期"
 RETURN_REQUESTED = "申请退回"
 CLOSED = "已办结"
-STATUSES = (UNASSIGNED, REFERRED, IN_PROGRESS, EXTENSION_REQUESTED, RETURN_REQUESTED, CLOSED)
+# Set by the clerk: a closure not accepted (referred again), and three ways to close a case
+# without referral.
+REDO = "退回重办"
+NOT_ACCEPTED = "不予受理"
+TRANSFERRED = "已转办"
+MERGED = "已并案"
+STATUSES = (UNASSIGNED, REFERRED, IN_PROGRESS, EXTENSION_REQUESTED, RETURN_REQUESTED, CLOSED,
+            REDO, NOT_ACCEPTED, TRANSFERRED, MERGED)
+# With the unit, chased, counted open.
+OPEN_STATUSES = (REFERRED, IN_PROGRESS, EXTENSION_REQUESTED, RETURN_REQUESTED)
+# Closed without a unit's answer: never chased, counted apart.
+CLOSED_WITHOUT_REFERRAL = (NOT_ACCEPTED, TRANSFERRED, MERGED)
+CALL_BACK_RESULTS = ("满意", "基本满意", "不满意", "未联系上")
 
 VERIFIED_VALUES = ("属实", "部分属实", "不属实")
 YES, NO = "是", "否"

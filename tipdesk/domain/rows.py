@@ -64,6 +64,7 @@ class Register:
     digest: str                      # sha256 of the file as read, to notice a save in between
     sheet_names: list[str] = field(default_factory=list)
     sheets: dict[str, SheetData] = field(default_factory=dict)   # 台账 and, if present, 联络人
+    added_columns: list[str] = field(default_factory=list)  # contract columns the file lacks (headers to write)
 
     @property
     def last_row(self) -> int:

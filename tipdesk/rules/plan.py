@@ -39,8 +39,8 @@ from tipdesk.domain.columns import LIAISON_DEFAULTED, LIAISON_RETURNED
 from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.columns import IN_PROGRESS
 from tipdesk.domain.notes import NOTE_DEADLINE_CORRECTED
+from tipdesk.domain.columns import OPEN_STATUSES
 
-OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 
 
 
@@ -222,6 +222,11 @@ class Planner:
         self._open: dict[str, list[tuple[str, datetime | None]]] | None = None
         self._weekend_years: dict[int, set[str]] = {}
         self._floor_numbers(register)
+        for name in register.added_columns:
+            self.plan.changes.append(CellChange(1, "", name, None, name, "补上约定新增的列"))
+        if register.added_columns:
+            self.plan.findings.append(Finding(
+                "warning", "", f"台账已在最后一列之后补上新增的列：{'、'.join(register.added_columns)}。"))
         new_rows = apply_arrivals(self, register, arrivals or [], issued_sheets or {}, set(answered or ()))
         seen: dict[str, int] = {}
         for row in [*register.rows, *new_rows]:

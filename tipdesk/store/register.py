@@ -20,7 +20,7 @@ import python_calamine
 
 from tipdesk.xlsx import patch as xlsxpatch
 from tipdesk.xlsx.package import cell_ref
-from tipdesk.domain.columns import CONTACTS_SHEET, REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
 
@@ -88,18 +88,25 @@ def read_register(path: Path) -> Register:
     grids, sheets = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
     grid = grids[REGISTER_SHEET]
     columns = header_columns(grid[0] if grid else [])
-    missing = [c for c in REGISTER_COLUMNS if c not in columns]
+    missing = [c for c in REGISTER_COLUMNS if c not in columns and c not in LATER_COLUMNS]
     if missing:
         raise TipdeskError(
             f"{path.name}：工作表“{REGISTER_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"
             f"请在第 1 行补上这些列名（顺序不限，多余的列会原样保留）。", EXIT_USAGE)
+    # Columns the contract gained later go after the last used column; daily writes their
+    # headers (Register.added_columns), never moving a column the clerk has.
+    added = [c for c in LATER_COLUMNS if c not in columns]
+    if added:
+        last = max((i for row in grid for i, v in enumerate(row, start=1) if v not in ("", None)), default=0)
+        for offset, name in enumerate(added, start=1):
+            columns[name] = last + offset
     rows = [Row(number, values, columns) for number, values in enumerate(grid[1:], start=2)
             if any(v != "" and (not isinstance(v, str) or v.strip()) for v in values)]
     data = {REGISTER_SHEET: SheetData(columns, grid)}
     if CONTACTS_SHEET in grids:
         contacts = grids[CONTACTS_SHEET]
         data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
-    return Register(path, columns, rows, grid, digest, sheets, data)
+    return Register(path, columns, rows, grid, digest, sheets, data, added)
 
 
 

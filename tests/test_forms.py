@@ -651,3 +651,15 @@ def test_feedback_sheet_and_forwarded_list_in_one_file_is_refused(tmp_path):
     assert error_of(classify, read_workbook(sheet)) == (
         f"{SHEET_NAME}：同时像反馈表和上级转件，无法确定按哪一种处理。"
         "请把不同的表格分成单独的文件，分别重新发送。")
+
+
+def test_every_fault_of_a_sheet_is_named_in_one_go(tmp_path):
+    # Three empty answers: the unit is told of all three at once, not one per round trip.
+    path = fill(issue(tmp_path), {**CLOSED_ANSWERS, "是否属实": None, "处理结果": None, "办结日期": None})
+    assert error_of(feedback.extract, read_workbook(path), ReadContext(TODAY)).split("\n") == [
+        f"{WHERE} B13（是否属实）：办理状态为“已办结”时必须填写是否属实，"
+        "请从下拉列表选择 属实/部分属实/不属实 后重新发送。",
+        f"{WHERE} B14（处理结果）：办理状态为“已办结”时必须填写此项，请写明处理结果后重新发送。",
+        f"{WHERE} D15（办结日期）：办理状态为“已办结”时必须填写此项，"
+        "请填写办结日期（例如 2026年12月3日）后重新发送。",
+    ]

@@ -201,17 +201,33 @@ def extract(book: Workbook, context: ReadContext) -> list[FeedbackAnswer]:
     case_id = _case_id(form)
     marker = read_marker(book)
     _check_marker(form, marker, case_id)
-    state = form.choice(STATE, col.FEEDBACK_STATES, needed_for="没有选择办理状态")
-    verified = form.choice(
+    # Every fault of the sheet in one go: the unit fixes them all before sending it again.
+    faults: list[TipdeskError] = []
+
+    def checked(step, default=None):
+        try:
+            return step()
+        except TipdeskError as exc:
+            faults.append(exc)
+            return default
+
+    state = checked(lambda: form.choice(STATE, col.FEEDBACK_STATES, needed_for="没有选择办理状态"), "")
+    verified = checked(lambda: form.choice(
         VERIFIED, col.VERIFIED_VALUES,
-        needed_for=f"办理状态为“{col.CLOSED}”时必须填写是否属实" if state == col.CLOSED else None)
+        needed_for=f"办理状态为“{col.CLOSED}”时必须填写是否属实" if state == col.CLOSED else None), "")
+    extend_to = checked(lambda: form.when(EXTEND_TO))
+    closed_on = checked(lambda: form.when(CLOSED_ON))
     answer = FeedbackAnswer(
         file=book.path, sheet=grid.name, case_id=case_id, unit=form.text(col.UNIT),
         findings=form.prose(FINDINGS), verified=verified, result=form.prose(RESULT),
-        state=state, extend_to=form.when(EXTEND_TO), reason=form.prose(REASON),
-        handler=form.text(HANDLER), phone=form.text(PHONE), closed_on=form.when(CLOSED_ON),
+        state=state, extend_to=extend_to, reason=form.prose(REASON),
+        handler=form.text(HANDLER), phone=form.text(PHONE), closed_on=closed_on,
         marker=marker, cells=form.cells())
-    _check_state_needs(form, answer)
+    if state:
+        unreadable = {label for label in (EXTEND_TO, CLOSED_ON) if any(f"（{label}）" in f.message for f in faults)}
+        faults += _state_needs(form, answer, skip=unreadable)
+    if faults:
+        raise TipdeskError("\n".join(f.message for f in faults))
     return [answer]
 
 
@@ -237,15 +253,15 @@ def _check_marker(form: _Filled, marker: dict[str, str] | None, case_id: str) ->
             "请使用该案件自己的反馈表。")
 
 
-def _check_state_needs(form: _Filled, answer: FeedbackAnswer) -> None:
+def _state_needs(form: _Filled, answer: FeedbackAnswer, skip: set[str]) -> list[TipdeskError]:
+    """What the chosen 办理状态 requires and the sheet lacks (`skip`: cells already faulted)."""
     filled = {RESULT: answer.result, CLOSED_ON: answer.closed_on,
               EXTEND_TO: answer.extend_to, REASON: answer.reason}
-    for label in _REQUIRED.get(answer.state, ()):
-        if not filled[label]:
-            raise form.error(
-                label, f"办理状态为“{answer.state}”时必须填写此项，{_FILL_HINTS[label]}后重新发送。")
+    faults = [form.error(label, f"办理状态为“{answer.state}”时必须填写此项，{_FILL_HINTS[label]}后重新发送。")
+              for label in _REQUIRED.get(answer.state, ()) if not filled[label] and label not in skip]
     if answer.state == _INTERIM and not (answer.findings or answer.result):
-        raise form.error(
+        faults.append(form.error(
             FINDINGS,
             f"办理状态为“{_INTERIM}”时，{FINDINGS}和{RESULT}至少要填写一项，"
-            "请写明目前的核查或处理进展后重新发送。")
+            "请写明目前的核查或处理进展后重新发送。"))
+    return faults

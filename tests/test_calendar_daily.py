@@ -47,9 +47,10 @@ def test_a_december_deadline_is_corrected_when_the_notice_arrives_and_the_unit_i
     assert "尚未导入" not in text
     notices = [m for m in received(recorder)[before:] if "期限更正" in str(m["Subject"])]
     assert len(notices) == 1
-    assert str(notices[0]["Subject"]) == f"【期限更正】{ZJ}：安全生产举报事项办理期限更正（1件）"
+    assert str(notices[0]["Subject"]) == f"【期限更正】{ZJ}：AJ2026-0001办理期限更正"
     body = notices[0].get_body(("plain",)).get_content()
     assert "原办理期限：2027年1月4日" in body and "更正后办理期限：2027年1月5日" in body
+    assert "根据2027年放假安排" in body
     assert "王建国" not in body and "13812345678" not in body
 
     assert ws.run("daily", now="2026-12-28 11:00") == 0  # nothing twice

@@ -36,6 +36,7 @@ SECURITIES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 DEFAULT_PASSWORD_ENV = "TIPDESK_SMTP_PASSWORD"
 DEFAULT_ESCALATION_NUMBER = "安举督〔{year}〕{n}号"
+DEFAULT_NOTICE_NUMBER = "安举函〔{year}〕{n}号"
 
 # Every key config.yaml may hold, by section; a key not listed is a typo and is refused.
 KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
@@ -55,6 +56,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "reminders": ("warning_working_days", "warning_hours", "escalate_after_working_days",
                   "send_from", "escalation_number"),
     "watch": ("daily_at",),
+    "notices": ("number",),
     "duplicates": ("window_days",),
     "units": None,
 }
@@ -167,6 +169,7 @@ class Config:
     reminders: Ladder = Ladder()
     watch: WatchSettings = WatchSettings()
     notices: dict[int, HolidaySchedule] = field(default_factory=dict)
+    notice_number: str = DEFAULT_NOTICE_NUMBER  # 撤回, 批复, 重新办理: the centre's numbered letters
 
     @property
     def notice_folder(self) -> Path:
@@ -395,6 +398,7 @@ def config_from(data: Mapping[str, Any], path: Path) -> Config:
         reminders=_reminders(r),
         watch=WatchSettings(daily_at=r.clock("watch.daily_at", "08:30")),
         notices=load_notices(root / NOTICE_FOLDER),
+        notice_number=_numbering(r, "notices.number", DEFAULT_NOTICE_NUMBER),
     )
     if config.register.suffix.lower() != ".xlsx":
         raise r.fail("register", f"应为 .xlsx 文件，现为“{config.register.name}”。"
@@ -445,6 +449,18 @@ def _forwarded_columns(r: _Reader) -> dict[str, tuple[str, ...]]:
             raise r.fail(key, f"中的“{column}”不是台账的列名，请写台账第 1 行中的列名，例如 上级编号。")
         out[str(column)] = r.words(key, names if names is not None else [])
     return out
+
+
+def _numbering(r: _Reader, key: str, default: str) -> str:
+    """A yearly number template such as "安举函〔{year}〕{n}号"."""
+    template = r.text(key, default)
+    try:
+        template.format(year=2026, n=1)
+    except (KeyError, IndexError, ValueError):
+        raise r.fail(key, f"只能使用 {{year}}（年份）和 {{n}}（序号），例如 \"{default}\"。")
+    if "{n}" not in template:
+        raise r.fail(key, f"须包含序号 {{n}}，例如 \"{default}\"。")
+    return template
 
 
 def _reminders(r: _Reader) -> Ladder:

@@ -21,7 +21,7 @@ from tipdesk.intake import inbox
 from tipdesk.output import issuing
 from tipdesk.config import Config
 from tipdesk.mail.dispatch import (
-    HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_corrections, send_referrals,
+    HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_notices, send_referrals,
     send_reminders,
 )
 from tipdesk.store.journal import open_journal
@@ -35,11 +35,11 @@ from tipdesk.output.summary import daily_summary
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
-from tipdesk.mail.compose import CORRECTION
 
 SUMMARY_NAME = "每日汇总.txt"
 STATS_SHEET = "统计"
 STATS_MARK = "stats_day"
+NOTICE_SEQUENCE = "notice"
 
 
 @dataclass
@@ -53,6 +53,25 @@ class DailyResult:
 
 
 
+
+
+def notice_numbering(journal, config: Config) -> Callable[[int], str]:
+    """The next number of the centre's letters to units (撤回, 批复, 重新办理), yearly."""
+    def number(year: int) -> str:
+        n = journal.last_number(NOTICE_SEQUENCE, year) + 1
+        journal.set_last_number(NOTICE_SEQUENCE, year, n)
+        return config.notice_number.format(year=year, n=n)
+    return number
+
+
+def rows_by_id(register, plan: Plan, case_ids: set[str]) -> dict[str, dict]:
+    """The rows of `case_ids` as this run leaves them (only those: 50,000 dicts cost seconds)."""
+    out = {}
+    for row in register.rows:
+        case_id = str(row.get(CASE_ID) or "").strip()
+        if case_id in case_ids:
+            out[case_id] = plan.edited.get(row.number) or row.values
+    return out
 
 
 def describe_changes(plan: Plan) -> list[str]:
@@ -164,7 +183,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
                         journal.record_changes(run_id, now, applied)
                         journal.record_feedback(run_id, plan.feedback)
-                        journal.record_notices(run_id, now, CORRECTION, plan.corrected)
+                        journal.record_notices(run_id, now, plan.notices, notice_numbering(journal, config))
                         journal.save_case_states(plan.states)
                         issued = issuing.publish(rendering.wait(), staging, folder)
                         journal.record_letters(issued, now)
@@ -175,11 +194,12 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             # Only now that the register holds what they caused do the files leave the inbox.
             inbox.settle(arrivals, config, now)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder)
-            corrected = send_corrections(config, now, plan.open_cases, contacts, journal, folder)
+            noticed = send_notices(config, now, rows_by_id(register, plan, journal.owed_case_ids()), contacts,
+                                   journal, folder)
         finally:
             journal.close()
     extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox)}
-    for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *corrected.sections.items()):
+    for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):
         extra[heading] = extra.get(heading, []) + lines
     if skipped:
         extra["未覆盖的公式单元格"] = [

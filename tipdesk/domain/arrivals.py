@@ -12,6 +12,8 @@ from typing import Any
 
 
 PROCESSED, REJECTED = "processed", "rejected"
+# The kind of file a feedback-sheet reader claims (intake.forms.feedback.KIND).
+FEEDBACK_KIND = "反馈表"
 REASON_SUFFIX = ".原因.txt"
 
 
@@ -28,6 +30,8 @@ class Arrival:
     held: bool = False              # rejected only until the clerk decides (e.g. case closed)
     done: list[str] = field(default_factory=list)   # what it changed, for the summary
     previous: str | None = None     # when the same bytes were processed before
+    marker: dict[str, str] | None = None  # a feedback sheet's hidden marker: whom to tell of a rejection
+    content: bytes = b""            # the file, to carry back to its unit (only when free of personal data)
 
     @property
     def outcome(self) -> str:

@@ -45,3 +45,11 @@ def append_line(log: str | None, line: str) -> str:
     """Add a dated history line to 催办记录 or 备注 (one line per event)."""
     current = str(log or "").rstrip()
     return f"{current}\n{line}" if current else line
+
+
+def clerk_text(notes: str | None) -> str:
+    """What the clerk wrote in 备注, without tipdesk's own 〔…〕 notes and history lines."""
+    text = re.sub(re.escape(OPEN) + r"[^" + CLOSE + r"]*" + re.escape(CLOSE), "", str(notes or ""))
+    lines = [line.strip() for line in text.split("\n")
+             if line.strip() and not re.match(r"^\d{4}-\d{2}-\d{2} ", line.strip())]
+    return "；".join(lines)

@@ -17,10 +17,11 @@ from tipdesk.domain.columns import CASE_ID, REFERRED_AT, REGISTER_SHEET, UNIT
 from tipdesk.config import Config
 from tipdesk.store.files import free_path
 from tipdesk.domain.errors import TipdeskError
-from tipdesk.intake.forms import classify
+from tipdesk.intake.forms import classify, feedback
 from tipdesk.xlsx.sheetfile import read_workbook
 from tipdesk.domain.arrivals import Arrival, REASON_SUFFIX
 from tipdesk.intake.forms.common import ReadContext
+from tipdesk.domain.redact import redact
 
 PROCESSED, REJECTED = "processed", "rejected"
 
@@ -62,12 +63,26 @@ def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tupl
         context = ReadContext(today=now.date(), forwarded_columns=config.forwarded_columns)
         module = classify(book, context)
         arrival.kind = module.KIND
+        if module is feedback:
+            arrival.marker = feedback.read_marker(book)
         arrival.items = module.extract(book, context)
     except TipdeskError as exc:
         arrival.reject(exc.message)
+        if arrival.kind == feedback.KIND and _free_of_personal_data(book):
+            arrival.content = path.read_bytes()  # the unit gets its sheet back with the faults
     except Exception as exc:  # a file we cannot understand must not stop the morning run
         arrival.reject(f"无法读取（{type(exc).__name__}：{exc}）。请在 Excel 或 WPS 中打开，另存为 .xlsx 后重新放入 inbox。")
     return arrival
+
+
+def _free_of_personal_data(book) -> bool:
+    """No text in the file that redaction would change: only such a sheet may go back out."""
+    for grid in book.sheets.values():
+        for row in grid.rows:
+            for value in row:
+                if isinstance(value, str) and value.strip() and redact(value) != value:
+                    return False
+    return True
 
 
 def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> list[Arrival]:

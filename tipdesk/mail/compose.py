@@ -21,7 +21,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from tipdesk.domain.columns import CASE_ID, CATEGORY, DEADLINE, LETTER_NO, SUBJECT, UNIT
+from tipdesk.domain.columns import (
+    CASE_ID, CATEGORY, DEADLINE, LETTER_NO, NOTES, REPORTER, REPORTER_CONTACT, SUBJECT, UNIT,
+)
+from tipdesk.domain.notices import GRANTED, NOTICE_KINDS
+from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.rules.contacts import Contact
 from tipdesk.domain.textnorm import chinese_date
 from tipdesk.domain.errors import TipdeskError
@@ -34,8 +38,6 @@ from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import safe_name
 
 REFERRAL = "交办"
-# A notice that a deadline moved because a year's calendar changed (issue: holiday notices).
-CORRECTION = "期限更正"
 # yagmail.register(user, password) stores the password under this keyring service name.
 KEYRING_SERVICE = "yagmail"
 ESCALATION_SEQUENCE = "督办"
@@ -299,30 +301,49 @@ def plan_reminder_mails(reminders: Sequence[Reminder], cases: Mapping[str, Mappi
     return mails
 
 
-def plan_correction_mails(corrections: Sequence[Mapping[str, Any]], cases: Mapping[str, Mapping[str, Any]],
-                          contacts: Mapping[str, Contact], settings: MailSettings, now: datetime) -> list[Mail]:
-    """One 【期限更正】 mail per unit listing its cases' old and new deadlines.
+def _when_text(value: str) -> str:
+    """A notice's old/new value as a person reads it: a deadline in Chinese, else as it is."""
+    try:
+        return _deadline_text(datetime.fromisoformat(value))
+    except (TypeError, ValueError):
+        return value or ""
 
-    `corrections`: journal rows (case_id, unit, letter_no, old, new, years); `cases`: the
-    register rows of the open cases, for the list (redacted like every mail)."""
+
+def plan_notice_mails(notices: Sequence[Mapping[str, Any]], cases: Mapping[str, Mapping[str, Any]],
+                      contacts: Mapping[str, Contact], settings: MailSettings, now: datetime,
+                      files: Callable[[str, str], Sequence[Path]] = lambda case_id, letter_no: ()) -> list[Mail]:
+    """One mail per notice (a decision for one unit about one case), from the kind's templates
+    notice_<stem>_subject.j2 / _body.j2; the ledger keys it by the notice's journal id.
+
+    `notices`: journal rows (Journal.owed_notices); `cases`: register rows by case id, for the
+    view and for redacting the reason (a clerk's or a unit's words) against that case's
+    reporter; `files(case_id, letter_no)`: the letter and sheet a 重新办理 carries."""
     env, mails = _environment(settings), []
-    by_unit: dict[str, list[Mapping[str, Any]]] = {}
-    for row in corrections:
-        by_unit.setdefault(row["unit"], []).append(row)
-    for unit, rows in sorted(by_unit.items()):
+    for row in notices:
+        kind, unit, case_id = row["kind"], row["unit"], row["case_id"]
+        stem = NOTICE_KINDS[kind][0]
         contact = contacts.get(unit)
-        views = [{**_case_view(cases.get(r["case_id"], {CASE_ID: r["case_id"], UNIT: unit})),
-                  "letter_no": r["letter_no"] or "", "old": _deadline_text(as_deadline(r["old"])),
-                  "new": _deadline_text(as_deadline(r["new"]))} for r in rows]
-        years = "、".join(dict.fromkeys(y for r in rows for y in str(r["years"]).split("、")))
-        context = {**_common_context(settings, unit, now), "items": views, "years": years}
+        case = cases.get(case_id, {CASE_ID: case_id, UNIT: unit})
+        detail = redact_case({REPORTER: case.get(REPORTER), REPORTER_CONTACT: case.get(REPORTER_CONTACT),
+                              NOTES: row.get("detail") or ""})[NOTES] or ""
+        attachments: list[Attachment] = []
+        if row.get("attachment"):
+            attachments.append(Attachment(row["attachment_name"] or "反馈表.xlsx", bytes(row["attachment"])))
+        if kind == REDO_NOTICE:
+            attachments += [_read_attachment(Path(p), case_id) for p in files(case_id, row.get("letter_no") or "")]
+        context = {**_common_context(settings, unit, now), "case": _case_view(case), "kind": kind,
+                   "letter_no": row.get("letter_no") or "", "number": row.get("number") or "",
+                   "old": _when_text(row.get("old") or ""), "new": _when_text(row.get("new") or ""),
+                   "granted": row.get("decision") == GRANTED, "decision": row.get("decision") or "",
+                   "detail_lines": [line.strip() for line in str(detail).split("\n") if line.strip()],
+                   "attached": bool(row.get("attachment"))}
         to, cc = _recipients(contact, escalate=False)
         mails.append(Mail(
-            kind=CORRECTION, unit=unit, at=now,
-            items=tuple(MailItem(r["case_id"], CORRECTION, unit, as_text(as_deadline(r["new"])) or "",
-                                 _who(contact, CORRECTION)) for r in rows),
-            subject=_one_line(_render(env, "correction_subject.j2", context)),
-            body=_render(env, "correction_body.j2", context), to=to, cc=cc,
+            kind=kind, unit=unit, at=now,
+            items=(MailItem(case_id, kind, unit, f"#{row['id']}", _who(contact, kind)),),
+            subject=_one_line(_render(env, f"notice_{stem}_subject.j2", context)),
+            body=_render(env, f"notice_{stem}_body.j2", context), to=to, cc=cc,
+            attachments=tuple(attachments), number=row.get("number") or "",
             note=_paper_note(contact) if not to else (contact.note if contact else "")))
     return mails
 

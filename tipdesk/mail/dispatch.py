@@ -21,7 +21,7 @@ from tipdesk.rules.contacts import effective_contacts
 from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, sent_stages
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
-from tipdesk.mail.compose import CORRECTION, REFERRAL, plan_correction_mails, plan_referral_mails, plan_reminder_mails
+from tipdesk.mail.compose import REFERRAL, plan_notice_mails, plan_referral_mails, plan_reminder_mails
 from tipdesk.store.register import save_changes
 from tipdesk.domain.rows import CellChange, Register
 from tipdesk.rules.reminders import plan_reminders
@@ -73,15 +73,16 @@ def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], c
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 
-def send_corrections(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
-                     journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
-    """【期限更正】 to each unit whose open cases' deadlines a new calendar moved, once each:
-    the journal's notices are owed until the mail ledger holds them."""
-    done = {(r.case_id, r.unit, r.deadline) for r in journal.delivered() if r.stage == CORRECTION}
-    owed = [n for n in journal.notices(CORRECTION)
-            if n["case_id"] in open_cases and str(open_cases[n["case_id"]].get(UNIT) or "") == n["unit"]
-            and (n["case_id"], n["unit"], as_text(n["new"])) not in done]
-    mails = plan_correction_mails(owed, open_cases, contacts, config.mail, now)
+def send_notices(config: Config, now: datetime, cases: dict[str, dict], contacts: dict,
+                 journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
+    """Every notice the journal owes a unit (撤回, 批复, 反馈表退回, 重新办理, 期限更正), once
+    each: a notice is owed until the mail ledger holds a delivered mail for it.
+
+    `cases`: register rows by case id for the notices' cases (any status: a withdrawn case
+    is no longer open)."""
+    latest = journal.latest_letters()
+    mails = plan_notice_mails(journal.owed_notices(), cases, contacts, config.mail, now,
+                              lambda case_id, letter_no: latest.get((case_id, letter_no), ()))
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 

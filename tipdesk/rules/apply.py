@@ -27,6 +27,9 @@ from tipdesk.domain.rows import Register, Row
 from tipdesk.domain.columns import LIAISON_RETURNED
 from tipdesk.config import Config
 from tipdesk.domain.arrivals import FeedbackEvent
+from tipdesk.domain.columns import ACKNOWLEDGED_AT
+from tipdesk.domain.notices import SHEET_RETURNED, Notice
+from tipdesk.domain.arrivals import FEEDBACK_KIND
 
 
 class Planner(Protocol):
@@ -53,18 +56,36 @@ def apply_arrivals(planner: Planner, register: Register, arrivals: list[Arrival]
     upstream = {str(r.get(UPSTREAM_NO)).strip() for r in register.rows if r.get(UPSTREAM_NO)}
     new_rows: list[Row] = []
     for arrival in arrivals:
-        if arrival.error or arrival.previous:
+        if arrival.previous:
             continue
-        for item in arrival.items:
-            if isinstance(item, FeedbackAnswer):
-                _feedback(planner, arrival, item, by_case, issued_sheets, answered)
-            elif isinstance(item, LiaisonForm):
-                _liaison(planner, arrival, item, register)
-            elif isinstance(item, ForwardedCase):
-                row = _forwarded(planner, arrival, item, register, upstream, len(new_rows))
-                if row:
-                    new_rows.append(row)
+        if not arrival.error:
+            for item in arrival.items:
+                if isinstance(item, FeedbackAnswer):
+                    _feedback(planner, arrival, item, by_case, issued_sheets, answered)
+                elif isinstance(item, LiaisonForm):
+                    _liaison(planner, arrival, item, register)
+                elif isinstance(item, ForwardedCase):
+                    row = _forwarded(planner, arrival, item, register, upstream, len(new_rows))
+                    if row:
+                        new_rows.append(row)
+        if arrival.error and not arrival.held and arrival.kind == FEEDBACK_KIND:
+            _sheet_returned(planner, arrival)
     return new_rows
+
+
+def _sheet_returned(planner: Planner, arrival: Arrival) -> None:
+    """【反馈表退回】 to the unit the sheet was issued to: every fault, and the sheet itself
+    when it carries no personal data. Without a marker the sender is unknown: the clerk sees
+    the rejection in the summary."""
+    answer = next((i for i in arrival.items if isinstance(i, FeedbackAnswer)), None)
+    marker = arrival.marker or (answer.marker if answer else None) or {}
+    case_id = marker.get("case_id") or (answer.case_id if answer else "")
+    unit = marker.get("unit", "")
+    if not case_id or not unit:
+        return
+    planner.plan.notices.append(Notice(
+        SHEET_RETURNED, case_id, unit, letter_no=marker.get("letter_no", ""), detail=arrival.error or "",
+        attachment_name=arrival.path.name if arrival.content else "", attachment=arrival.content))
 
 
 # ---- feedback ---------------------------------------------------------------------------------
@@ -100,6 +121,8 @@ def _feedback(planner: Planner, arrival: Arrival, answer: FeedbackAnswer, by_cas
     why = f"反馈表 {arrival.path.name}"
     who = "、".join(x for x in (answer.handler, answer.phone) if x)
     history = f"{at:%Y-%m-%d %H:%M} 收到{answer.state}反馈" + (f"（{who}）" if who else "")
+    if not edit.get(ACKNOWLEDGED_AT):
+        edit.set(ACKNOWLEDGED_AT, at, f"{why}：单位已签收")  # an answer is an acknowledgement
     if answer.state == "已办结":
         edit.set(STATUS, CLOSED, why)
         edit.set(FEEDBACK_AT, at, why)

@@ -40,6 +40,10 @@ from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.columns import IN_PROGRESS
 from tipdesk.domain.notes import NOTE_DEADLINE_CORRECTED
 from tipdesk.domain.columns import OPEN_STATUSES
+from tipdesk.domain.columns import ACKNOWLEDGED_AT, CLOSED_WITHOUT_REFERRAL, MERGED, REDO
+from tipdesk.domain.notices import REDO as REDO_NOTICE
+from tipdesk.domain.notices import CORRECTION, EXTENSION_REPLY, GRANTED, Notice, REFUSED, RETURN_REPLY, WITHDRAWAL
+from tipdesk.domain.columns import RESULT, VERIFIED
 
 
 
@@ -65,7 +69,7 @@ class Plan:
     edited: dict[int, dict[str, Any]] = field(default_factory=dict)  # sheet row -> final values
     new_rows: list[dict[str, Any]] = field(default_factory=list)     # rows added (forwarded cases)
     feedback: list[FeedbackEvent] = field(default_factory=list)  # sheets applied, for the journal
-    corrected: list[DeadlineCorrection] = field(default_factory=list)  # deadlines a new calendar moved
+    notices: list[Notice] = field(default_factory=list)  # decisions to tell units of (journal, then mail)
 
     def final_rows(self, register: Register) -> list[Any]:
         """Every case row as it will be after this run, for the statistics: things with
@@ -75,18 +79,6 @@ class Plan:
 
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
-
-
-@dataclass(frozen=True)
-class DeadlineCorrection:
-    """A deadline tipdesk had computed, moved because a year's calendar changed."""
-
-    case_id: str
-    unit: str
-    letter_no: str
-    old: datetime
-    new: datetime
-    years: str        # the years whose calendar changed, "2027年"
 
 
 class _RowEdit:
@@ -335,10 +327,18 @@ class Planner:
             edit.note(NOTE_BAD_VALUE, f"状态“{status}”无效，应为{'/'.join(STATUSES)}")
             edit.find("clerk", f"状态“{status}”无效，请改为{'/'.join(STATUSES)}之一。")
             return
+        state = self.states.get(case_id)
+        if status in CLOSED_WITHOUT_REFERRAL:
+            self._without_referral(edit, state)
+            return
         category = self._category(edit)
         self._area_and_industry(edit)
         unit = self._unit(edit)
-        state = self.states.get(case_id)
+        if status == REDO:
+            self._redo(edit, category, unit)
+            self._overdue(edit)
+            self._remember(edit)
+            return
         # 已交办 typed by the clerk without a 交办时间 still needs its dates.
         not_referred = status in ("", UNASSIGNED) or (status == REFERRED and not edit.get(REFERRED_AT))
         if status in OPEN_STATUSES and state and not not_referred:
@@ -478,16 +478,100 @@ class Planner:
         deadline_text = as_text(edit.get(DEADLINE))
         if unit and category and state.get("unit") and unit != state["unit"]:
             why = f"改派：原承办单位{state['unit']}"
+            void = edit.text(LETTER_NO)
+            if state.get("status") == RETURN_REQUESTED:
+                self._notify(edit, RETURN_REPLY, unit=state["unit"], letter_no=void, old=state["unit"],
+                             new=unit, decision=GRANTED)
+            else:
+                self._notify(edit, WITHDRAWAL, unit=state["unit"], letter_no=void, new=unit,
+                             detail=f"已改由{unit}办理")
             self._refer(edit, category, unit, self.now, why,
                         recompute=deadline_text == state.get("deadline"), reassigned=True)
             edit.note("改派", f"{self.now:%Y-%m-%d}由{state['unit']}改派{unit}")
             edit.find("referred", f"改派：{state['unit']} → {unit}｜期限 {_fmt(_when(edit.get(DEADLINE)))}")
             return
+        self._replies(edit, state, deadline_text)
         if category and state.get("category") and category != state["category"] \
                 and deadline_text == state.get("deadline") and edit.get(REFERRED_AT):
             deadline = self._compute_deadline(edit, category, _when(edit.get(REFERRED_AT)), f"类别改为{category}：")
             edit.note(NOTE_CATEGORY, None)
             edit.find("referred", f"类别改为{category}，期限改为 {_fmt(deadline)}")
+
+    def _notify(self, edit: _RowEdit, kind: str, **fields: Any) -> None:
+        """A decision the unit must be told of (the journal keeps it until a mail carries it)."""
+        fields.setdefault("unit", edit.text(UNIT))
+        fields.setdefault("letter_no", edit.text(LETTER_NO))
+        self.plan.notices.append(Notice(kind, edit.text(CASE_ID), **fields))
+
+    def _replies(self, edit: _RowEdit, state: dict, deadline_text: str | None) -> None:
+        """The clerk decided a request by setting 状态 back to 办理中 (and, for an extension
+        granted, a new 办理期限); a return granted is a reassignment (see _clerk_edits)."""
+        asked, now = state.get("status"), edit.text(STATUS)
+        if asked not in (EXTENSION_REQUESTED, RETURN_REQUESTED) or now not in (IN_PROGRESS, REFERRED):
+            return
+        if asked == EXTENSION_REQUESTED:
+            granted = deadline_text != state.get("deadline") and edit.get(DEADLINE) is not None
+            self._notify(edit, EXTENSION_REPLY, decision=GRANTED if granted else REFUSED,
+                         old=state.get("deadline") or "", new=deadline_text or "")
+            edit.find("referred", f"延期申请{'已同意，期限改为 ' + _fmt(_when(edit.get(DEADLINE))) if granted else '未同意'}"
+                                  f"，已通知{edit.text(UNIT)}")
+        else:
+            self._notify(edit, RETURN_REPLY, decision=REFUSED, old=edit.text(UNIT))
+            edit.find("referred", f"退回申请未同意，仍由{edit.text(UNIT)}办理，已通知该单位")
+
+    def _redo(self, edit: _RowEdit, category: str | None, unit: str | None) -> None:
+        """退回重办: the unit's closure is not accepted; refer it again to the same unit with a
+        new 交办文号 and deadline, the reason (the clerk's words in 备注) going with it."""
+        if not unit or not category:
+            edit.find("clerk", "状态为退回重办，但没有承办单位或类别，无法重新交办，请补全。")
+            return
+        old_letter, result = edit.text(LETTER_NO), edit.text(RESULT)
+        reason = N.clerk_text(edit.get(NOTES))
+        history = f"{self.now:%Y-%m-%d} 退回重办（原{old_letter or '交办'}的办结不予认可）" + (
+            f"，原处理结果：{result[:200]}" if result else "")
+        edit.set(NOTES, N.append_line(edit.get(NOTES), history), "退回重办")
+        for column in (FEEDBACK_AT, VERIFIED, RESULT, OVERDUE, ACKNOWLEDGED_AT):
+            edit.set(column, None, "退回重办：重新办理")
+        self._refer(edit, category, unit, self.now, "退回重办", recompute=True, reassigned=True)
+        self._notify(edit, REDO_NOTICE, old=old_letter, new=as_text(edit.get(DEADLINE)) or "",
+                     detail=reason or "办理结果未达到要求")
+        edit.find("referred", f"退回重办：{unit}｜新文号 {edit.text(LETTER_NO)}｜期限 {_fmt(_when(edit.get(DEADLINE)))}")
+
+    def _without_referral(self, edit: _RowEdit, state: dict | None) -> None:
+        """不予受理, 已转办, 已并案: closed without a unit's answer, never chased. A unit that had
+        the case is told its 交办 is withdrawn; a merged case closes with its main case."""
+        status = edit.text(STATUS)
+        if state and state.get("unit") and state.get("status") in OPEN_STATUSES:
+            self._notify(edit, WITHDRAWAL, unit=state["unit"], detail=f"本案{status}，无需继续办理")
+            edit.find("referred", f"{status}：已通知{state['unit']}撤回交办")
+            self.states.pop(edit.text(CASE_ID), None)
+        if status != MERGED:
+            return
+        found = re.search(r"并入\s*([A-Za-z]+\d{4}-\d+)", str(edit.get(NOTES) or ""))
+        if not found:
+            edit.find("clerk", "状态为已并案，但备注中没有写明并入哪一件，请写“〔并入 AJ2026-0012〕”。")
+            return
+        main = self._by_id().get(found.group(1))
+        if main is None:
+            edit.find("clerk", f"备注中的并入案件{found.group(1)}在台账中找不到，请核对编号。")
+        elif str(main.get(STATUS) or "").strip() == CLOSED and not edit.get(FEEDBACK_AT):
+            why = f"随{found.group(1)}办结"
+            edit.set(FEEDBACK_AT, main.get(FEEDBACK_AT), why)
+            edit.set(VERIFIED, main.get(VERIFIED), why)
+            edit.set(RESULT, f"并入{found.group(1)}办理：{main.get(RESULT) or ''}".rstrip("："), why)
+
+    def _by_id(self) -> dict[str, Any]:
+        """case_id -> the row as it will be after this run (for a merged case's main case)."""
+        index = getattr(self, "_id_index", None)
+        if index is None:
+            index = {}
+            for row in self.register.rows:
+                case_id = str(row.get(CASE_ID) or "").strip()
+                if case_id:
+                    edit = self.edits.get(row.number)
+                    index[case_id] = edit.values if edit else row.values
+            self._id_index = index
+        return index
 
     def _compute_deadline(self, edit: _RowEdit, category: str, referred_at: datetime, why: str) -> datetime:
         """Set the deadline by the rules, remembering the rule and the calendar it counted on."""
@@ -518,8 +602,7 @@ class Planner:
             return
         edit.note(NOTE_DEADLINE_CORRECTED, f"{self.now:%Y-%m-%d}按{years}放假安排更正，原期限{_fmt(deadline)}")
         edit.find("corrected", f"{edit.text(UNIT)}｜期限 {_fmt(deadline)} → {_fmt(new)}（{years}放假安排）")
-        self.plan.corrected.append(DeadlineCorrection(
-            edit.text(CASE_ID), edit.text(UNIT), edit.text(LETTER_NO), deadline, new, years))
+        self._notify(edit, CORRECTION, old=as_text(deadline), new=as_text(new), detail=years)
 
     def _overdue(self, edit: _RowEdit) -> None:
         deadline = _when(edit.get(DEADLINE))
@@ -557,7 +640,7 @@ class Planner:
             self.plan.states[case_id] = {
                 "category": edit.text(CATEGORY) or None, "unit": edit.text(UNIT) or None,
                 "deadline": edit.get(DEADLINE), "referred_at": edit.get(REFERRED_AT),
-                "deadline_rule": rule, "deadline_basis": basis}
+                "deadline_rule": rule, "deadline_basis": basis, "status": edit.text(STATUS)}
             for part in (basis or "").split(";"):
                 year, _, source = part.partition(":")
                 if source.startswith("weekends") and not self.calendar.covers(int(year)):

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from tipdesk.domain.arrivals import FeedbackEvent
+from tipdesk.domain.notices import NOTICE_KINDS, Notice
+from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.domain.textnorm import as_text
 
 SCHEMA = """
@@ -34,7 +36,8 @@ CREATE INDEX IF NOT EXISTS changes_case ON changes (case_id);
 CREATE TABLE IF NOT EXISTS case_state (
     case_id TEXT PRIMARY KEY, category TEXT, unit TEXT, deadline TEXT, referred_at TEXT,
     deadline_rule TEXT,           -- the rule tipdesk computed the deadline by; NULL: the clerk's
-    deadline_basis TEXT);         -- the calendar it counted on, per year ("2027:weekends:…")
+    deadline_basis TEXT,          -- the calendar it counted on, per year ("2027:weekends:…")
+    status TEXT);                 -- the 状态 last seen, to tell the clerk's decision on a request
 CREATE TABLE IF NOT EXISTS marks (
     key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS inbox_files (
@@ -51,10 +54,11 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_case ON feedback (case_id);
 CREATE TABLE IF NOT EXISTS notices (
     id INTEGER PRIMARY KEY, run_id INTEGER, at TEXT,
-    kind TEXT NOT NULL,           -- 期限更正, …: a decision a unit must be told of
+    kind TEXT NOT NULL,           -- 撤回, 延期批复, 退回批复, 反馈表退回, 重新办理, 期限更正
     case_id TEXT NOT NULL, unit TEXT NOT NULL, letter_no TEXT,
-    old TEXT, new TEXT,           -- e.g. the deadline before and after
-    years TEXT);                  -- why: the years whose calendar changed
+    old TEXT, new TEXT, decision TEXT, detail TEXT,
+    number TEXT,                  -- 安举函〔2026〕3号, for the kinds an office numbers
+    attachment_name TEXT, attachment BLOB);
 CREATE TABLE IF NOT EXISTS mails (
     id INTEGER PRIMARY KEY,
     attempt TEXT NOT NULL,        -- one delivery attempt of one mail
@@ -208,21 +212,22 @@ class Journal:
 
     def case_states(self) -> dict[str, dict[str, str | None]]:
         rows = self.db.execute("SELECT case_id, category, unit, deadline, referred_at, deadline_rule, "
-                               "deadline_basis FROM case_state")
+                               "deadline_basis, status FROM case_state")
         return {r[0]: {"category": r[1], "unit": r[2], "deadline": r[3], "referred_at": r[4],
-                       "deadline_rule": r[5], "deadline_basis": r[6]} for r in rows}
+                       "deadline_rule": r[5], "deadline_basis": r[6], "status": r[7]} for r in rows}
 
     def save_case_states(self, states: dict[str, dict[str, Any]]) -> None:
         self.db.executemany(
             "INSERT OR REPLACE INTO case_state (case_id, category, unit, deadline, referred_at, deadline_rule, "
-            "deadline_basis) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "deadline_basis, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(cid, as_text(s["category"]), as_text(s["unit"]), as_text(s["deadline"]),
-              as_text(s["referred_at"]), s.get("deadline_rule"), s.get("deadline_basis"))
+              as_text(s["referred_at"]), s.get("deadline_rule"), s.get("deadline_basis"), s.get("status"))
              for cid, s in states.items()])
 
     def _add_columns(self) -> None:
         """Journals from before a column was added get it (empty) when first opened."""
-        for table, column in (("case_state", "deadline_rule"), ("case_state", "deadline_basis")):
+        for table, column in (("case_state", "deadline_rule"), ("case_state", "deadline_basis"),
+                              ("case_state", "status")):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
@@ -230,23 +235,32 @@ class Journal:
 
     # --- notices: what a unit must be told, owed until the mail ledger has it -------------
 
-    def record_notices(self, run_id: int, at: datetime, kind: str, rows: Iterable[Any]) -> None:
-        """Each decision of `kind` (rules.plan.DeadlineCorrection-like rows) to tell a unit of."""
+    def record_notices(self, run_id: int, at: datetime, notices: Iterable[Notice],
+                       number: Callable[[int], str]) -> None:
+        """Each decision to tell a unit of; `number(year)` numbers the kinds an office numbers."""
         self.db.executemany(
-            "INSERT INTO notices (run_id, at, kind, case_id, unit, letter_no, old, new, years) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, as_text(at), kind, r.case_id, r.unit, r.letter_no, as_text(r.old), as_text(r.new), r.years)
-             for r in rows])
+            "INSERT INTO notices (run_id, at, kind, case_id, unit, letter_no, old, new, decision, detail, number, "
+            "attachment_name, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, as_text(at), n.kind, n.case_id, n.unit, n.letter_no, n.old, n.new, n.decision, n.detail,
+              number(at.year) if NOTICE_KINDS[n.kind][1] else "", n.attachment_name, n.attachment or None)
+             for n in notices])
 
-    def notices(self, kind: str) -> list[dict[str, Any]]:
-        """The notices of `kind`, oldest first; the latest per case is what stands."""
-        latest: dict[str, dict[str, Any]] = {}
-        for case_id, unit, letter_no, old, new, years in self.db.execute(
-                "SELECT case_id, unit, letter_no, old, new, years FROM notices WHERE kind = ? ORDER BY id", (kind,)):
-            latest[case_id] = {"case_id": case_id, "unit": unit, "letter_no": letter_no,
-                               "old": datetime.fromisoformat(old) if old else None,
-                               "new": datetime.fromisoformat(new) if new else None, "years": years or ""}
-        return list(latest.values())
+    def owed_notices(self) -> list[dict[str, Any]]:
+        """Notices no delivered mail carries yet (the ledger keys a notice by '#id'), oldest first."""
+        cursor = self.db.execute(
+            "SELECT id, kind, case_id, unit, letter_no, old, new, decision, detail, number, attachment_name, "
+            "attachment FROM notices n WHERE NOT EXISTS (SELECT 1 FROM mails m WHERE m.case_id = n.case_id "
+            f"AND m.stage = n.kind AND m.deadline = '#' || n.id AND m.status IN ({_marks(DONE)})) ORDER BY id", DONE)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def owed_case_ids(self) -> set[str]:
+        return {row["case_id"] for row in self.owed_notices()}
+
+    def redone(self) -> dict[str, int]:
+        """case_id -> how many of its closures were not accepted (退回重办), for the statistics."""
+        return dict(self.db.execute(
+            "SELECT case_id, count(*) FROM notices WHERE kind = ? GROUP BY case_id", (REDO_NOTICE,)).fetchall())
 
     # --- letters ---------------------------------------------------------------------------
 

@@ -23,8 +23,9 @@ from tipdesk.xlsx.sheetfile import Grid, Workbook, ref
 from tipdesk.domain.textnorm import normalize_text, parse_when
 from tipdesk.domain.arrivals import FeedbackAnswer
 from tipdesk.intake.forms.common import ReadContext, answer_beside, at_cell, at_sheet, label_cells, label_key, prose
+from tipdesk.domain.arrivals import FEEDBACK_KIND
 
-KIND = "反馈表"
+KIND = FEEDBACK_KIND
 
 # A sheet copied into a unit's own workbook is recognised by its labels; 6 of the 11 leaves
 # room for a unit that deleted a row or two, and no other form has that many of them.

@@ -1,0 +1,45 @@
+"""Notices: each decision of the centre that a unit must be told of, as data.
+
+The daily plan (rules/plan.py, rules/apply.py) makes a `Notice` per decision; the journal
+keeps it (numbered where an office numbers such letters) until the mail ledger has delivered
+it; mail/compose.py writes it from the templates named here (a workspace's own
+templates/mail/notice_<stem>_subject.j2 and _body.j2 win over the package's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WITHDRAWAL = "撤回"            # the old unit after 改派, or a case closed without referral
+EXTENSION_REPLY = "延期批复"    # extension request granted (new deadline) or refused
+RETURN_REPLY = "退回批复"       # return request granted (case reassigned) or refused
+SHEET_RETURNED = "反馈表退回"   # a returned sheet that could not be taken, every fault listed
+REDO = "重新办理"              # a closure not accepted (退回重办): new 交办文号 and deadline
+CORRECTION = "期限更正"         # a deadline moved because a year's calendar changed
+
+# kind -> (template stem, numbered like an office letter)
+NOTICE_KINDS: dict[str, tuple[str, bool]] = {
+    WITHDRAWAL: ("withdrawal", True),
+    EXTENSION_REPLY: ("extension_reply", True),
+    RETURN_REPLY: ("return_reply", True),
+    SHEET_RETURNED: ("sheet_returned", False),
+    REDO: ("redo", True),
+    CORRECTION: ("correction", False),
+}
+GRANTED, REFUSED = "同意", "不同意"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One decision for one unit about one case."""
+
+    kind: str
+    case_id: str
+    unit: str
+    letter_no: str = ""        # the 交办文号 it concerns (for 撤回, the one now void)
+    old: str = ""              # before: a deadline (ISO text) or a unit
+    new: str = ""              # after: a deadline (ISO text) or a unit
+    decision: str = ""         # 同意 / 不同意, for the two replies
+    detail: str = ""           # the reason, the faults (one a line), the years of a calendar
+    attachment_name: str = ""  # the returned sheet carried back
+    attachment: bytes = b""

@@ -262,6 +262,10 @@ def test_territory_first_when_the_config_says_so():
 
 # ---- end to end: the register, 备注 and the summary ---------------------------------------------
 
+def summary_of(ws, day="2026-11-30") -> str:
+    return (ws.root / "outbox" / day / "每日汇总.txt").read_text(encoding="utf-8")
+
+
 def test_daily_routes_as_the_clerk_reads_and_writes_why(ws):
     quiet = "有人长期违规作业"   # no industry words
     first = ws.add(**complaint(举报内容=quiet, 被举报单位="某商店", 事发地址="南城街道人民路88号"))
@@ -276,7 +280,7 @@ def test_daily_routes_as_the_clerk_reads_and_writes_why(ws):
     assert "〔归口：行业 危险化学品（被举报单位含“加油站”）〕" in ws.row(third)["备注"]
 
 
-def test_daily_unassigned_cases_name_their_candidates(ws):
+def test_daily_unassigned_cases_name_their_candidates_and_the_summary_groups_them(ws):
     quiet = "有人长期违规作业"
     one = ws.add(**complaint(举报内容=quiet, 被举报单位="某商店", 事发地址="人民路"))
     two = ws.add(**complaint(举报内容=quiet, 被举报单位="某饭店", 事发地址="人民路东侧"))
@@ -287,12 +291,23 @@ def test_daily_unassigned_cases_name_their_candidates(ws):
         assert (case["承办单位"], case["状态"]) == (None, "待分派")
         assert "〔待分派：地址“人民路”同时属于 东城街道、南城街道，请填写承办单位〕" in case["备注"]
         assert "〔归口" not in case["备注"]
+    text = summary_of(ws)
+    assert "待分派 3 件" in text
+    section = text.split("【待分派，请填写承办单位】（3）\n")[1].split("\n\n")[0]
+    assert section.splitlines() == [
+        "  在 东城街道、南城街道 之间（2）：",
+        "    AJ2026-0001：地址“人民路”同时属于 东城街道、南城街道｜某商店｜人民路",
+        "    AJ2026-0002：地址“人民路”同时属于 东城街道、南城街道｜某饭店｜人民路东侧",
+        "  无候选单位（1）：",
+        "    AJ2026-0003：无法确定行业和属地｜某仓库｜不详",
+    ]
     # The clerk picks one: the case is referred and the 待分派 note goes, with no 归口 reason.
     ws.edit(one, 承办单位="南城街道")
     assert ws.run("daily", now="2026-12-01 09:00") == 0
     case = ws.row(one)
     assert case["状态"] == "已交办" and case["备注"] is not None
     assert "待分派" not in case["备注"] and "归口" not in case["备注"]
+    assert "待分派 2 件" in summary_of(ws, "2026-12-01")
 
 
 def test_a_reason_goes_when_the_clerk_reassigns_and_stays_on_later_runs(ws):

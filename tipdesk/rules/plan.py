@@ -46,9 +46,10 @@ OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 class Finding:
     """One line of the clerk's summary."""
 
-    kind: str        # new | referred | clerk | overdue | due_soon | warning
+    kind: str        # new | referred | clerk | unassigned | overdue | due_soon | warning
     case: str
     text: str
+    candidates: tuple[str, ...] = ()  # unassigned: the units routing hesitated between
 
 
 @dataclass
@@ -111,8 +112,8 @@ class _RowEdit:
             return  # nothing to remove: skip the regex work (most rows, every run)
         self.set(NOTES, N.with_note(self.get(NOTES), key, text), f"备注：{key}")
 
-    def find(self, kind: str, text: str) -> None:
-        self.plan.findings.append(Finding(kind, self.label, text))
+    def find(self, kind: str, text: str, candidates: tuple[str, ...] = ()) -> None:
+        self.plan.findings.append(Finding(kind, self.label, text, candidates))
 
 
 def _when(value: Any) -> datetime | None:
@@ -418,7 +419,7 @@ class Planner:
 
     def _unit(self, edit: _RowEdit, area: Decision, industry: Decision) -> str | None:
         """承办单位 by `route`; a unit tipdesk chose carries its reason in 〔归口：…〕, a case
-        without one says what it hesitated between in 〔待分派：…〕."""
+        without one names its candidates in 〔待分派：…〕 and in the summary."""
         decision = route(edit.text(UNIT), industry, area, self.config)
         if decision.value:
             if decision.value != edit.text(UNIT):
@@ -432,7 +433,8 @@ class Planner:
             return decision.value
         edit.note(NOTE_ROUTED, None)
         edit.note(NOTE_UNASSIGNED, f"{decision.why}，请填写承办单位")
-        edit.find("clerk", f"待分派：{decision.why}，请填写承办单位。")
+        where = "｜".join(dict.fromkeys(v for v in (edit.shown(SUBJECT), edit.shown(ADDRESS)) if v)) or "—"
+        edit.find("unassigned", f"{decision.why}｜{where}", decision.candidates)
         return None
 
     def _refer(self, edit: _RowEdit, category: str, unit: str, referred_at: datetime, why: str,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
 
 from tests.conftest import complaint
 from tests.test_daily_mail import ZJ, mail_to, received

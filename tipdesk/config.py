@@ -22,6 +22,7 @@ from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.columns import ACCIDENT, REGISTER_COLUMNS, URGENT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.holidays import HolidaySchedule, config_dates, parse_notice
+from tipdesk.domain.places import Place, parse_place
 from tipdesk.domain.textnorm import is_email_address
 
 # The package's own templates, copied into a workspace by `init`; used where a workspace has none.
@@ -72,6 +73,7 @@ class Unit:
     industries: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
     office: dict[str, str] = field(default_factory=dict)
+    places: tuple[Place, ...] = ()   # `areas` read: place words and roads with house-number ranges
 
 
 @dataclass(frozen=True)
@@ -539,13 +541,15 @@ def _units(r: _Reader, industries: dict[str, tuple[str, ...]]) -> tuple[Unit, ..
         office = item.get("office") or {}
         if not isinstance(office, dict):
             raise r.fail(f"{key}.office", "应为 {name: 办公室, phone: 电话, email: 邮箱}。")
+        areas = r.words(f"{key}.areas", item.get("areas") or [])
         unit = Unit(
             name=name,
             type=str(item.get("type") or "").strip(),
             aliases=r.words(f"{key}.aliases", item.get("aliases") or []),
             industries=r.words(f"{key}.industries", item.get("industries") or []),
-            areas=r.words(f"{key}.areas", item.get("areas") or []),
+            areas=areas,
             office={k: str(v or "").strip() for k, v in office.items()},
+            places=_places(r, f"{key}.areas", areas),
         )
         for alias in (unit.name, *unit.aliases):
             other = seen.get(_squash(alias))
@@ -559,4 +563,30 @@ def _units(r: _Reader, industries: dict[str, tuple[str, ...]]) -> tuple[Unit, ..
                 raise r.fail(f"{key}.industries", f"“{industry}”已由 {governs[industry]} 主管，一个行业只能归一个单位。")
             governs[industry] = unit.name
         units.append(unit)
+    _no_overlapping_ranges(r, units)
     return tuple(units)
+
+
+def _places(r: _Reader, key: str, areas: tuple[str, ...]) -> tuple[Place, ...]:
+    places = []
+    for text in areas:
+        try:
+            places.append(parse_place(text))
+        except ValueError as exc:
+            raise r.fail(key, f"中的“{text}”{exc}。门牌号范围的写法：人民路1-99号、人民路100号起。")
+    return tuple(places)
+
+
+def _no_overlapping_ranges(r: _Reader, units: list[Unit]) -> None:
+    """A house number belongs to one unit: ranges on the same road may not overlap, across
+    units or within one (a typo there would hide which unit was meant)."""
+    seen: list[tuple[str, Place]] = []
+    for i, unit in enumerate(units, start=1):
+        for place in unit.places:
+            for key, other in seen:
+                if place.overlaps(other):
+                    raise r.fail(f"units[{i}].areas", f"中的“{place.text}”与 {key} 中的“{other.text}”重叠："
+                                 "同一门牌号只能属于一个单位，请调整门牌号范围，"
+                                 "例如 人民路1-99号 与 人民路100号起。")
+            if place.ranged:
+                seen.append((f"units[{i}].areas", place))

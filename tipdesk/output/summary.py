@@ -15,14 +15,29 @@ SECTIONS = (
     ("new", "新登记案件"),
     ("referred", "本次交办、改派"),
     ("corrected", "办理期限更正（工作日历更新）"),
+    ("unassigned", "待分派，请填写承办单位"),
     ("clerk", "需要指挥中心处理"),
     ("overdue", "已超期"),
     ("due_soon", "一个工作日内到期"),
 )
 
 
-def _lines(findings: list[Finding]) -> list[str]:
-    return [f"  {f.case}：{f.text}" if f.case else f"  {f.text}" for f in findings]
+def _lines(findings: list[Finding], indent: str = "  ") -> list[str]:
+    return [f"{indent}{f.case}：{f.text}" if f.case else f"{indent}{f.text}" for f in findings]
+
+
+def _by_candidates(findings: list[Finding]) -> list[str]:
+    """待分派 cases grouped by the units routing hesitated between, largest group first;
+    cases with no candidate at all last."""
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.candidates, []).append(finding)
+    out = []
+    for candidates, group in sorted(groups.items(), key=lambda g: (not g[0], -len(g[1]))):
+        heading = f"在 {'、'.join(candidates)} 之间" if len(candidates) > 1 else \
+            f"候选 {candidates[0]}" if candidates else "无候选单位"
+        out += [f"  {heading}（{len(group)}）：", *_lines(group, "    ")]
+    return out
 
 
 def daily_summary(plan: Plan, now: datetime, extra: dict[str, list[str]] | None = None,
@@ -31,12 +46,13 @@ def daily_summary(plan: Plan, now: datetime, extra: dict[str, list[str]] | None 
     title = f"安全生产举报每日汇总（{now:%Y年%m月%d日 %H:%M}）" + ("【试运行，未作任何修改】" if dry_run else "")
     counts = {kind: len(plan.of_kind(kind)) for kind, _ in SECTIONS}
     out = [title, "",
-           f"新登记 {counts['new']} 件，交办/改派 {len(plan.referred)} 件，"
+           f"新登记 {counts['new']} 件，交办/改派 {len(plan.referred)} 件，待分派 {counts['unassigned']} 件，"
            f"待处理事项 {counts['clerk']} 项，超期 {counts['overdue']} 件，台账修改 {len(plan.changes)} 处。"]
     for kind, heading in SECTIONS:
         found = plan.of_kind(kind)
         if found:
-            out += ["", f"【{heading}】（{len(found)}）", *_lines(found)]
+            lines = _by_candidates(found) if kind == "unassigned" else _lines(found)
+            out += ["", f"【{heading}】（{len(found)}）", *lines]
     for heading, lines in (extra or {}).items():
         if lines:
             out += ["", f"【{heading}】（{len(lines)}）", *[f"  {line}" for line in lines]]

@@ -17,7 +17,7 @@ from typing import Any
 from tipdesk.domain import notes as N
 from tipdesk.domain.notes import (
     NOTE_BAD_VALUE, NOTE_CATEGORY, NOTE_DUPLICATE, NOTE_EXTENSION, NOTE_INCOMPLETE,
-    NOTE_POSSIBLE_DUPLICATE, NOTE_RETURN, NOTE_UNASSIGNED,
+    NOTE_POSSIBLE_DUPLICATE, NOTE_RETURN, NOTE_ROUTED, NOTE_UNASSIGNED,
 )
 from tipdesk.rules.apply import apply_arrivals
 from tipdesk.domain.calendar import WorkCalendar
@@ -33,7 +33,7 @@ from tipdesk.domain.textnorm import as_text
 from tipdesk.rules.contacts import contact_rows, default_office_values
 from tipdesk.domain.redact import redact_case
 from tipdesk.domain.rows import CellChange, Register, Row
-from tipdesk.rules.routing import infer_area, infer_industry, propose_category, route
+from tipdesk.rules.routing import Decision, given, infer_area, infer_industry, propose_category, route
 from tipdesk.domain.textnorm import parse_when
 from tipdesk.domain.columns import LIAISON_DEFAULTED, LIAISON_RETURNED
 from tipdesk.domain.arrivals import FeedbackEvent
@@ -52,9 +52,10 @@ from tipdesk.domain.columns import RESULT, VERIFIED
 class Finding:
     """One line of the clerk's summary."""
 
-    kind: str        # new | referred | corrected | clerk | overdue | due_soon | warning
+    kind: str        # new | referred | corrected | clerk | unassigned | overdue | due_soon | warning
     case: str
     text: str
+    candidates: tuple[str, ...] = ()  # unassigned: the units routing hesitated between
 
 
 @dataclass
@@ -121,8 +122,8 @@ class _RowEdit:
             return  # nothing to remove: skip the regex work (most rows, every run)
         self.set(NOTES, N.with_note(self.get(NOTES), key, text), f"备注：{key}")
 
-    def find(self, kind: str, text: str) -> None:
-        self.plan.findings.append(Finding(kind, self.label, text))
+    def find(self, kind: str, text: str, candidates: tuple[str, ...] = ()) -> None:
+        self.plan.findings.append(Finding(kind, self.label, text, candidates))
 
 
 def _when(value: Any) -> datetime | None:
@@ -332,8 +333,7 @@ class Planner:
             self._without_referral(edit, state)
             return
         category = self._category(edit)
-        self._area_and_industry(edit)
-        unit = self._unit(edit)
+        unit = self._unit(edit, *self._area_and_industry(edit))
         if status == REDO:
             self._redo(edit, category, unit)
             self._overdue(edit)
@@ -439,25 +439,38 @@ class Planner:
         edit.find("clerk", f"类别为系统建议“{proposal.value}”（{proposal.why}），请核对。")
         return proposal.value
 
-    def _area_and_industry(self, edit: _RowEdit) -> None:
-        if not edit.text(AREA) and edit.text(ADDRESS):
+    def _area_and_industry(self, edit: _RowEdit) -> tuple[Decision, Decision]:
+        """所属镇街 and 行业领域 as the register holds them, inferred (and filled in) when empty."""
+        area = given(edit.text(AREA), AREA)
+        if not area.value and edit.text(ADDRESS):
             area = infer_area(edit.text(ADDRESS), self.config)
             if area.value:
                 edit.set(AREA, area.value, f"所属镇街：{area.why}")
-        if not edit.text(INDUSTRY) and not edit.text(UNIT):
+        industry = given(edit.text(INDUSTRY), INDUSTRY)
+        if not industry.value:
             industry = infer_industry(edit.text(CONTENT), edit.text(SUBJECT), self.config)
-            if industry.value:
+            if industry.value and not edit.text(UNIT):  # the clerk's unit: their 行业领域 stays theirs
                 edit.set(INDUSTRY, industry.value, f"行业领域：{industry.why}")
+        return area, industry
 
-    def _unit(self, edit: _RowEdit) -> str | None:
-        decision = route(edit.text(UNIT), edit.text(INDUSTRY), edit.text(AREA), self.config)
+    def _unit(self, edit: _RowEdit, area: Decision, industry: Decision) -> str | None:
+        """承办单位 by `route`; a unit tipdesk chose carries its reason in 〔归口：…〕, a case
+        without one names its candidates in 〔待分派：…〕 and in the summary."""
+        decision = route(edit.text(UNIT), industry, area, self.config)
         if decision.value:
             if decision.value != edit.text(UNIT):
                 edit.set(UNIT, decision.value, decision.why)
             edit.note(NOTE_UNASSIGNED, None)
+            if decision.note:
+                edit.note(NOTE_ROUTED, decision.note)
+            elif N.has_note(edit.get(NOTES), NOTE_ROUTED) and \
+                    route(None, industry, area, self.config).value != decision.value:
+                edit.note(NOTE_ROUTED, None)  # the clerk chose another unit: the reason is stale
             return decision.value
-        edit.note(NOTE_UNASSIGNED, f"{decision.why}，请在承办单位中选定")
-        edit.find("clerk", f"待分派：{decision.why}，请填写承办单位。")
+        edit.note(NOTE_ROUTED, None)
+        edit.note(NOTE_UNASSIGNED, f"{decision.why}，请填写承办单位")
+        where = "｜".join(dict.fromkeys(v for v in (edit.shown(SUBJECT), edit.shown(ADDRESS)) if v)) or "—"
+        edit.find("unassigned", f"{decision.why}｜{where}", decision.candidates)
         return None
 
     def _refer(self, edit: _RowEdit, category: str, unit: str, referred_at: datetime, why: str,

@@ -68,9 +68,11 @@ def test_the_ladder_over_a_fortnight_through_daily(ws, smtp_server):
         day += timedelta(days=1)
     days_with = {stage: [d for d, subjects in log.items() if any(stage in s for s in subjects)]
                  for stage in ("交办", "预警", "催办", "督办")}
-    # deadline 12-09 23:59: warning the working day before, 催办 the next working day, 督办 after 2
-    assert days_with == {"交办": [date(2026, 11, 30)], "预警": [date(2026, 12, 8)],
+    # deadline 12-09 23:59: warning the working day before, 催办 the next working day, 督办 after 2;
+    # never acknowledged (签收) by the end of 12-01, the referral goes once more on 12-02.
+    assert days_with == {"交办": [date(2026, 11, 30), date(2026, 12, 2)], "预警": [date(2026, 12, 8)],
                          "催办": [date(2026, 12, 10)], "督办": [date(2026, 12, 11)]}
+    assert log[date(2026, 12, 2)] == [f"【交办】{ZJ}：安全生产举报事项交办单（1件，2026年12月2日）——再次发送，请签收"]
     escalation = next(m for m in received(recorder) if "督办" in str(m["Subject"]))
     assert any("督办通知" in (p.get_filename() or "") for p in escalation.iter_attachments())
     chase_log = ws.row(row)["催办记录"]
@@ -147,6 +149,9 @@ def test_the_hourly_pass_warns_and_chases_urgent_cases_even_on_a_sunday(ws, smtp
     assert [s for s in subjects if "预警" in s or "催办" in s] == [
         next(s for s in subjects if "预警" in s), next(s for s in subjects if "催办" in s)]
     assert "催办" in ws.row(row)["催办记录"] and "预警" in ws.row(row)["催办记录"]
-    # What the clerk's watch window shows: one line per mail, nothing on the quiet hours.
-    assert lines == ["邮件已发送：区住房和城乡建设局 预警（AJ2026-0001） → zl@zj.gov.cn",
-                     "邮件已发送：区住房和城乡建设局 催办（AJ2026-0001） → zl@zj.gov.cn"]
+    # What the clerk's watch window shows: one line per mail, and every hour from the 2nd on
+    # the unacknowledged urgent case to phone about (no sheet, no reply came back).
+    assert [line for line in lines if line.startswith("邮件")] == [
+        "邮件已发送：区住房和城乡建设局 预警（AJ2026-0001） → zl@zj.gov.cn",
+        "邮件已发送：区住房和城乡建设局 催办（AJ2026-0001） → zl@zj.gov.cn"]
+    assert "未签收：AJ2026-0001（区住房和城乡建设局，紧急类）交办已2小时仍未签收，请电话联系该单位。" in lines

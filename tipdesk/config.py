@@ -58,6 +58,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
                   "send_from", "escalation_number"),
     "watch": ("daily_at",),
     "notices": ("number",),
+    "acknowledge": ("urgent_hours", "general_working_days"),
     "duplicates": ("window_days",),
     "units": None,
 }
@@ -123,6 +124,14 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class AcknowledgeSettings:
+    """`acknowledge:`: how long a unit may leave a referral unacknowledged (签收)."""
+
+    urgent_hours: int = 2
+    general_working_days: int = 1
+
+
+@dataclass(frozen=True)
 class WatchSettings:
     daily_at: time = time(8, 30)
 
@@ -172,6 +181,7 @@ class Config:
     watch: WatchSettings = WatchSettings()
     notices: dict[int, HolidaySchedule] = field(default_factory=dict)
     notice_number: str = DEFAULT_NOTICE_NUMBER  # 撤回, 批复, 重新办理: the centre's numbered letters
+    acknowledge: AcknowledgeSettings = AcknowledgeSettings()
 
     @property
     def notice_folder(self) -> Path:
@@ -401,6 +411,9 @@ def config_from(data: Mapping[str, Any], path: Path) -> Config:
         watch=WatchSettings(daily_at=r.clock("watch.daily_at", "08:30")),
         notices=load_notices(root / NOTICE_FOLDER),
         notice_number=_numbering(r, "notices.number", DEFAULT_NOTICE_NUMBER),
+        acknowledge=AcknowledgeSettings(
+            urgent_hours=r.integer("acknowledge.urgent_hours", 2, 1, 24),
+            general_working_days=r.integer("acknowledge.general_working_days", 1, 1, 5)),
     )
     if config.register.suffix.lower() != ".xlsx":
         raise r.fail("register", f"应为 .xlsx 文件，现为“{config.register.name}”。"

@@ -35,6 +35,8 @@ from tipdesk.output.summary import daily_summary
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
+from tipdesk.rules.acknowledge import hours_since, unacknowledged
+from tipdesk.domain.columns import UNIT
 
 SUMMARY_NAME = "每日汇总.txt"
 STATS_SHEET = "统计"
@@ -116,7 +118,10 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
             record_chases(config, register, journal, now, set(open_cases))
         finally:
             journal.close()
+    phone, _ = unacknowledged(open_cases.values(), now, calendar, config.acknowledge)
     lines = [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
+    lines += [f"未签收：{c.get(CASE_ID)}（{c.get(UNIT)}，{c.get(CATEGORY)}类）交办已{hours_since(c, now)}小时仍未签收，"
+              "请电话联系该单位。" for c in phone]
     for line in lines:
         echo(line)
     return "；".join(lines) or "无需提醒"
@@ -193,7 +198,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                 shutil.rmtree(staging, ignore_errors=True)
             # Only now that the register holds what they caused do the files leave the inbox.
             inbox.settle(arrivals, config, now)
-            referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder)
+            referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
+                                      again=plan.refer_again)
             noticed = send_notices(config, now, rows_by_id(register, plan, journal.owed_case_ids()), contacts,
                                    journal, folder)
         finally:

@@ -38,6 +38,8 @@ from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import safe_name
 
 REFERRAL = "交办"
+# The same referral sent once more to a unit that has not acknowledged it (签收).
+REFERRAL_AGAIN = "再次交办"
 # yagmail.register(user, password) stores the password under this keyring service name.
 KEYRING_SERVICE = "yagmail"
 ESCALATION_SEQUENCE = "督办"
@@ -223,30 +225,33 @@ def _read_attachment(path: Path, case_id: str) -> Attachment:
 def plan_referral_mails(referrals: Mapping[str, Sequence[tuple[str, Sequence[Path]]]],
                         cases: Mapping[str, Mapping[str, Any]], contacts: Mapping[str, Contact],
                         settings: MailSettings, now: datetime,
-                        sent: Iterable[tuple[str, str]] = ()) -> list[Mail]:
+                        sent: Iterable[tuple[str, str]] = (), again: bool = False) -> list[Mail]:
     """One mail per unit with that unit's letters and feedback sheets attached.
 
     `referrals`: unit -> [(case_id, [attachment paths])]; `cases`: case_id -> register row
-    (for the list in the body); `sent`: (case_id, stage) pairs already delivered."""
+    (for the list in the body); `sent`: (case_id, stage) pairs already delivered. With
+    `again`, the referral goes a second time to a unit that has not acknowledged it (签收),
+    once per 交办文号."""
+    stage = REFERRAL_AGAIN if again else REFERRAL
     env, done, mails = _environment(settings), set(sent), []
     for unit, entries in sorted(referrals.items()):
         contact = contacts.get(unit)
         views, items, attachments = [], [], []
         for case_id, paths in entries:
-            if (case_id, REFERRAL) in done:
+            if (case_id, stage) in done:
                 continue
             case = cases.get(case_id, {CASE_ID: case_id, UNIT: unit})
             views.append(_case_view(case))
-            items.append(MailItem(case_id, REFERRAL, unit, as_text(as_deadline(case.get(DEADLINE))) or "",
-                                  _who(contact, REFERRAL)))
+            key = str(case.get(LETTER_NO) or "") if again else as_text(as_deadline(case.get(DEADLINE))) or ""
+            items.append(MailItem(case_id, stage, unit, key, _who(contact, REFERRAL)))
             attachments += [_read_attachment(Path(p), case_id) for p in paths]
         if not items:
             continue
         context = {**_common_context(settings, unit, now), "items": views,
-                   "attachments": [a.name for a in attachments]}
+                   "attachments": [a.name for a in attachments], "again": again}
         to, cc = _recipients(contact, escalate=False)
         mails.append(Mail(
-            kind=REFERRAL, unit=unit, at=now, items=tuple(items),
+            kind=stage, unit=unit, at=now, items=tuple(items),
             subject=_one_line(_render(env, "referral_subject.j2", context)),
             body=_render(env, "referral_body.j2", context), to=to, cc=cc,
             attachments=tuple(attachments),

@@ -21,7 +21,7 @@ from tipdesk.rules.contacts import effective_contacts
 from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, sent_stages
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
-from tipdesk.mail.compose import REFERRAL, plan_notice_mails, plan_referral_mails, plan_reminder_mails
+from tipdesk.mail.compose import REFERRAL, REFERRAL_AGAIN, plan_notice_mails, plan_referral_mails, plan_reminder_mails
 from tipdesk.store.register import save_changes
 from tipdesk.domain.rows import CellChange, Register
 from tipdesk.rules.reminders import plan_reminders
@@ -65,11 +65,23 @@ def _owed_referrals(open_cases: dict[str, dict], journal: Journal, sent: set[tup
 
 
 def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
-                   journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
-    """One mail per unit with the letters and sheets it has not been mailed yet."""
+                   journal: Journal, day_folder: Path, dry_run: bool = False,
+                   again: Iterable[str] = ()) -> Dispatch:
+    """One mail per unit with the letters and sheets it has not been mailed yet; and, for the
+    cases in `again` (general ones not acknowledged in time), the same once more."""
     sent = sent_stages(journal, open_cases.values())
     mails = plan_referral_mails(_owed_referrals(open_cases, journal, sent), open_cases, contacts,
                                 config.mail, now, sent)
+    done_again = {(r.case_id, r.deadline) for r in journal.delivered() if r.stage == REFERRAL_AGAIN}
+    latest = journal.latest_letters()
+    owed: dict[str, list] = {}
+    for case_id in again:
+        case = open_cases.get(case_id)
+        letter_no = str(case.get(LETTER_NO) or "") if case else ""
+        files = latest.get((case_id, letter_no))
+        if case and files and (case_id, letter_no) not in done_again and all(p.exists() for p in files):
+            owed.setdefault(str(case.get(UNIT)), []).append((case_id, list(files)))
+    mails += plan_referral_mails(owed, open_cases, contacts, config.mail, now, again=True)
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 

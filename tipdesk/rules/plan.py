@@ -44,6 +44,7 @@ from tipdesk.domain.columns import ACKNOWLEDGED_AT, CLOSED_WITHOUT_REFERRAL, MER
 from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.domain.notices import CORRECTION, EXTENSION_REPLY, GRANTED, Notice, REFUSED, RETURN_REPLY, WITHDRAWAL
 from tipdesk.domain.columns import RESULT, VERIFIED
+from tipdesk.rules.acknowledge import hours_since, unacknowledged
 
 
 
@@ -71,6 +72,7 @@ class Plan:
     new_rows: list[dict[str, Any]] = field(default_factory=list)     # rows added (forwarded cases)
     feedback: list[FeedbackEvent] = field(default_factory=list)  # sheets applied, for the journal
     notices: list[Notice] = field(default_factory=list)  # decisions to tell units of (journal, then mail)
+    refer_again: list[str] = field(default_factory=list)  # general cases not acknowledged in time
 
     def final_rows(self, register: Register) -> list[Any]:
         """Every case row as it will be after this run, for the statistics: things with
@@ -240,8 +242,25 @@ class Planner:
                 if case_id:
                     self.plan.changes[i] = dataclasses.replace(change, case_id=case_id)
         self._liaison_defaults()
+        self._acknowledgements()
         self._calendar_warnings()
         return self.plan
+
+    def _acknowledgements(self) -> None:
+        """Referrals not acknowledged (签收) in time: the clerk phones about urgent ones, the
+        general ones are mailed again."""
+        phone, again = unacknowledged(self.plan.open_cases.values(), self.now, self.calendar,
+                                      self.config.acknowledge)
+        for case in phone:
+            self.plan.findings.append(Finding(
+                "clerk", str(case.get(CASE_ID)), f"{case.get(UNIT)}：{case.get(CATEGORY)}类交办已"
+                f"{hours_since(case, self.now)}小时仍未签收，请电话联系该单位确认收到并立即处置。"))
+        for case in again:
+            self.plan.refer_again.append(str(case.get(CASE_ID)))
+            self.plan.findings.append(Finding(
+                "clerk", str(case.get(CASE_ID)), f"{case.get(UNIT)}：交办后超过"
+                f"{self.config.acknowledge.general_working_days}个工作日未签收，已再次发送交办（仅一次），"
+                "仍无回音请电话联系。"))
 
     def _calendar_warnings(self) -> None:
         """A year without its official schedule is named on every run until it is covered:

@@ -130,6 +130,21 @@ def read_marker(book: Workbook) -> dict[str, str] | None:
     return marker
 
 
+def written_texts(book: Workbook) -> list[str]:
+    """Every text of the file but the unit's own 经办人 and 联系电话 answers: what must hold
+    no personal data before the sheet may be carried back out (反馈表退回)."""
+    grid = _find_sheet(book)
+    own = set()
+    if grid is not None:
+        for label, (row, column) in _label_places(grid).items():
+            if label in (HANDLER, PHONE):
+                found = answer_beside(grid, row, column, _is_label)
+                own.add((grid.name, found[0], found[1]))
+    return [value for g in book.sheets.values() if g.name != MARKER_SHEET
+            for r, cells in enumerate(g.rows) for c, value in enumerate(cells)
+            if isinstance(value, str) and value.strip() and (g.name, r, c) not in own]
+
+
 def identify(book: Workbook, context: ReadContext | None = None) -> bool:
     """True when the file is one of our feedback sheets: by its marker or its labels."""
     if read_marker(book) is not None:

@@ -1,0 +1,219 @@
+"""Every decision reaches the unit: 撤回, 延期批复, 退回批复, 反馈表退回, 重新办理, each once,
+through the real SMTP test server (and as .eml in outbox mode)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.conftest import complaint
+from tests.test_daily_mail import ZJ, mail_to, received
+from tests.test_inbox import CLOSED, fill, sheet_of
+
+ISSUED = "2026-11-30 08:30"
+
+
+def notices(recorder, kind: str) -> list:
+    return [m for m in received(recorder) if str(m["Subject"]).startswith(f"【{kind}】")]
+
+
+def body(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def referred(ws, recorder, **values) -> int:
+    row = ws.add(**complaint(类别="一般", **values))
+    assert ws.run("daily", now=ISSUED) == 0
+    return row
+
+
+def test_reassignment_withdraws_the_old_letter_once(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    row = referred(ws, recorder)
+    assert ws.row(row)["交办文号"] == "安举交〔2026〕1号"
+    ws.edit(row, 承办单位="东城街道")
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    (withdrawn,) = notices(recorder, "撤回")
+    assert str(withdrawn["Subject"]) == f"【撤回】{ZJ}：撤回AJ2026-0001交办（安举交〔2026〕1号作废）—安举函〔2026〕1号"
+    assert withdrawn["To"].addresses[0].addr_spec == "zl@zj.gov.cn"
+    text = body(withdrawn)
+    assert "安举函〔2026〕1号" in text and "已改由东城街道办理" in text and "原交办单（安举交〔2026〕1号）及所附反馈表即日作废" in text
+    assert "王建国" not in text and "13812345678" not in text
+    # 东城街道 has no address yet: its referral is listed for paper delivery, not lost.
+    assert "需纸质送达" in (ws.root / "outbox" / "2026-12-01" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert ws.run("daily", now="2026-12-01 11:00") == 0
+    assert len(notices(recorder, "撤回")) == 1
+
+
+def test_extension_granted_and_refused(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    first = referred(ws, recorder)
+    second = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=ISSUED) == 0
+    for case_id, row in (("AJ2026-0001", first), ("AJ2026-0002", second)):
+        fill(sheet_of(ws, case_id, ZJ), ws.root / "inbox" / f"{case_id}.xlsx",
+             {"办理状态": "申请延期", "申请延期至": "2026.12.20", "申请理由": "需第三方检测"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    assert ws.row(first)["签收时间"] is not None  # the sheet is an acknowledgement
+    ws.edit(first, 状态="办理中", 办理期限=datetime(2026, 12, 20, 23, 59))
+    ws.edit(second, 状态="办理中")
+    assert ws.run("daily", now="2026-12-02 08:30") == 0
+    replies = {str(m["Subject"]): body(m) for m in notices(recorder, "延期批复")}
+    assert set(replies) == {f"【延期批复】{ZJ}：AJ2026-0001延期申请已同意—安举函〔2026〕1号",
+                            f"【延期批复】{ZJ}：AJ2026-0002延期申请未同意—安举函〔2026〕2号"}
+    granted = replies[f"【延期批复】{ZJ}：AJ2026-0001延期申请已同意—安举函〔2026〕1号"]
+    assert "同意延期。办理期限由2026年12月9日延至2026年12月20日，" in granted
+    refused = replies[f"【延期批复】{ZJ}：AJ2026-0002延期申请未同意—安举函〔2026〕2号"]
+    assert "不同意延期。请按原办理期限（2026年12月9日）办结并反馈" in refused
+
+
+def test_return_granted_by_reassigning_and_refused(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    first = referred(ws, recorder)
+    second = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=ISSUED) == 0
+    for case_id in ("AJ2026-0001", "AJ2026-0002"):
+        fill(sheet_of(ws, case_id, ZJ), ws.root / "inbox" / f"{case_id}.xlsx",
+             {"办理状态": "申请退回", "申请理由": "属地管理，应由东城街道办理"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    ws.edit(first, 承办单位="东城街道")
+    ws.edit(second, 状态="办理中")
+    assert ws.run("daily", now="2026-12-02 08:30") == 0
+    replies = {str(m["Subject"]): body(m) for m in notices(recorder, "退回批复")}
+    assert set(replies) == {f"【退回批复】{ZJ}：AJ2026-0001退回申请已同意—安举函〔2026〕1号",
+                            f"【退回批复】{ZJ}：AJ2026-0002退回申请未同意—安举函〔2026〕2号"}
+    assert "同意退回，本案已改由东城街道办理" in replies[f"【退回批复】{ZJ}：AJ2026-0001退回申请已同意—安举函〔2026〕1号"]
+    assert "不同意退回，本案仍由你单位办理" in replies[f"【退回批复】{ZJ}：AJ2026-0002退回申请未同意—安举函〔2026〕2号"]
+    assert notices(recorder, "撤回") == []  # a granted return is answered once, by its reply
+    assert ws.row(first)["交办文号"] == "安举交〔2026〕3号"
+
+
+def test_a_faulty_sheet_goes_back_with_every_fault_and_itself(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    referred(ws, recorder)
+    dropped = fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "回传.xlsx",
+                   {**CLOSED, "是否属实": None, "处理结果": None, "办结日期": None})
+    sent_back = dropped.read_bytes()
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    (returned,) = notices(recorder, "反馈表退回")
+    assert str(returned["Subject"]) == f"【反馈表退回】{ZJ}：AJ2026-0001办理情况反馈表需修改后重新报送"
+    text = body(returned)
+    assert "1. 回传.xlsx 工作表“反馈表” 单元格" in text and "（是否属实）" in text
+    assert "2. " in text and "（处理结果）" in text and "3. " in text and "（办结日期）" in text
+    assert {p.get_filename(): p.get_payload(decode=True) for p in returned.iter_attachments()} == {"回传.xlsx": sent_back}
+    assert ws.run("daily", now="2026-12-01 11:00") == 0
+    assert len(notices(recorder, "反馈表退回")) == 1
+
+
+def test_a_sheet_carrying_a_reporter_is_not_sent_back(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    referred(ws, recorder)
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "回传.xlsx",
+         {**CLOSED, "是否属实": None, "核查情况": "已电话联系举报人，手机13900001111，说明情况。"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    (returned,) = notices(recorder, "反馈表退回")
+    assert list(returned.iter_attachments()) == []
+    assert "请在本单位留存的原表上逐项改正" in body(returned)
+    assert "13900001111" not in returned.as_string()
+
+
+def test_redo_refers_again_with_a_new_number_and_the_new_letter(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    row = referred(ws, recorder)
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "a.xlsx", CLOSED)
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    assert ws.row(row)["状态"] == "已办结"
+    ws.edit(row, 状态="退回重办", 备注="整改照片与现场不符，需重新核查")
+    assert ws.run("daily", now="2026-12-02 08:30") == 0
+    case = ws.row(row)
+    assert (case["状态"], case["交办文号"], case["承办单位"]) == ("已交办", "安举交〔2026〕2号", ZJ)
+    assert case["办理期限"] == datetime(2026, 12, 11, 23, 59, 59)
+    assert case["反馈时间"] is None and case["处理结果"] is None
+    assert "退回重办（原安举交〔2026〕1号的办结不予认可）" in case["备注"]
+    (redo,) = notices(recorder, "重新办理")
+    assert str(redo["Subject"]) == f"【重新办理】{ZJ}：AJ2026-0001退回重办（安举交〔2026〕2号）—安举函〔2026〕1号"
+    text = body(redo)
+    assert "退回理由：整改照片与现场不符，需重新核查" in text and "办理期限至2026年12月11日" in text
+    assert sorted(p.get_filename() for p in redo.iter_attachments()) == ["AJ2026-0001-交办单.docx", "AJ2026-0001-反馈表.xlsx"]
+    assert ws.run("daily", now="2026-12-02 11:00") == 0
+    assert len(notices(recorder, "重新办理")) == 1
+
+
+def test_closed_without_referral_is_never_chased_and_the_unit_is_told(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    row = referred(ws, recorder)
+    plain = ws.add(**complaint(类别="一般", 状态="不予受理", 备注="非安全生产领域，已告知来电人向市场监管部门反映"))
+    ws.edit(row, 状态="已转办", 备注="转市消防支队办理")
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    (withdrawn,) = notices(recorder, "撤回")
+    assert "本案已转办，无需继续办理" in body(withdrawn)
+    new = ws.row(plain)
+    assert new["案件编号"] == "AJ2026-0002" and new["状态"] == "不予受理" and new["交办文号"] is None
+    for day in ("2026-12-10 08:30", "2026-12-15 08:30"):
+        assert ws.run("daily", now=day) == 0
+    assert [m for m in received(recorder) if "催办" in str(m["Subject"]) or "督办" in str(m["Subject"])] == []
+    assert ws.row(row)["状态"] == "已转办"
+
+
+def test_a_merged_case_closes_with_its_main_case(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    main = referred(ws, recorder)
+    merged = ws.add(**complaint(类别="一般", 状态="已并案", 备注="同一工地重复举报〔并入 AJ2026-0001〕"))
+    assert ws.run("daily", now="2026-11-30 09:00") == 0
+    assert ws.row(merged)["反馈时间"] is None
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "a.xlsx", CLOSED)
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    case = ws.row(merged)
+    assert case["状态"] == "已并案" and case["反馈时间"] == ws.row(main)["反馈时间"]
+    assert case["是否属实"] == "属实" and case["处理结果"].startswith("并入AJ2026-0001办理：")
+
+
+def test_notices_as_eml_in_outbox_mode(ws):
+    row = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=ISSUED) == 0
+    ws.edit(row, 承办单位="东城街道")
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    day = ws.root / "outbox" / "2026-12-01"
+    # 区住房和城乡建设局 has only its office in the sample config, with no address: paper.
+    printable = [p for p in day.iterdir() if "撤回" in p.name]
+    assert printable and printable[0].suffix == ".txt"
+    assert "原交办单（安举交〔2026〕1号）及所附反馈表即日作废" in printable[0].read_text(encoding="utf-8")
+
+
+def test_an_unacknowledged_urgent_case_is_put_before_the_clerk_until_signed(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    row = ws.add(**complaint(类别="紧急"))
+    assert ws.run("daily", now="2026-11-30 08:30") == 0
+    assert ws.run("daily", now="2026-11-30 10:00") == 0
+    summary = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert f"AJ2026-0001：{ZJ}：紧急类交办已1小时" not in summary
+    assert ws.run("daily", now="2026-11-30 10:45") == 0
+    summary = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert f"AJ2026-0001：{ZJ}：紧急类交办已2小时仍未签收，请电话联系该单位确认收到并立即处置。" in summary
+    ws.edit(row, 签收时间=datetime(2026, 11, 30, 11, 0))  # the clerk phoned: signed for
+    assert ws.run("daily", now="2026-11-30 11:30") == 0
+    summary = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert "未签收" not in summary
+    assert ws.row(row)["签收时间"] == datetime(2026, 11, 30, 11, 0)
+
+
+def test_a_general_case_signed_by_the_clerk_is_not_referred_again(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    signed = ws.add(**complaint(类别="一般"))
+    ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now="2026-11-30 08:30") == 0
+    ws.edit(signed, 签收时间=datetime(2026, 11, 30, 15, 0))
+    assert ws.run("daily", now="2026-12-02 08:30") == 0
+    again = [m for m in received(recorder) if "再次发送" in str(m["Subject"])]
+    assert len(again) == 1 and "AJ2026-0002" in body(again[0]) and "AJ2026-0001" not in body(again[0])
+    assert ws.run("daily", now="2026-12-03 08:30") == 0
+    assert len([m for m in received(recorder) if "再次发送" in str(m["Subject"])]) == 1

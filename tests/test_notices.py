@@ -217,3 +217,46 @@ def test_a_general_case_signed_by_the_clerk_is_not_referred_again(ws, smtp_serve
     assert len(again) == 1 and "AJ2026-0002" in body(again[0]) and "AJ2026-0001" not in body(again[0])
     assert ws.run("daily", now="2026-12-03 08:30") == 0
     assert len([m for m in received(recorder) if "再次发送" in str(m["Subject"])]) == 1
+
+
+def test_forwarded_results_are_reported_upward_once_per_centre(ws):
+    from openpyxl import load_workbook
+
+    city = ws.add(**complaint(类别="一般", 来源="市转办", 上级编号="SZ-001", 上级期限=datetime(2026, 12, 20)))
+    province = ws.add(**complaint(类别="一般", 来源="省转办", 上级编号="SJ-9", 上级期限=datetime(2026, 12, 1)))
+    ws.add(**complaint(类别="一般"))  # a hotline case: never reported upward
+    assert ws.run("daily", now=ISSUED) == 0
+    summary = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert "【上级转件临近上级期限、尚无结果】（1）" in summary and "省转办 SJ-9｜上级期限 2026-12-01（临近）" in summary
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "a.xlsx",
+         {**CLOSED, "处理结果": "已责令整改。举报人王建国电话13812345678反映属实。"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    folder = ws.root / "outbox" / "2026-12-01" / "上报"
+    (report,) = list(folder.iterdir())
+    assert report.name == "市转办-办理结果上报-20261201-0830.xlsx"
+    sheet = load_workbook(report)["上报"]
+    assert [c.value for c in sheet[3]] == ["上级编号", "案件编号", "承办单位", "办理状态", "是否属实", "处理结果", "办结时间"]
+    row = [c.value for c in sheet[4]]
+    assert row[:5] == ["SZ-001", "AJ2026-0001", ZJ, "已办结", "属实"] and row[6] == "2026年12月1日"
+    assert "王建国" not in row[5] and "13812345678" not in row[5]
+    assert ws.row(city)["上报时间"] == datetime(2026, 12, 1, 8, 30)
+    assert ws.row(province)["上报时间"] is None
+    assert ws.run("daily", now="2026-12-01 11:00") == 0
+    assert list(folder.iterdir()) == [report]  # reported once
+
+
+def test_closed_cases_await_the_call_back_without_any_identity(ws):
+    row = ws.add(**complaint(类别="一般"))
+    other = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=ISSUED) == 0
+    for case_id in ("AJ2026-0001", "AJ2026-0002"):
+        fill(sheet_of(ws, case_id, ZJ), ws.root / "inbox" / f"{case_id}.xlsx", CLOSED)
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    ws.edit(other, 回访时间=datetime(2026, 12, 1, 10, 0), 回访结果="不满意")
+    assert ws.run("daily", now="2026-12-01 11:00") == 0
+    summary = (ws.root / "outbox" / "2026-12-01" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert "【已办结、待回访举报人（请电话回访后填写回访时间和回访结果）】（1）" in summary
+    assert f"AJ2026-0001：{ZJ}｜2026-12-01办结" in summary
+    assert "AJ2026-0002：回访结果为不满意" in summary and "退回重办" in summary
+    assert "王建国" not in summary and "13812345678" not in summary
+    assert ws.row(row)["回访时间"] is None

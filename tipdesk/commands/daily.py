@@ -19,6 +19,9 @@ from typing import Callable
 
 from tipdesk.intake import inbox
 from tipdesk.output import issuing
+from tipdesk.output.upward import FOLDER as UPWARD_FOLDER
+from tipdesk.output.upward import file_name as upward_file_name
+from tipdesk.output.upward import upward_report
 from tipdesk.config import Config
 from tipdesk.mail.dispatch import (
     HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_notices, send_referrals,
@@ -37,6 +40,7 @@ from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
 from tipdesk.rules.acknowledge import hours_since, unacknowledged
 from tipdesk.domain.columns import UNIT
+from tipdesk.store.files import free_path
 
 SUMMARY_NAME = "每日汇总.txt"
 STATS_SHEET = "统计"
@@ -55,6 +59,19 @@ class DailyResult:
 
 
 
+
+
+def write_upward_reports(reports: dict[str, bytes], folder: Path, now: datetime) -> list[tuple[str, Path]]:
+    """outbox/DATE/上报/<centre>-办理结果上报-….xlsx, each written whole or not at all."""
+    out = []
+    for source, data in sorted(reports.items()):
+        target = free_path(folder / UPWARD_FOLDER / upward_file_name(source, now))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(target.name + ".tmp")
+        temp.write_bytes(data)
+        temp.replace(target)
+        out.append((source, target))
+    return out
 
 
 def notice_numbering(journal, config: Config) -> Callable[[int], str]:
@@ -162,6 +179,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         echo("  " + line)
                 echo(summary)
                 return DailyResult(plan, summary, None, None, set(), [])
+            # The upward reports are built before the save: 上报时间 is written only with them ready.
+            reports = {source: upward_report(source, rows, config.centre, now) for source, rows in plan.upward.items()}
             staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
             try:
                 # Letters render while the rest goes on; the register is replaced only once they
@@ -191,6 +210,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         journal.record_notices(run_id, now, plan.notices, notice_numbering(journal, config))
                         journal.save_case_states(plan.states)
                         issued = issuing.publish(rendering.wait(), staging, folder)
+                        reported = write_upward_reports(reports, folder, now)
                         journal.record_letters(issued, now)
                         journal.record_inbox(arrivals, now)
                         journal.finish_run(run_id, "ok")
@@ -204,7 +224,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    journal, folder)
         finally:
             journal.close()
-    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox)}
+    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
+             "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）" for s, p in reported]}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):
         extra[heading] = extra.get(heading, []) + lines
     if skipped:

@@ -45,6 +45,7 @@ from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.domain.notices import CORRECTION, EXTENSION_REPLY, GRANTED, Notice, REFUSED, RETURN_REPLY, WITHDRAWAL
 from tipdesk.domain.columns import RESULT, VERIFIED
 from tipdesk.rules.acknowledge import hours_since, unacknowledged
+from tipdesk.domain.columns import CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_AT, SOURCE, UPSTREAM_NO, UPSTREAM_SOURCES
 
 
 
@@ -73,6 +74,7 @@ class Plan:
     feedback: list[FeedbackEvent] = field(default_factory=list)  # sheets applied, for the journal
     notices: list[Notice] = field(default_factory=list)  # decisions to tell units of (journal, then mail)
     refer_again: list[str] = field(default_factory=list)  # general cases not acknowledged in time
+    upward: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # 来源 -> results to report (上报)
 
     def final_rows(self, register: Register) -> list[Any]:
         """Every case row as it will be after this run, for the statistics: things with
@@ -243,8 +245,58 @@ class Planner:
                     self.plan.changes[i] = dataclasses.replace(change, case_id=case_id)
         self._liaison_defaults()
         self._acknowledgements()
+        self._callbacks(register)
         self._calendar_warnings()
         return self.plan
+
+    def _report_upward(self, edit: _RowEdit) -> None:
+        """A forwarded case with its result: into this run's upward report to its centre, once."""
+        source = edit.text(SOURCE)
+        if source not in UPSTREAM_SOURCES or edit.get(REPORTED_UP_AT):
+            return
+        if edit.text(STATUS) == MERGED and not edit.get(FEEDBACK_AT):
+            return  # its result comes with the main case
+        edit.set(REPORTED_UP_AT, self.now, f"上报{source}")
+        self.plan.upward.setdefault(source, []).append(edit.values)
+
+    def _upstream_due(self, edit: _RowEdit) -> None:
+        """An open forwarded case whose 上级期限 is a working day away or past, with no result."""
+        upstream = _when(edit.get(UPSTREAM_DEADLINE))
+        if upstream is None or edit.text(SOURCE) not in UPSTREAM_SOURCES:
+            return
+        day = upstream.date()
+        if self.now.date() >= self.calendar.add_working_days(day, -1):
+            late = "已过" if self.now > self.calendar.end_of(day) else "临近"
+            edit.find("upstream", f"{edit.text(SOURCE)} {edit.text(UPSTREAM_NO) or ''}｜上级期限 {day:%Y-%m-%d}（{late}）"
+                                  f"｜尚无办理结果｜{edit.text(UNIT) or UNASSIGNED}")
+
+    def _callbacks(self, register: Register) -> None:
+        """Closed cases whose reporter has not been called back (回访), closed in the last 30
+        days, and recent 不满意 answers (a candidate for 退回重办). Case numbers and units only."""
+        since = self.now - timedelta(days=CALLBACK_WINDOW_DAYS)
+        waiting, older = [], 0
+        for row in register.rows:
+            edit = self.edits.get(row.number)
+            if edit is None and (row.raw(STATUS) != CLOSED or (row.raw(CALLED_BACK_AT) not in ("", None)
+                                                                and row.raw(CALL_BACK_RESULT) != "不满意")):
+                continue  # the common case, decided on raw values (50,000 rows)
+            get = edit.get if edit else row.get
+            if str(get(STATUS) or "").strip() != CLOSED:
+                continue
+            called, result = get(CALLED_BACK_AT), str(get(CALL_BACK_RESULT) or "").strip()
+            closed_at = _when(get(FEEDBACK_AT))
+            if result == "不满意" and isinstance(called, datetime) and called >= since:
+                self.plan.findings.append(Finding(
+                    "clerk", str(get(CASE_ID)), f"回访结果为不满意（{get(UNIT)}）：可考虑把状态改为退回重办。"))
+            if called or result or closed_at is None:
+                continue
+            if closed_at >= since:
+                waiting.append(Finding("callback", str(get(CASE_ID)), f"{get(UNIT)}｜{closed_at:%Y-%m-%d}办结"))
+            else:
+                older += 1
+        self.plan.findings += waiting
+        if older:
+            self.plan.findings.append(Finding("callback", "", f"另有{older}件{CALLBACK_WINDOW_DAYS}天前办结的案件未记录回访。"))
 
     def _acknowledgements(self) -> None:
         """Referrals not acknowledged (签收) in time: the clerk phones about urgent ones, the
@@ -281,6 +333,8 @@ class Planner:
         """A closed case with its 是否超期 and real dates needs nothing (most of a register)."""
         if row.raw(STATUS) != CLOSED or row.raw(OVERDUE) in ("", None):
             return False
+        if row.raw(SOURCE) in UPSTREAM_SOURCES and row.raw(REPORTED_UP_AT) in ("", None):
+            return False  # a forwarded result still to report upward
         for column in DATE_COLUMNS:
             value = row.raw(column)
             if value != "" and not isinstance(value, date):
@@ -330,6 +384,7 @@ class Planner:
         if status == CLOSED:
             self._closed_overdue(edit)
             self._clear_request_notes(edit)
+            self._report_upward(edit)
             return
         missing = [c for c in (RECEIVED_AT, CONTENT) if not edit.get(c)]
         if missing or not dates_ok:
@@ -350,6 +405,7 @@ class Planner:
         state = self.states.get(case_id)
         if status in CLOSED_WITHOUT_REFERRAL:
             self._without_referral(edit, state)
+            self._report_upward(edit)
             return
         category = self._category(edit)
         unit = self._unit(edit, *self._area_and_industry(edit))
@@ -642,6 +698,7 @@ class Planner:
         if status not in OPEN_STATUSES or deadline is None:
             return
         late = is_overdue(deadline, self.now)
+        self._upstream_due(edit)
         edit.set(OVERDUE, YES if late else NO, "已超过办理期限" if late else "未超期")
         if late:
             edit.find("overdue", f"{edit.text(UNIT)}｜期限 {_fmt(deadline)}｜已超期{_late_by(deadline, self.now)}"
@@ -682,6 +739,10 @@ class Planner:
 def _place_key(value: Any) -> str | None:
     text = "".join(str(value or "").split())
     return text if len(text) >= 4 and text not in VAGUE_PLACES else None
+
+
+# How far back the summary lists closed cases awaiting the call back (回访).
+CALLBACK_WINDOW_DAYS = 30
 
 
 def _late_by(deadline: datetime, now: datetime) -> str:

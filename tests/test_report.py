@@ -101,6 +101,7 @@ EXPECTED = [
     "本期受理的举报已办结10件，经核查属实（含部分属实）8件，属实率80.0%。",
     "已办结案件中尚有3件未回复举报人，涉及区消防救援大队2件、区应急管理局1件（见表3）。"
     "请相关单位尽快回复举报人，并将回复情况反馈区应急管理局指挥中心。",
+    "已办结的10件均未记录回访，回访率0.0%。请指挥中心对已办结案件逐件回访举报人。",
     "表3  已办结但尚未回复举报人的案件",
     "六、工作要求",
     "（一）被通报批评的单位要立即查明超期原因，加快办理，尽快办结并反馈，同时举一反三，"
@@ -324,3 +325,31 @@ def test_bulletin_and_annex_convert_to_pdf(bulletin, tmp_path):
                    cwd=tmp_path, check=True, capture_output=True, timeout=240)
     for name in names:
         assert (tmp_path / (Path(name).stem + ".pdf")).stat().st_size > 10_000, name
+
+
+def test_call_back_figures_in_the_bulletin_worked_out_by_hand(config):
+    # 区消防救援大队: 2 closed, both called back (满意, 不满意) -> 回访率 100%, 满意率 50%.
+    # 东城街道: 2 closed, one called back (未联系上, no answer) -> 回访率 50%, 满意率 —.
+    # One 不予受理 and one 退回重办 count apart. Totals: 3/4 回访率 75.0%; 1/2 满意率 50.0%.
+    def closed(n, unit, area, result=None, called=None):
+        row = case(n, "10-10 09:00", "12350热线", "一般", unit, area, f"单位{n}", f"地址{n}",
+                   referred="10-10 10:00", deadline=datetime(2026, 10, 21, 23, 59, 59),
+                   status=col.CLOSED, answered="10-15 10:00", verified="属实", replied="是")
+        row[col.CALLED_BACK_AT], row[col.CALL_BACK_RESULT] = called, result
+        return row
+
+    rows = [closed(301, "区消防救援大队", None, "满意", datetime(2026, 10, 16, 9, 0)),
+            closed(302, "区消防救援大队", None, "不满意", datetime(2026, 10, 16, 9, 30)),
+            closed(303, "东城街道", "东城街道", "未联系上", datetime(2026, 10, 16, 10, 0)),
+            closed(304, "东城街道", "东城街道"),
+            {**case(305, "10-12 09:00", "12350热线", "一般", None, None, "某店", "某路"), col.STATUS: "不予受理"}]
+    stats_text = paragraphs(build_bulletin(rows, OCTOBER_PERIOD, NOW, config,
+                                           {"AJ2026-0304": frozenset({"退回重办"})})[0])
+    assert ("回访举报人3件，回访率75.0%；有评价的2件中满意（含基本满意）1件，满意率50.0%。"
+            "有不满意评价的单位：区消防救援大队。另有不予受理、转办、并案1件，不计入办结和在办。"
+            "办结后经审核不予认可、退回重办1件。") in stats_text
+    _, annex = build_bulletin(rows, OCTOBER_PERIOD, NOW, config, {"AJ2026-0304": frozenset({"退回重办"})})
+    units = {row[1]: row[2:15] for row in load_workbook(io.BytesIO(annex))["统计"].iter_rows(values_only=True)
+             if isinstance(row[1], str)}
+    assert units["区消防救援大队"][-2:] == (1.0, 0.5)
+    assert units["东城街道"][-2:] == (0.5, "—")

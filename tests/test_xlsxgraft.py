@@ -100,7 +100,7 @@ def test_grafted_register_opens_with_the_statistics(grafted):
     assert rows["12月"] == [None] * 11  # not begun
     # Native charts: units, 类别 pie, 来源, 行业领域, 所属镇街, months.
     assert len(ws._charts) == 6
-    assert ws.print_area.startswith(f"'{SHEET}'!$A$1:$M$")
+    assert ws.print_area.startswith(f"'{SHEET}'!$A$1:$O$")
 
 
 def test_register_still_reads(grafted):
@@ -186,7 +186,7 @@ def test_an_old_sheet_is_replaced_in_its_place(tmp_path):
     assert result.sheetnames == [col.REGISTER_SHEET, SHEET, col.CONTACTS_SHEET]
     assert result[SHEET]["A1"].value == "安全生产举报受理处置统计（2026年10月）"
     assert result[SHEET]["A2"].value != "=1+1"
-    assert result[SHEET].print_area.startswith(f"'{SHEET}'!$A$1:$M$")
+    assert result[SHEET].print_area.startswith(f"'{SHEET}'!$A$1:$O$")
     assert result[col.CONTACTS_SHEET].print_area == f"'{col.CONTACTS_SHEET}'!$A$1:$K$10"
     new_parts = parts_of(out)
     assert "xl/calcChain.xml" not in new_parts

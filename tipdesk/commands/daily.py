@@ -18,6 +18,7 @@ from typing import Callable
 
 
 from tipdesk.intake import inbox
+from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.output import issuing
 from tipdesk.output.upward import FOLDER as UPWARD_FOLDER
 from tipdesk.output.upward import file_name as upward_file_name
@@ -197,7 +198,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         # The managers' 统计 sheet and colours: with any change, and once a day.
                         fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
                                  or STATS_SHEET not in register.sheet_names)
-                        edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback))
+                        edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback,
+                                                                [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
                                  if fresh else [])
                         saved, skipped = save_changes(register, plan.changes, config.backup_folder,
                                                       config.backup_keep, now, edits, rendering.wait)

@@ -199,7 +199,29 @@ def _replies(stats: PeriodStats, centre_name: str) -> list[str]:
                      f"（见表3）。请相关单位尽快回复举报人，并将回复情况反馈{centre_name}。")
     else:
         texts.append("已办结案件均已回复举报人。")
+    texts.append(_callback_text(stats))
     return texts
+
+
+def _callback_text(stats: PeriodStats) -> str:
+    """回访: how many reporters were called back, how satisfied, and the units lagging."""
+    t = stats.totals
+    if not t["called_back"]:
+        return f"已办结的{_n(t['closed'])}件均未记录回访，回访率0.0%。请指挥中心对已办结案件逐件回访举报人。"
+    text = f"回访举报人{_n(t['called_back'])}件，回访率{percent(t['callback_rate'])}"
+    if t["rated"]:
+        text += (f"；有评价的{_n(t['rated'])}件中满意（含基本满意）{_n(t['satisfied'])}件，"
+                 f"满意率{percent(t['satisfaction_rate'])}")
+    units = stats.by_unit
+    unhappy = [name for name, row in units.iterrows() if row["rated"] and row["satisfied"] < row["rated"]]
+    if unhappy:
+        text += f"。有不满意评价的单位：{'、'.join(unhappy)}"
+    text += "。"
+    if t["without_referral"]:
+        text += f"另有不予受理、转办、并案{_n(t['without_referral'])}件，不计入办结和在办。"
+    if t["redone"]:
+        text += f"办结后经审核不予认可、退回重办{_n(t['redone'])}件。"
+    return text
 
 
 def _waiting_rows(stats: PeriodStats) -> list[dict]:

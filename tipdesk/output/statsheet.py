@@ -32,15 +32,16 @@ from tipdesk.xlsx.package import column_letter
 SHEET = "统计"
 # The figures every table shows, in column order from C.
 TABLE_FIGURES = ("received", "closed", "on_time", "due", "on_time_rate", "open", "overdue",
-                 "returned", "extended", "verified", "awaiting_reply")
-RATE_FIGURES = ("on_time_rate",)
+                 "returned", "extended", "verified", "awaiting_reply", "callback_rate", "satisfaction_rate")
+RATE_FIGURES = ("on_time_rate", "callback_rate", "satisfaction_rate")
 FIRST_FIGURE_COLUMN = 3
 LAST_COLUMN = FIRST_FIGURE_COLUMN + len(TABLE_FIGURES) - 1
 WIDTHS = {"A": 7, "B": 22}
 FIGURE_WIDTH = 9.5
 ROW_HEIGHT = 16  # points; charts are sized in rows of this height
 NOTE = ("注：应办结＝已办结＋在办已超期（未到期的在办件不计）；按时办结率＝按时办结÷应办结；"
-        "超期＝超期办结＋在办已超期；待回复＝已办结但尚未回复举报人。")
+        "超期＝超期办结＋在办已超期；待回复＝已办结但尚未回复举报人；回访率＝已回访÷已办结；"
+        "满意率＝（满意＋基本满意）÷回访有评价的件数。不予受理、转办、并案的另计，不计入办结和在办。")
 
 FONT = "宋体"
 TITLE_FONT = Font(name=FONT, size=16, bold=True)

@@ -26,6 +26,13 @@ Figures (the keys of `FIGURES`; `LABELS` gives the Chinese column headers)
   states). Never from words in 备注 or 催办记录: a clerk's remark does not change a figure.
 - verified 属实: closed with 是否属实 属实 or 部分属实; verified_rate 属实率 = verified / closed.
 - awaiting_reply 待回复: closed whose 回复举报人 is not 是 (the reporter has no answer yet).
+- without_referral 不予受理、转办、并案: closed by the clerk without a unit's answer; neither
+  closed nor open, never due, counted apart.
+- redone 退回重办: a closure the centre did not accept (the journal's 重新办理 notices), in
+  `requests` as the state 退回重办.
+- called_back 已回访: closed with 回访时间 or 回访结果; callback_rate 回访率 = called_back /
+  closed. rated: 回访结果 满意/基本满意/不满意; satisfied: 满意 or 基本满意; satisfaction_rate
+  满意率 = satisfied / rated (未联系上 is no answer).
 
 Case lists (`CaseRef`, `Repeat`) carry text that has passed through `redact`: reporter names
 and contacts never come out of this module, not even inside a 被举报单位 or 事发地址.
@@ -51,16 +58,22 @@ from tipdesk.domain.textnorm import normalize_text
 from tipdesk.domain.arrivals import FeedbackEvent
 
 COUNTS = ("received", "referred", "unassigned", "closed", "on_time", "closed_late", "due",
-          "open", "open_overdue", "overdue", "returned", "extended", "verified", "awaiting_reply")
-RATES = {"on_time_rate": ("on_time", "due"), "verified_rate": ("verified", "closed")}
+          "open", "open_overdue", "overdue", "returned", "extended", "verified", "awaiting_reply",
+          "without_referral", "redone", "called_back", "rated", "satisfied")
+RATES = {"on_time_rate": ("on_time", "due"), "verified_rate": ("verified", "closed"),
+         "callback_rate": ("called_back", "closed"), "satisfaction_rate": ("satisfied", "rated")}
 FIGURES = COUNTS + tuple(RATES)
 LABELS = {
     "received": "受理", "referred": "交办", "unassigned": "待分派", "closed": "办结",
     "on_time": "按时办结", "closed_late": "超期办结", "due": "应办结", "open": "在办",
     "open_overdue": "在办超期", "overdue": "超期", "returned": "退回", "extended": "延期",
     "verified": "属实", "awaiting_reply": "待回复", "on_time_rate": "按时办结率",
-    "verified_rate": "属实率",
+    "verified_rate": "属实率", "without_referral": "不予受理、转办、并案", "redone": "退回重办",
+    "called_back": "已回访", "rated": "回访有评价", "satisfied": "满意", "callback_rate": "回访率",
+    "satisfaction_rate": "满意率",
 }
+SATISFIED = ("满意", "基本满意")
+RATED = SATISFIED + ("不满意",)
 # The label for a missing value in a grouping column (类别, 来源, 行业领域, 所属镇街).
 BLANK = "未填写"
 VERIFIED_TRUE = ("属实", "部分属实")
@@ -198,23 +211,30 @@ def _flags(row: dict, now: datetime, requested: Collection[str]) -> dict:
         on_time = _choice(row.get(col.OVERDUE)) != col.YES
     else:
         on_time = deadline is None or answered <= deadline
-    open_overdue = not closed and deadline is not None and deadline < now
-    referred = bool(unit) and status != col.UNASSIGNED
+    apart = status in col.CLOSED_WITHOUT_REFERRAL
+    open_overdue = not closed and not apart and deadline is not None and deadline < now
+    referred = bool(unit) and status != col.UNASSIGNED and not apart
+    call_result = _choice(row.get(col.CALL_BACK_RESULT))
     return {
         "received": True,
         "referred": referred,
-        "unassigned": not referred,
+        "unassigned": not referred and not apart,
         "closed": closed,
         "on_time": on_time,
         "closed_late": closed and not on_time,
         "due": closed or open_overdue,
-        "open": not closed,
+        "open": not closed and not apart,
         "open_overdue": open_overdue,
         "overdue": (closed and not on_time) or open_overdue,
         "returned": status == col.RETURN_REQUESTED or col.RETURN_REQUESTED in requested,
         "extended": status == col.EXTENSION_REQUESTED or col.EXTENSION_REQUESTED in requested,
         "verified": closed and _choice(row.get(col.VERIFIED)) in VERIFIED_TRUE,
         "awaiting_reply": closed and _choice(row.get(col.REPLIED)) != col.YES,
+        "without_referral": apart,
+        "redone": col.REDO in requested,
+        "called_back": closed and bool(row.get(col.CALLED_BACK_AT) or call_result),
+        "rated": closed and call_result in RATED,
+        "satisfied": closed and call_result in SATISFIED,
     }
 
 
@@ -458,11 +478,14 @@ def period_stats(rows: list[dict], period: Period, now: datetime,
     )
 
 
-def requests_after(requests: Mapping[str, Collection[str]], events: Iterable[FeedbackEvent]
-                   ) -> dict[str, frozenset[str]]:
-    """The journal's requests with those of feedback applied this run (not yet journalled)."""
+def requests_after(requests: Mapping[str, Collection[str]], events: Iterable[FeedbackEvent],
+                   redone: Iterable[str] = ()) -> dict[str, frozenset[str]]:
+    """The journal's requests with this run's (not yet journalled): feedback applied, and
+    the cases sent back for 退回重办."""
     out = {case_id: set(states) for case_id, states in requests.items()}
     for event in events:
         if event.state in (col.EXTENSION_REQUESTED, col.RETURN_REQUESTED):
             out.setdefault(event.case_id, set()).add(event.state)
+    for case_id in redone:
+        out.setdefault(case_id, set()).add(col.REDO)
     return {case_id: frozenset(states) for case_id, states in out.items()}

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.notices import NOTICE_KINDS, Notice
 from tipdesk.domain.notices import REDO as REDO_NOTICE
+from tipdesk.domain.columns import REDO as REDO_STATUS
 from tipdesk.domain.textnorm import as_text
 
 SCHEMA = """
@@ -188,12 +189,15 @@ class Journal:
         return {r[0] for r in self.db.execute("SELECT DISTINCT case_id FROM feedback")}
 
     def requests(self) -> dict[str, frozenset[str]]:
-        """case_id -> the requests (申请延期, 申请退回) its unit ever made, for the statistics."""
+        """case_id -> the requests (申请延期, 申请退回) its unit ever made and 退回重办 if a closure
+        was not accepted, for the statistics."""
         out: dict[str, set[str]] = {}
         rows = self.db.execute(f"SELECT case_id, state FROM feedback WHERE state IN ({_marks(REQUEST_STATES)})",
                                REQUEST_STATES)
         for case_id, state in rows:
             out.setdefault(case_id, set()).add(state)
+        for (case_id,) in self.db.execute("SELECT case_id FROM notices WHERE kind = ?", (REDO_NOTICE,)):
+            out.setdefault(case_id, set()).add(REDO_STATUS)  # a closure not accepted (退回重办)
         return {case_id: frozenset(states) for case_id, states in out.items()}
 
     def _backfill_feedback(self) -> None:
@@ -256,11 +260,6 @@ class Journal:
 
     def owed_case_ids(self) -> set[str]:
         return {row["case_id"] for row in self.owed_notices()}
-
-    def redone(self) -> dict[str, int]:
-        """case_id -> how many of its closures were not accepted (退回重办), for the statistics."""
-        return dict(self.db.execute(
-            "SELECT case_id, count(*) FROM notices WHERE kind = ? GROUP BY case_id", (REDO_NOTICE,)).fetchall())
 
     # --- letters ---------------------------------------------------------------------------
 

@@ -59,9 +59,6 @@ class DailyResult:
     issued: list[issuing.IssuedDocuments]
 
 
-
-
-
 def write_upward_reports(reports: dict[str, bytes], folder: Path, now: datetime) -> list[tuple[str, Path]]:
     """outbox/DATE/上报/<centre>-办理结果上报-….xlsx, each written whole or not at all."""
     out = []

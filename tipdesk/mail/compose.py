@@ -49,8 +49,6 @@ NOTICE_TITLE = "安全生产举报事项督办通知"
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
 
 
-
-
 def _clean(text: str) -> str:
     return _HEADER_UNSAFE.sub(" ", str(text)).strip()
 
@@ -118,7 +116,6 @@ class Mail:
         if self.cc:
             text += "；抄送 " + "、".join(r.address for r in self.cc)
         return text + (f"（{self.note}）" if self.note else "")
-
 
 
 def _environment(settings: MailSettings) -> jinja2.Environment:

@@ -30,7 +30,6 @@ from tipdesk.config import PACKAGE_TEMPLATES
 LETTER_TEMPLATE = "交办单.docx"
 
 
-
 @dataclass(frozen=True)
 class IssuedDocuments:
     case_id: str

@@ -23,8 +23,6 @@ _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
-
-
 def blank_form(unit: str, config: Config) -> bytes:
     """The notice's attachment as a sheet: the unit prefilled, one row of labels, values beneath."""
     wb = Workbook()
@@ -59,12 +57,6 @@ def blank_form(unit: str, config: Config) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-
-
-
-
 
 
 def write_blank_forms(config: Config, units: list[str], folder: Path) -> list[Path]:

@@ -57,7 +57,6 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # --- context --------------------------------------------------------------------------------
 
 
-
 def _text(value: object) -> str:
     """A register cell as letter text: None is empty, numbers lose a spurious ".0"."""
     if value is None:

@@ -48,8 +48,6 @@ from tipdesk.rules.acknowledge import hours_since, unacknowledged
 from tipdesk.domain.columns import CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_AT, SOURCE, UPSTREAM_NO, UPSTREAM_SOURCES
 
 
-
-
 @dataclass
 class Finding:
     """One line of the clerk's summary."""

@@ -90,8 +90,6 @@ _LEGACY_FEEDBACK_STATES = {"已办结": "已办结", "办理中": "阶段性反�
 _FEEDBACK_BACKFILLED = "feedback_table_backfilled"
 
 
-
-
 @dataclass(frozen=True)
 class MailRow:
     """One (case, stage) of a mail attempt, as the ledger keeps it."""
@@ -235,7 +233,6 @@ class Journal:
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
-
 
     # --- notices: what a unit must be told, owed until the mail ledger has it -------------
 

@@ -27,24 +27,12 @@ from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell
 TEMP_SUFFIX = ".tipdesk-tmp"
 
 
-
-
-
-
-
-
-
-
 def _digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-
-
 
 
 def read_grids(path: Path, sheets: Iterable[str], optional: Iterable[str] = ()
@@ -107,8 +95,6 @@ def read_register(path: Path) -> Register:
         contacts = grids[CONTACTS_SHEET]
         data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
     return Register(path, columns, rows, grid, digest, sheets, data, added)
-
-
 
 
 def lock_files(path: Path) -> list[Path]:

@@ -55,23 +55,7 @@ _INTERIM = "阶段性反馈"
 # --- helpers shared by the form readers -----------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- the answers ----------------------------------------------------------------------------
-
 
 
 # Labels of the issued facts (documents._write_facts) sit beside answer labels on a row; an

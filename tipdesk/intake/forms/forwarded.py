@@ -49,8 +49,6 @@ DEFAULT_SOURCE = "市转办"
 _FIX = "请在原表中改正后重新放入收件箱。"
 
 
-
-
 @dataclass
 class _Header:
     columns: dict[str, int]  # register column -> sheet column

@@ -48,8 +48,6 @@ _SEAL = re.compile(r"\(\s*(?:加\s*盖\s*)?(?:公\s*章|盖\s*章|印\s*章)\s*\
 _EMAIL_EXAMPLE = "anquan@example.gov.cn"
 
 
-
-
 @dataclass
 class _Label:
     role: str

@@ -663,3 +663,13 @@ def test_every_fault_of_a_sheet_is_named_in_one_go(tmp_path):
         f"{WHERE} D15（办结日期）：办理状态为“已办结”时必须填写此项，"
         "请填写办结日期（例如 2026年12月3日）后重新发送。",
     ]
+
+
+def test_a_12345_export_names_the_reporter_its_own_way(tmp_path):
+    # 来电人姓名 / 来电人电话 must land in 举报人 / 联系方式, the columns that never leave.
+    header = ["工单编号", "来电时间", "来电人姓名", "来电人电话", "诉求内容", "事发地点"]
+    path = export(tmp_path / "12345.xlsx", [["GD-1", "2026-11-30 10:00", "张小明", "13900007777",
+                                             "工地夜间施工无防护。", "东城街道人民路5号"]], header, title_rows=1)
+    [case] = forwarded.extract(read_workbook(path), ReadContext(TODAY))
+    assert case.values["举报人"] == "张小明" and case.values["联系方式"] == "13900007777"
+    assert "张小明" not in str({k: v for k, v in case.values.items() if k not in ("举报人", "联系方式")})

@@ -294,3 +294,15 @@ def test_a_request_stays_counted_from_the_journal_after_the_clerk_decides(ws):
                   if isinstance(r[0], str) and r[0].endswith("（本期）"))
     # 受理 办结 按时办结 应办结 按时办结率 在办 超期 退回 延期 属实 待回复
     assert (totals[2], totals[9], totals[10]) == (2, 0, 1)
+
+
+def test_a_long_chinese_file_name_still_gets_its_reason(ws):
+    name = "关于" + "某某区某某街道某某社区某某化工有限公司安全生产举报事项" * 2 + "的办理情况反馈表（第二次修改稿）（定稿）（新版）.xlsx"
+    # a name the file system takes (≤255 bytes) but not with ".原因.txt" after it
+    assert 243 < len(name.encode("utf-8")) <= 255
+    (ws.root / "inbox" / name).write_bytes(b"not a workbook at all")
+    assert ws.run("daily") == 0
+    rejected = next((ws.root / "inbox" / "rejected").iterdir())
+    assert (rejected / name).is_file()
+    (reason,) = [p for p in rejected.iterdir() if p.name.endswith(".原因.txt")]
+    assert name[:40] in reason.name and len(reason.name.encode("utf-8")) <= 240

@@ -99,9 +99,21 @@ def settle(arrivals: list[Arrival], config: Config, now: datetime) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         target = free_path(folder / arrival.path.name)
         if arrival.error:
-            reason = target.with_name(target.name + REASON_SUFFIX)
-            reason.write_text(reason_text(arrival), encoding="utf-8")
+            reason_file(target).write_text(reason_text(arrival), encoding="utf-8")
         shutil.move(str(arrival.path), str(target))
+
+
+# File names are limited to 255 bytes; a long Chinese name (3 bytes a character) plus the
+# suffix would not fit, and the reason must never fail to be written.
+_NAME_BYTES = 240
+
+
+def reason_file(target: Path) -> Path:
+    """<name>.原因.txt beside the rejected file, the name shortened to fit when it is long."""
+    name = target.name
+    while len((name + REASON_SUFFIX).encode("utf-8")) > _NAME_BYTES:
+        name = name[:-1]
+    return target.with_name(name + REASON_SUFFIX)
 
 
 def reason_text(arrival: Arrival) -> str:

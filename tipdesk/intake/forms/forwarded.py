@@ -28,8 +28,12 @@ DEFAULT_MAPPING: dict[str, list[str]] = {
     col.RECEIVED_AT: ["受理时间", "登记时间", "来电时间", "举报时间", "受理日期"],
     col.SOURCE: ["来源", "来源渠道", "信息来源", "转办单位"],
     col.UPSTREAM_DEADLINE: ["上级期限", "办理时限", "要求办结时间", "反馈期限", "办结时限", "截止时间"],
-    col.REPORTER: ["举报人", "举报人姓名", "来电人", "反映人"],
-    col.REPORTER_CONTACT: ["联系方式", "举报人电话", "来电号码", "联系电话"],
+    # 12345 platforms call the reporter 来电人 / 诉求人 / 投诉人: every such column must land in
+    # 举报人 / 联系方式, or the name would ride along in another column into letters.
+    col.REPORTER: ["举报人", "举报人姓名", "来电人", "来电人姓名", "反映人", "反映人姓名", "诉求人", "诉求人姓名",
+                   "投诉人", "投诉人姓名", "姓名"],
+    col.REPORTER_CONTACT: ["联系方式", "举报人电话", "举报人联系方式", "来电号码", "来电人电话", "来电人联系方式",
+                           "诉求人电话", "投诉人电话", "反映人电话", "联系电话", "手机号码", "手机"],
     col.SUBJECT: ["被举报单位", "被举报对象", "涉事单位", "被投诉单位"],
     col.ADDRESS: ["事发地址", "事发地点", "详细地址", "地址"],
     col.AREA: ["所属镇街", "所属街道", "镇街"],

@@ -91,7 +91,7 @@ def test_malformed_notices_are_refused_naming_the_line(name, message):
     ("四、劳动节：４月３０日至５月４日放假，共５天。", ["2027-04-30"] + [f"2027-05-0{d}" for d in range(1, 5)], []),
 ])
 def test_the_sentence_forms_of_past_notices(line, off, on):
-    schedule = parse_notice(TITLE + line, "通知.txt")
+    schedule = parse_notice(TITLE + line, "通知.txt", complete=False)
     assert sorted(schedule.holidays) == [date.fromisoformat(d) for d in off]
     assert sorted(schedule.workdays) == [date.fromisoformat(d) for d in on]
 
@@ -109,7 +109,7 @@ def test_the_sentence_forms_of_past_notices(line, off, on):
 ])
 def test_adversarial_notices(text, message):
     with pytest.raises(TipdeskError) as err:
-        parse_notice(text, "通知.txt")
+        parse_notice(text, "通知.txt", complete=False)
     assert err.value.message.startswith(message)
 
 
@@ -175,3 +175,15 @@ def test_import_reads_a_word_copy_and_replaces_the_year(tmp_path, capsys):
     assert main(["calendar", "import", str(NOTICES / "bad-weekday.txt"), "--config", config]) == 2
     assert "第4行" in capsys.readouterr().err
     assert main(["calendar", "import", "--config", config]) == 2
+
+
+def test_a_notice_missing_a_festival_or_a_make_up_day_in_a_clause_is_caught():
+    text = (NOTICES / "2026.txt").read_text(encoding="utf-8")
+    without_dragon_boat = "\n".join(line for line in text.split("\n") if "端午节" not in line)
+    with pytest.raises(TipdeskError) as err:
+        parse_notice(without_dragon_boat, "通知.txt")
+    assert "没有读到端午节的安排" in err.value.message
+    clause = parse_notice(TITLE + "三、清明节：4月3日至5日放假调休，共3天，4月11日（周日）上班。", "通知.txt", complete=False)
+    assert clause.workdays == {date(2027, 4, 11)}
+    one_line = text.replace("\n", "").replace("如下。", "如下：")
+    assert parse_notice(one_line).holidays == parse_notice(text).holidays

@@ -159,6 +159,7 @@ def test_closed_without_referral_is_never_chased_and_the_unit_is_told(ws, smtp_s
         assert ws.run("daily", now=day) == 0
     assert [m for m in received(recorder) if "催办" in str(m["Subject"]) or "督办" in str(m["Subject"])] == []
     assert ws.row(row)["状态"] == "已转办"
+    assert len(notices(recorder, "撤回")) == 1  # withdrawn once, not on every later run
 
 
 def test_a_merged_case_closes_with_its_main_case(ws, smtp_server):
@@ -260,3 +261,33 @@ def test_closed_cases_await_the_call_back_without_any_identity(ws):
     assert "AJ2026-0002：回访结果为不满意" in summary and "退回重办" in summary
     assert "王建国" not in summary and "13812345678" not in summary
     assert ws.row(row)["回访时间"] is None
+
+
+def test_an_extension_granted_over_two_saves_is_still_granted(ws, smtp_server):
+    # The clerk types the new date, a run happens (watch), then sets 办理中.
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    row = referred(ws, recorder)
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "a.xlsx",
+         {"办理状态": "申请延期", "申请延期至": "2026.12.20", "申请理由": "需检测"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    ws.edit(row, 办理期限=datetime(2026, 12, 20, 23, 59))
+    assert ws.run("daily", now="2026-12-01 11:00") == 0
+    assert notices(recorder, "延期批复") == []
+    ws.edit(row, 状态="办理中")
+    assert ws.run("daily", now="2026-12-01 14:00") == 0
+    (reply,) = notices(recorder, "延期批复")
+    assert "已同意" in str(reply["Subject"]) and "办理期限由2026年12月9日延至2026年12月20日" in body(reply)
+
+
+def test_the_units_own_interim_sheet_is_no_answer_to_its_request(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    referred(ws, recorder)
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "a.xlsx",
+         {"办理状态": "申请延期", "申请延期至": "2026.12.20", "申请理由": "需检测"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "b.xlsx",
+         {"办理状态": "阶段性反馈", "核查情况": "已完成现场检查，等待检测报告。"})
+    assert ws.run("daily", now="2026-12-02 08:30") == 0
+    assert notices(recorder, "延期批复") == []

@@ -92,7 +92,7 @@ def notice_year(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-_INLINE_ORDINAL = re.compile(r"(?<=[。；])\s*([一二三四五六七八九十]{1,2}、)(?=[^、：:]{1,20}[：:])")
+_INLINE_ORDINAL = re.compile(r"(?<=[。；：:])\s*([一二三四五六七八九十]{1,2}、)(?=[^：:。]{1,20}[：:])")
 _CONTINUES = re.compile(r"\d\s*日.*(?:上班|放假|补休|连休)")
 
 
@@ -118,9 +118,11 @@ def _lines_of(text: str) -> str:
     return "\n".join(out)
 
 
-def parse_notice(text: str, source: str = "通知", year: int | None = None) -> HolidaySchedule:
+def parse_notice(text: str, source: str = "通知", year: int | None = None,
+                 complete: bool = True) -> HolidaySchedule:
     """Read a holiday notice; TipdeskError (exit 2) naming `source` and the line on anything
-    it cannot read or that does not add up."""
+    it cannot read or that does not add up. `complete`: all seven festivals must be there
+    (every notice lists them; a missing one is a section lost in the copy)."""
     text = _lines_of(_normal(text.replace("\r\n", "\n").replace("\r", "\n")))
     year = year or notice_year(text)
     if year is None:
@@ -146,6 +148,10 @@ def parse_notice(text: str, source: str = "通知", year: int | None = None) -> 
     if not sections:
         raise TipdeskError(f"{source}：没有读到任何节日安排。每个节日应单独一行，形如"
                            "“一、元旦：1月1日（周五）至3日（周日）放假，共3天。”", EXIT_USAGE)
+    missing = [f for f in FESTIVALS if not any(f in s.festivals for s in sections)]
+    if missing and complete:
+        raise TipdeskError(f"{source}：没有读到{'、'.join(missing)}的安排。国务院的通知每年都列出这七个节日，"
+                           "请核对是否漏复制了某一节。", EXIT_USAGE)
     holidays = frozenset(d for s in sections for d in s.holidays)
     workdays = frozenset(d for s in sections for d in s.workdays)
     both = sorted(holidays & workdays)
@@ -158,7 +164,15 @@ def _section(number: int, festivals: tuple[str, ...], body: str, year: int) -> N
     holidays: list[date] = []
     workdays: list[date] = []
     understood = False
+    sentences = []
     for sentence in (s.strip() for s in re.split(r"[。；;]", body)):
+        # "…放假，共3天，4月7日（周日）上班" in one sentence: the 上班 clause on its own.
+        tail = re.search(r"[，,]([^，,]*\d\s*日[^，,]*上班)$", sentence)
+        if tail and "放假" in sentence[:tail.start()]:
+            sentences += [sentence[:tail.start()], tail.group(1)]
+        else:
+            sentences.append(sentence)
+    for sentence in sentences:
         if not sentence:
             continue
         if "放假" in sentence or "补休" in sentence:

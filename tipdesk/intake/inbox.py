@@ -95,12 +95,15 @@ def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> 
 def settle(arrivals: list[Arrival], config: Config, now: datetime) -> None:
     """Move each file to processed/ or rejected/ (after the register was saved), reasons beside."""
     for arrival in arrivals:
-        folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        target = free_path(folder / arrival.path.name)
-        if arrival.error:
-            reason_file(target).write_text(reason_text(arrival), encoding="utf-8")
-        shutil.move(str(arrival.path), str(target))
+        try:
+            folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = free_path(folder / arrival.path.name)
+            if arrival.error:
+                reason_file(target).write_text(reason_text(arrival), encoding="utf-8")
+            shutil.move(str(arrival.path), str(target))
+        except OSError as exc:  # a file open in Excel on Windows: the others and the mail go on
+            arrival.done.append(f"未能移出收件箱（{exc.strerror or exc}），文件仍在 inbox 中，下次运行会识别为重复文件")
 
 
 # File names are limited to 255 bytes; a long Chinese name (3 bytes a character) plus the

@@ -332,7 +332,10 @@ def plan_notice_mails(notices: Sequence[Mapping[str, Any]], cases: Mapping[str, 
         if row.get("attachment"):
             attachments.append(Attachment(row["attachment_name"] or "反馈表.xlsx", bytes(row["attachment"])))
         if kind == REDO_NOTICE:
-            attachments += [_read_attachment(Path(p), case_id) for p in files(case_id, row.get("letter_no") or "")]
+            try:
+                attachments += [_read_attachment(Path(p), case_id) for p in files(case_id, row.get("letter_no") or "")]
+            except TipdeskError:
+                continue  # the letters were moved away: still owed; `letter CASE_ID` reissues them
         context = {**_common_context(settings, unit, now), "case": _case_view(case), "kind": kind,
                    "letter_no": row.get("letter_no") or "", "number": row.get("number") or "",
                    "old": _when_text(row.get("old") or ""), "new": _when_text(row.get("new") or ""),

@@ -117,6 +117,7 @@ def _feedback(planner: Planner, arrival: Arrival, answer: FeedbackAnswer, by_cas
             return arrival.reject(f"这张反馈表对应的交办（{marker.get('letter_no')}）已作废，案件{answer.case_id}"
                                   f"现为{edit.text(LETTER_NO)}。请使用最新交办单随附的反馈表重新填报。")
     again = answer.case_id in answered
+    edit.fed_back = True
     at = arrival.received_at
     why = f"反馈表 {arrival.path.name}"
     who = "、".join(x for x in (answer.handler, answer.phone) if x)

@@ -93,6 +93,7 @@ class _RowEdit:
         # Set when this run computed the deadline: its rule and the calendar it counted on.
         self.deadline_rule: str | None = None
         self.deadline_basis: str | None = None
+        self.fed_back = False  # a feedback sheet was applied to this row this run
 
     @property
     def label(self) -> str:
@@ -383,6 +384,9 @@ class Planner:
             self._closed_overdue(edit)
             self._clear_request_notes(edit)
             self._report_upward(edit)
+            state = self.states.get(case_id) if case_id else None
+            if state and state.get("status") != CLOSED:
+                self.plan.states[case_id] = {**state, "status": CLOSED}  # closed: nothing to withdraw later
             return
         missing = [c for c in (RECEIVED_AT, CONTENT) if not edit.get(c)]
         if missing or not dates_ok:
@@ -553,6 +557,8 @@ class Planner:
         if recompute or not edit.get(DEADLINE):
             self._compute_deadline(edit, category, referred_at, "")
         edit.set(STATUS, REFERRED, f"交办{unit}")
+        if reassigned:
+            edit.set(ACKNOWLEDGED_AT, None, f"{why}：新单位尚未签收")
         # A reassignment is a new document with its own number; a number the clerk typed for a
         # first referral (issued by hand) is kept.
         if reassigned or not edit.text(LETTER_NO):
@@ -595,6 +601,8 @@ class Planner:
         asked, now = state.get("status"), edit.text(STATUS)
         if asked not in (EXTENSION_REQUESTED, RETURN_REQUESTED) or now not in (IN_PROGRESS, REFERRED):
             return
+        if edit.fed_back:
+            return  # the unit's own sheet moved the status on, not a decision of the centre
         if asked == EXTENSION_REQUESTED:
             granted = deadline_text != state.get("deadline") and edit.get(DEADLINE) is not None
             self._notify(edit, EXTENSION_REPLY, decision=GRANTED if granted else REFUSED,
@@ -616,7 +624,8 @@ class Planner:
         history = f"{self.now:%Y-%m-%d} 退回重办（原{old_letter or '交办'}的办结不予认可）" + (
             f"，原处理结果：{result[:200]}" if result else "")
         edit.set(NOTES, N.append_line(edit.get(NOTES), history), "退回重办")
-        for column in (FEEDBACK_AT, VERIFIED, RESULT, OVERDUE, ACKNOWLEDGED_AT):
+        for column in (FEEDBACK_AT, VERIFIED, RESULT, OVERDUE, ACKNOWLEDGED_AT, REPORTED_UP_AT,
+                       CALLED_BACK_AT, CALL_BACK_RESULT):
             edit.set(column, None, "退回重办：重新办理")
         self._refer(edit, category, unit, self.now, "退回重办", recompute=True, reassigned=True)
         self._notify(edit, REDO_NOTICE, old=old_letter, new=as_text(edit.get(DEADLINE)) or "",
@@ -630,7 +639,9 @@ class Planner:
         if state and state.get("unit") and state.get("status") in OPEN_STATUSES:
             self._notify(edit, WITHDRAWAL, unit=state["unit"], detail=f"本案{status}，无需继续办理")
             edit.find("referred", f"{status}：已通知{state['unit']}撤回交办")
-            self.states.pop(edit.text(CASE_ID), None)
+        if state and state.get("status") != status:
+            # Journal the closing status, or the next run would withdraw the case again.
+            self.plan.states[edit.text(CASE_ID)] = {**state, "status": status}
         if status != MERGED:
             return
         found = re.search(r"并入\s*([A-Za-z]+\d{4}-\d+)", str(edit.get(NOTES) or ""))
@@ -718,6 +729,14 @@ class Planner:
         case_id = edit.text(CASE_ID)
         if case_id and edit.text(STATUS) in OPEN_STATUSES:
             before = self.states.get(case_id) or {}
+            waiting = (edit.text(STATUS) == EXTENSION_REQUESTED and before.get("status") == EXTENSION_REQUESTED
+                       and not edit.fed_back)
+            if waiting and as_text(edit.get(DEADLINE)) != before.get("deadline"):
+                # The clerk typed the new date before setting 办理中: the deadline in force when
+                # the request came stays the one the reply compares with.
+                self.plan.states[case_id] = {**before, "category": edit.text(CATEGORY) or None,
+                                             "unit": edit.text(UNIT) or None}
+                return
             if edit.deadline_rule is not None:
                 rule, basis = edit.deadline_rule, edit.deadline_basis
             elif as_text(edit.get(DEADLINE)) == before.get("deadline"):

@@ -328,7 +328,7 @@ def open_journal(path: Path, readonly: bool = False) -> Journal:
     journal.path = Path(path)
     journal.db = sqlite3.connect(":memory:", isolation_level=None)
     if journal.path.is_file():
-        source = sqlite3.connect(f"file:{journal.path}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{journal.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             source.backup(journal.db)
         finally:

@@ -11,7 +11,7 @@ from datetime import datetime
 from tipdesk.rules.plan import Finding, Plan
 
 SECTIONS = (
-    ("warning", "⚠ 提醒"),
+    ("warning", "重要提醒"),
     ("new", "新登记案件"),
     ("referred", "本次交办、改派"),
     ("corrected", "办理期限更正（工作日历更新）"),

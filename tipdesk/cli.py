@@ -158,8 +158,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=RUN, description=DESCRIPTION, epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
     p = sub.add_parser("init", parents=[common], help="创建工作区",
-                       description="创建工作区：带中文注释的 config.yaml、格式化的空台账、inbox/、outbox/。"
-                                   "已有的文件不会被覆盖。",
+                       description="创建工作区：带中文注释的 config.yaml、格式化的空台账、inbox/、outbox/，"
+                                   "以及双击即可运行每日处理的 每日运行.bat。已有的文件不会被覆盖。",
                        epilog=f"例子：{RUN} init 我的工作区")
     p.add_argument("folder", type=Path, metavar="文件夹", help="工作区文件夹")
     sub.add_parser("daily", parents=[common, changes], help="每日运行：编号、分类、交办、期限、汇总",
@@ -274,7 +274,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         made = init_workspace(args.folder)
         print("已创建：\n  " + "\n  ".join(made) if made else "工作区已存在，没有需要创建的文件。")
-        print(f"下一步：在台账中登记举报，然后运行 {RUN} daily --config \"{args.folder / 'config.yaml'}\"")
+        print(f"下一步：在台账中登记举报，然后双击工作区中的 每日运行.bat，"
+              f"或运行 {RUN} daily --config \"{args.folder / 'config.yaml'}\"")
         return 0
     if args.command == "demo":
         from tipdesk.commands.demo import run_demo

@@ -30,13 +30,12 @@ from tipdesk.domain.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, STATUS
 from tipdesk.rules.plan import OPEN_STATUSES, Plan, plan_register
 from tipdesk.store.register import read_register, refuse_if_open, save_changes
 from tipdesk.output.statsheet import register_edits
-from tipdesk.output.summary import daily_summary
+from tipdesk.output.summary import daily_summary, save_summary
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
 from tipdesk.mail.compose import CORRECTION
 
-SUMMARY_NAME = "每日汇总.txt"
 STATS_SHEET = "统计"
 STATS_MARK = "stats_day"
 
@@ -45,7 +44,7 @@ STATS_MARK = "stats_day"
 class DailyResult:
     plan: Plan
     summary: str
-    summary_path: Path | None
+    summary_path: Path | None      # 每日汇总.txt: every run of the day, this one first
     backup: Path | None
     skipped_formulas: set
     issued: list[issuing.IssuedDocuments]
@@ -185,8 +184,6 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"
             f"tipdesk 不覆盖公式；请改为数值后重跑" for sheet, r, c in sorted(skipped)]
     summary = daily_summary(plan, now, extra)
-    folder.mkdir(parents=True, exist_ok=True)
-    summary_path = folder / SUMMARY_NAME
-    summary_path.write_text(summary, encoding="utf-8")
+    summary_path, _ = save_summary(folder, now, summary)
     echo(summary)
     return DailyResult(plan, summary, summary_path, saved, skipped, issued)

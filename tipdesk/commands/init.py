@@ -140,13 +140,15 @@ def init_workspace(folder: Path) -> list[str]:
         if not path.exists():
             path.mkdir(parents=True)
             made.append(str(path) + "/")
-    own_templates = folder / "templates"
-    for name in ("交办单.docx", "通报.docx"):
-        if not (own_templates / name).exists():
-            # The office's own copy: wording and letterhead can be changed in Word.
-            own_templates.mkdir(exist_ok=True)
-            shutil.copyfile(PACKAGE_TEMPLATES / name, own_templates / name)
-            made.append(str(own_templates / name))
+    # The office's own copies of every document a person receives: the Word templates (wording
+    # and layout changed in Word or WPS) and the mail subjects and bodies (in Notepad). A file
+    # here wins over the package's; one a later tipdesk adds comes from the package until then.
+    for source in sorted([*PACKAGE_TEMPLATES.glob("*.docx"), *(PACKAGE_TEMPLATES / "mail").glob("*.j2")]):
+        target = folder / "templates" / source.relative_to(PACKAGE_TEMPLATES)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            made.append(str(target))
     bat = folder / DAILY_BAT
     if not bat.exists():
         # A % in the path would be read by cmd.exe as a variable.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 import traceback
@@ -260,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except BrokenPipeError:  # the output went to a program that stopped reading (| more)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_UNEXPECTED
     except Exception:
         return unexpected(argv)

@@ -181,6 +181,26 @@ class LiaisonSettings:
     def text(self) -> str:
         return f"{self.month}月{self.day}日"
 
+    def next_due(self, day: date) -> date:
+        """The first deadline on or after `day`: what a form issued that day is due by."""
+        due = self.due(day.year)
+        return due if day <= due else self.due(day.year + 1)
+
+    def governing(self, day: date, started: date | None = None) -> date:
+        """The deadline whose passing, on `day`, makes a unit without a form its office's.
+
+        This year's; but a desk that `started` (its first run) nearer to the next deadline than
+        to the last one (a workspace made in December) waits for that next one: its units have
+        not been asked yet."""
+        due = self.due(day.year)
+        if started is None:
+            return due
+        last, following = self.due(started.year), self.due(started.year + 1)
+        if started < last:
+            last, following = self.due(started.year - 1), last
+        first = following if (following - started) < (started - last) else last
+        return max(due, first)
+
 
 @dataclass
 class Config:

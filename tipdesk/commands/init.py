@@ -11,13 +11,15 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tipdesk.domain.columns import (
-    CATEGORIES, CATEGORY, CONTACT_COLUMNS, CONTACT_EXTRA_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS, NO, OVERDUE,
-    REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, SOURCE, SOURCES, STATUS, STATUSES, VERIFIED,
-    VERIFIED_VALUES, YES,
+    CATEGORIES, CATEGORY, CONTACT_COLUMNS, CONTACT_EXTRA_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS,
+    LONG_TEXT_COLUMNS, NO, OVERDUE, REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, SOURCE, SOURCES, STATUS,
+    STATUSES, VERIFIED, VERIFIED_VALUES, YES,
 )
-from tipdesk.config import load_config
+from tipdesk.config import Config, load_config
 from tipdesk.config import PACKAGE_TEMPLATES
+from tipdesk.output.views import view_edits
 from tipdesk.xlsx.package import column_letter
+from tipdesk.xlsx.patch import patch_workbook
 
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -102,6 +104,9 @@ def empty_register(units: list[tuple[str, str]]) -> Workbook:
     for index, name in enumerate(REGISTER_COLUMNS, start=1):
         letter = column_letter(index)
         dimension = ws.column_dimensions[letter]
+        # What the clerk types, and what tipdesk writes, sits at the top of its cell; long
+        # text wraps (the daily run sizes the rows it writes to show a few lines).
+        dimension.alignment = Alignment(vertical="top", wrap_text=name in LONG_TEXT_COLUMNS)
         if name in DATE_COLUMNS:
             dimension.number_format = DATE_FORMAT
         if name in CHOICES:
@@ -156,6 +161,17 @@ def init_workspace(folder: Path) -> list[str]:
         made.append(str(bat))
     if not config.register.exists():
         config.register.parent.mkdir(parents=True, exist_ok=True)
-        empty_register([(u.name, u.type) for u in config.units]).save(config.register)
+        write_empty_register(config)
         made.append(str(config.register))
     return made
+
+
+def write_empty_register(config: Config) -> None:
+    """The empty register, with the views daily keeps current (drop-downs from config, print
+    setup) put in the way daily does it: as edits of the saved package."""
+    draft = config.register.with_name(config.register.name + ".draft")
+    empty_register([(u.name, u.type) for u in config.units]).save(draft)
+    try:
+        patch_workbook(draft, config.register, {}, edits=view_edits(config))
+    finally:
+        draft.unlink(missing_ok=True)

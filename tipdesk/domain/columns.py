@@ -34,6 +34,8 @@ REGISTER_COLUMNS = (
 )
 # Columns that hold dates; they are real Excel dates, never text.
 DATE_COLUMNS = (RECEIVED_AT, UPSTREAM_DEADLINE, REFERRED_AT, DEADLINE, FEEDBACK_AT)
+# Columns whose text runs long: wrapped in their cells, and the row sized to show it.
+LONG_TEXT_COLUMNS = (SUBJECT, ADDRESS, CONTENT, CHASE_LOG, RESULT, NOTES)
 # Columns that identify the reporter: they never leave the register.
 REPORTER_COLUMNS = (REPORTER, REPORTER_CONTACT)
 

@@ -6,11 +6,13 @@ Like the referral letter (make_letter_template.py, whose page, styles and helper
 reuses), the template is generated so its layout is reviewable and the bytes reproducible;
 the office may edit it in Word or WPS afterwards as long as the {{ ... }} tags survive.
 
-GB/T 9704-2012: A4, title 方正小标宋简体 二号, body 仿宋_GB2312 三号 on a 28.95 pt grid,
-first-level headings (一、) 黑体 三号, page numbers "— 1 —". The two tables are set in 小四
-so eight columns fit the 156 mm type area. Tags (see tipdesk/report.py, bulletin_context):
-period, recipients, intro, overview, ranking_text, units, rate_note, criticism_text, late,
-hotspots, replies, waiting, requirements, closing, annex, sender, issued_date.
+GB/T 9704-2012: A4, the red 版头 (issuing office and red rule), title 二号, 主送, body 三号
+on a 28.95 pt grid, first-level headings (一、) 黑体 三号, 落款 and 成文日期, page numbers
+"— 1 —"; fonts as the letter's (set from `documents.fonts` when rendered). The tables are
+set in 小四 so eight columns fit the 156 mm type area. Tags (see tipdesk/output/bulletin.py,
+bulletin_context): letterhead, period, recipients, intro, overview, ranking_text, units,
+rate_note, criticism_text, late, hotspots, replies, waiting, requirements, closing, annex,
+sender, issued_date.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.shared import Emu, Mm, Pt
 
@@ -35,7 +36,7 @@ _spec.loader.exec_module(letter)
 
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "通报.docx"
 
-HEADING_FONT = "黑体"
+HEADING_FONT = letter.HEADING_FONT
 SMALL_SIZE = Pt(12)      # 小四, for the tables and the note under a table
 SMALL_PITCH = Pt(18)
 
@@ -143,8 +144,11 @@ def loop_table(doc, columns, item: str, items: str) -> None:
 
 
 def write_body(doc) -> None:
+    doc.add_paragraph("{%p if letterhead %}", style="Normal")
+    letter.red_rule(doc.add_paragraph("{{ letterhead }}", style="版头"))
+    doc.add_paragraph("{%p endif %}", style="Normal")
     # Two lines broken between words, as GB/T 9704 wants a title to be.
-    title = doc.add_paragraph("关于{{ period }}", style="公文标题")
+    title = letter.title(doc, "关于{{ period }}")
     title.add_run().add_break()
     title.add_run("安全生产举报受理处置情况的通报")
     letter.body(doc, "", indent=False)
@@ -187,23 +191,7 @@ def write_body(doc) -> None:
     letter.body(doc, "").paragraph_format.keep_with_next = True
     letter.body(doc, "附件：{{ annex }}").paragraph_format.keep_with_next = True
     letter.body(doc, "").paragraph_format.keep_with_next = True
-    letter.body(doc, "{{ sender }}", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT,
-                right_indent=letter.CHAR * 2).paragraph_format.keep_with_next = True
-    letter.body(doc, "{{ issued_date }}", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT,
-                right_indent=letter.CHAR * 2)
-
-
-# The heading font, named in fontTable.xml beside the letter's fonts with its fallback and
-# the GB2312 charset, so a machine without 黑体 substitutes a Chinese sans.
-HEADING_FONT_ENTRY = (
-    f'<w:font w:name="{HEADING_FONT}"><w:altName w:val="SimHei"/>'
-    '<w:panose1 w:val="02010609060101010101"/><w:charset w:val="86"/>'
-    '<w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font>\n')
-
-
-def font_table_xml() -> bytes:
-    return letter.font_table_xml().replace(b"</w:fonts>",
-                                           HEADING_FONT_ENTRY.encode() + b"</w:fonts>")
+    letter.signature(doc, "{{ sender }}", "{{ issued_date }}")
 
 
 def build() -> bytes:
@@ -212,9 +200,6 @@ def build() -> bytes:
     letter.setup_page(doc)
     write_body(doc)
     letter.clean_package(doc)
-    for rel in doc.part.rels.values():
-        if rel.reltype == RT.FONT_TABLE:
-            rel.target_part._blob = font_table_xml()
     buffer = io.BytesIO()
     doc.save(buffer)
     return letter.fixed_zip(buffer.getvalue(), letter.TEMPLATE_DATE)

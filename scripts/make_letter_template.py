@@ -7,12 +7,20 @@ reproducible (the output is byte-for-byte the same on every run). The office may
 the .docx in Word or WPS afterwards; tipdesk only needs the {{ ... }} tags to survive.
 
 Layout follows GB/T 9704-2012 (党政机关公文格式) where it applies to a one-page letter:
-A4, margins 37/35/28/26 mm, title 方正小标宋简体 二号 centred, body 仿宋_GB2312 三号 on a
-fixed 28.95 pt line pitch (22 lines a page), page number "— 1 —" in 宋体 四号, outside edge.
-The case facts go in a table set one size smaller (四号) so a long complaint still fits on
-one page. Tags used (see tipdesk/documents.py, referral_context):
-letter_no, unit, case_id, received_at, source, upstream_no, category, subject, address, content,
-deadline, requirements, centre_name, centre_phone, centre_address, centre_email, issued_date.
+A4, margins 37/35/28/26 mm; 版头: the issuing office in red, centred, and the 发文字号 over a
+red rule as wide as the type area (left out, 文号 kept, when the office prints on letterhead
+paper); title 二号 centred, 主送, body 三号 on a fixed 28.95 pt line pitch (22 lines a page),
+落款 and 成文日期 right, page number "— 1 —" in 四号, outside edge. The case facts go in a
+table set one size smaller (四号) so a long complaint still fits on one page.
+
+Fonts are the ones every Chinese Windows has (宋体 title, in bold; 仿宋 body); GB/T 9704's
+方正小标宋简体 and 仿宋_GB2312 are not on stock Windows. tipdesk sets the fonts configured in
+`documents.fonts` into the styles when it renders (tipdesk/word/template.py, by style id), so
+the office changes fonts in config.yaml, and wording here in Word.
+
+Tags used (see tipdesk/output/referral.py, referral_context): letterhead, letter_no, unit,
+case_id, received_at, source, upstream_no, category, subject, address, content, deadline,
+requirements, centre_name, centre_phone, centre_address, centre_email, issued_date.
 """
 
 from __future__ import annotations
@@ -31,18 +39,22 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Emu, Mm, Pt, Twips
+from docx.shared import Emu, Mm, Pt, RGBColor, Twips
 
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "交办单.docx"
 
-# Fonts of GB/T 9704; fontTable.xml names a fallback for machines that lack them.
-TITLE_FONT = "方正小标宋简体"
-BODY_FONT = "仿宋_GB2312"
+# Fonts every Chinese Windows has; fontTable.xml names their English names as fallbacks.
+TITLE_FONT = "宋体"
+BODY_FONT = "仿宋"
+HEADING_FONT = "黑体"
+LETTERHEAD_FONT = "宋体"
 PAGE_NUMBER_FONT = "宋体"
 LATIN_FONT = "Times New Roman"
+RED = RGBColor(0xFF, 0x00, 0x00)
 
 BODY_SIZE = Pt(16)       # 三号
 TITLE_SIZE = Pt(22)      # 二号
+LETTERHEAD_SIZE = Pt(26) # 一号: the issuing office in the 版头
 TABLE_SIZE = Pt(14)      # 四号
 PAGE_NUMBER_SIZE = Pt(14)
 LINE_PITCH = Twips(579)  # 28.95 pt: 22 lines in the 225 mm type area
@@ -174,6 +186,16 @@ def setup_styles(doc) -> None:
                     style_id="TableText")
     paragraph_style(doc, "页码", base="Normal", size=PAGE_NUMBER_SIZE, pitch=Pt(18),
                     latin=PAGE_NUMBER_FONT, east_asia=PAGE_NUMBER_FONT, style_id="PageNumber")
+    # 版头: the issuing office in red (GB/T 9704 7.2.1), and the 发文字号 centred under it.
+    letterhead = paragraph_style(doc, "版头", base="Normal", size=LETTERHEAD_SIZE, pitch=Pt(34),
+                                 latin=LETTERHEAD_FONT, east_asia=LETTERHEAD_FONT,
+                                 align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, style_id="Letterhead")
+    letterhead.font.color.rgb = RED
+    letterhead.paragraph_format.space_after = Pt(4)
+    paragraph_style(doc, "发文字号", base="Normal", size=BODY_SIZE, pitch=LINE_PITCH,
+                    latin=LATIN_FONT, east_asia=BODY_FONT, align=WD_ALIGN_PARAGRAPH.CENTER,
+                    style_id="DocNumber")
+    doc.styles["公文标题"].font.bold = True  # 宋体 is light; a 小标宋 face is set upright
 
 
 # --- page -----------------------------------------------------------------------------------
@@ -312,19 +334,62 @@ def facts_table(doc) -> None:
             start += span
 
 
+def red_rule(paragraph) -> None:
+    """The 版头's red rule: a bottom border of the 发文字号 paragraph, as wide as the type area,
+    4 mm under the number (GB/T 9704 7.2.4)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for attr, value in (("val", "single"), ("sz", "12"), ("space", "4"), ("color", "FF0000")):
+        bottom.set(qn(f"w:{attr}"), value)
+    borders.append(bottom)
+    ppr.append(borders)
+
+
+def control(doc, tag: str) -> None:
+    """A paragraph holding only a docxtpl {%p %} tag; docxtpl replaces the paragraph by it."""
+    doc.add_paragraph(tag, style="Normal")
+
+
+def letterhead(doc, number_tag: str) -> None:
+    """版头 when `letterhead` is set (the issuing office), else the 发文字号 alone."""
+    control(doc, "{%p if letterhead %}")
+    doc.add_paragraph("{{ letterhead }}", style="版头")
+    red_rule(doc.add_paragraph(number_tag, style="发文字号"))
+    control(doc, "{%p else %}")
+    doc.add_paragraph(number_tag, style="发文字号")
+    control(doc, "{%p endif %}")
+
+
+def title(doc, text: str):
+    """The title under the 版头 (GB/T 9704 asks two blank lines; less keeps a letter on one page)."""
+    paragraph = doc.add_paragraph(text, style="公文标题")
+    paragraph.paragraph_format.space_before = Pt(12)
+    return paragraph
+
+
+def signature(doc, sender: str, date: str) -> None:
+    """落款 and 成文日期 on the right, two characters in (GB/T 9704 7.3.5.2)."""
+    for text in (sender, date):
+        body(doc, text, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT,
+             right_indent=CHAR * 2).paragraph_format.keep_with_next = True
+
+
+def contacts(doc, text: str) -> None:
+    """The centre's contacts under the date, one size smaller (四号) like the table."""
+    paragraph = doc.add_paragraph(text, style="表格文字")
+    paragraph.paragraph_format.first_line_indent = TABLE_SIZE * 2
+
+
 def write_body(doc) -> None:
-    doc.add_paragraph(LETTER_TITLE, style="公文标题")
-    body(doc, "{{ letter_no }}", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    letterhead(doc, "{{ letter_no }}")
+    title(doc, LETTER_TITLE)
     body(doc, "{{ unit }}：", indent=False)
     facts_table(doc)
     body(doc, "附件：安全生产举报办理情况反馈表")
-    # Signature and date on the right, two characters in from the margin.
-    body(doc, "{{ centre_name }}", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT,
-         right_indent=CHAR * 2)
-    body(doc, "{{ issued_date }}", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT,
-         right_indent=CHAR * 2)
-    body(doc, "（联系电话：{{ centre_phone }}；地址：{{ centre_address }}"
-              "{% if centre_email %}；电子邮箱：{{ centre_email }}{% endif %}）")
+    signature(doc, "{{ centre_name }}", "{{ issued_date }}")
+    contacts(doc, "（联系电话：{{ centre_phone }}；地址：{{ centre_address }}"
+                  "{% if centre_email %}；电子邮箱：{{ centre_email }}{% endif %}）")
 
 
 # --- package clean-up -----------------------------------------------------------------------
@@ -336,16 +401,15 @@ FONT_TABLE = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 # name, alternative, panose, charset (86 = GB2312), family, pitch
 FONTS = (
     (LATIN_FONT, None, "02020603050405020304", "00", "roman", "variable"),
-    (BODY_FONT, "仿宋", "02010609030101010101", "86", "modern", "fixed"),
     ("仿宋", "FangSong", "02010609060101010101", "86", "modern", "fixed"),
-    (TITLE_FONT, "宋体", "02000000000000000000", "86", "script", "variable"),
-    (PAGE_NUMBER_FONT, "SimSun", "02010600030101010101", "86", "auto", "variable"),
+    ("宋体", "SimSun", "02010600030101010101", "86", "auto", "variable"),
+    ("黑体", "SimHei", "02010609060101010101", "86", "modern", "fixed"),
 )
 
 
 def font_table_xml() -> bytes:
-    """fontTable.xml naming the GB/T fonts with their fallbacks (w:altName) and the GB2312
-    charset, so a machine without 仿宋_GB2312 / 方正小标宋简体 substitutes a Chinese font."""
+    """fontTable.xml naming the fonts with their English names (w:altName) and the GB2312
+    charset, so Word, WPS and LibreOffice find them (or a Chinese substitute) anywhere."""
     entries = []
     for name, alt, panose, charset, family, pitch in FONTS:
         alt_el = f'<w:altName w:val="{alt}"/>' if alt else ""

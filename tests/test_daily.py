@@ -352,3 +352,25 @@ def test_a_register_from_before_the_new_columns_gets_them_after_its_last_column(
     assert ws.row(row)["状态"] == "已交办"
     assert ws.run("daily") == 0  # once
     assert [c.value for c in load_workbook(ws.register)["台账"][1]] == after
+
+
+def test_every_run_of_the_day_keeps_its_summary_newest_first(ws):
+    """The morning's to-do list survives the runs after it: a rerun, a watch pass, a backfill."""
+    ws.add(**complaint(被举报单位="早上登记的公司"))
+    assert ws.run("daily", now="2026-11-30 08:30") == 0
+    ws.add(**complaint(被举报单位="中午登记的公司", 受理时间=datetime(2026, 11, 30, 11, 0)))
+    assert ws.run("daily", now="2026-11-30 12:00") == 0
+    assert ws.run("daily", now="2026-11-30 12:00") == 0          # the same minute again
+    day = ws.root / "outbox" / "2026-11-30"
+    runs = sorted(p.name for p in day.glob("每日汇总-*.txt"))
+    assert runs == ["每日汇总-0830.txt", "每日汇总-1200-2.txt", "每日汇总-1200.txt"]
+    morning = (day / "每日汇总-0830.txt").read_text(encoding="utf-8")
+    assert "早上登记的公司" in morning and "中午登记的公司" not in morning
+    whole = (day / "每日汇总.txt").read_text(encoding="utf-8")
+    titles = [line for line in whole.splitlines() if line.startswith("安全生产举报每日汇总")]
+    assert titles == ["安全生产举报每日汇总（2026年11月30日 12:00）"] * 2 + ["安全生产举报每日汇总（2026年11月30日 08:30）"]
+    assert whole.index("今天没有需要处理的事项") < whole.index("中午登记的公司") < whole.index("早上登记的公司")
+    # A backfill of an earlier hour goes below the later runs, and nothing is lost.
+    assert ws.run("daily", now="2026-11-30 07:00") == 0
+    whole = (day / "每日汇总.txt").read_text(encoding="utf-8")
+    assert whole.rstrip().endswith("今天没有需要处理的事项。") and whole.count("安全生产举报每日汇总（") == 4

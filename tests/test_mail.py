@@ -443,7 +443,8 @@ def test_reminder_digest_one_mail_per_unit_with_the_numbered_notice(tmp_path, sm
     (notice,) = list(zj.iter_attachments())
     assert notice.get_filename() == "督办通知-安举督〔2026〕2号.docx"
     paragraphs = [p.text for p in Document(io.BytesIO(notice.get_payload(decode=True))).paragraphs]
-    assert paragraphs[:2] == ["安全生产举报事项督办通知", "安举督〔2026〕2号"]
+    # GB/T 9704: the 版头 (issuing office, then the number over the red rule), then the title.
+    assert paragraphs[:3] == ["区应急管理局指挥中心", "安举督〔2026〕2号", "安全生产举报事项督办通知"]
     assert any("AJ2026-0103" in p for p in paragraphs) and not any("AJ2026-0102" in p for p in paragraphs)
     assert any("赵局长同志督促" in p for p in paragraphs)
 

@@ -201,7 +201,7 @@ def test_an_unacknowledged_urgent_case_is_put_before_the_clerk_until_signed(ws, 
     assert f"AJ2026-0001：{ZJ}：紧急类交办已2小时仍未签收，请电话联系该单位确认收到并立即处置。" in summary
     ws.edit(row, 签收时间=datetime(2026, 11, 30, 11, 0))  # the clerk phoned: signed for
     assert ws.run("daily", now="2026-11-30 11:30") == 0
-    summary = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
+    summary = (ws.root / "outbox" / "2026-11-30" / "每日汇总-1130.txt").read_text(encoding="utf-8")
     assert "未签收" not in summary
     assert ws.row(row)["签收时间"] == datetime(2026, 11, 30, 11, 0)
 

@@ -63,6 +63,7 @@ def tables(docx: bytes) -> list[list[list[str]]]:
 # --- the text -------------------------------------------------------------------------------
 
 EXPECTED = [
+    "区应急管理局指挥中心",  # the red 版头 (GB/T 9704), documents.issuer defaulting to centre.name
     "关于2026年10月\n安全生产举报受理处置情况的通报",
     "机关各部门、四街一镇、直属事业单位：",
     "为贯彻落实《关于进一步加强安全生产举报受理处置工作的通知》要求，现将2026年10月全区安全生产"
@@ -308,7 +309,7 @@ def test_run_report_refuses_a_bad_period(config):
 def test_a_period_under_way_is_reported_so_far(config):
     docx, _ = build_bulletin(OCTOBER_ROWS, parse_period("2026-11"), NOW, config)
     text = paragraphs(docx)
-    assert text[0] == "关于2026年11月1日至11月2日\n安全生产举报受理处置情况的通报"
+    assert text[1] == "关于2026年11月1日至11月2日\n安全生产举报受理处置情况的通报"
     assert "2026年11月1日至11月2日，全区共受理安全生产举报0件，与上月同期持平。" in text
 
 

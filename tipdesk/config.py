@@ -4,7 +4,7 @@
 every command get the same `Config`, so a config `check` passes is one `daily` accepts.
 Sections: centre, paths (register, inbox, outbox, journal, backups), case_number,
 letter_number, deadlines, calendar, category_keywords, category_ignore, industries, routing,
-liaison, forwarded, mail, reminders, watch, duplicates, units. An absent section means its
+liaison, forwarded, mail, reminders, watch, duplicates, documents, units. An absent section means its
 defaults; an unknown key is refused (a typo would otherwise be silently ignored).
 """
 
@@ -38,6 +38,9 @@ DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 DEFAULT_PASSWORD_ENV = "TIPDESK_SMTP_PASSWORD"
 DEFAULT_ESCALATION_NUMBER = "安举督〔{year}〕{n}号"
 DEFAULT_NOTICE_NUMBER = "安举函〔{year}〕{n}号"
+# The notice's own addressees, the bulletin's 主送机关 unless config says otherwise.
+DEFAULT_RECIPIENTS = "机关各部门、四街一镇、直属事业单位"
+FONT_KEYS = ("title", "body", "heading", "letterhead", "page_number")
 
 # Every key config.yaml may hold, by section; a key not listed is a typo and is refused.
 KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
@@ -60,6 +63,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "notices": ("number",),
     "acknowledge": ("urgent_hours", "general_working_days"),
     "duplicates": ("window_days",),
+    "documents": ("issuer", "letterhead", "bulletin_recipients", "fonts"),
     "units": None,
 }
 SMTP_KEYS = ("host", "port", "security", "user", "password_env", "ca_file", "timeout")
@@ -101,6 +105,43 @@ class Ladder:
 
 
 @dataclass(frozen=True)
+class Fonts:
+    """`documents.fonts`: the fonts of letters, notices and bulletins, by role. The defaults are
+    on every Chinese Windows (GB/T 9704's 方正小标宋简体 and 仿宋_GB2312 are not)."""
+
+    title: str = "宋体"        # 标题 二号; bold unless a 小标宋 face (heavy by itself)
+    body: str = "仿宋"         # 正文 三号, tables
+    heading: str = "黑体"      # 一级标题 “一、”, table captions
+    letterhead: str = "宋体"   # 版头: the issuing office in red
+    page_number: str = "宋体"  # “— 1 —”
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """`documents:`: what every Word document a person receives shares: the red 版头 (issuing
+    office and red rule, GB/T 9704), the bulletin's addressees, the fonts, and where the Word
+    templates are (the workspace's templates/ first, then the package's)."""
+
+    issuer: str = ""
+    letterhead: bool = True
+    bulletin_recipients: str = DEFAULT_RECIPIENTS
+    fonts: Fonts = Fonts()
+    folders: tuple[Path, ...] = (PACKAGE_TEMPLATES,)
+
+    def letterhead_for(self, centre_name: str) -> str:
+        """The issuing office printed in the red 版头, or "" when the office prints on
+        letterhead paper (`documents.letterhead: false`)."""
+        return (self.issuer or centre_name) if self.letterhead else ""
+
+    def template(self, name: str) -> Path:
+        """The office's own copy of template `name` if it has one, else the built-in one."""
+        for folder in self.folders:
+            if (folder / name).is_file():
+                return folder / name
+        return self.folders[-1] / name
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     host: str = ""
     port: int = 465
@@ -121,6 +162,9 @@ class MailSettings:
     smtp: SmtpSettings = SmtpSettings()
     centre: Mapping[str, str] = field(default_factory=dict)
     templates: tuple[Path, ...] = (PACKAGE_TEMPLATES / "mail",)
+    # What mails and the 督办通知 they carry say about deadlines, and how documents look.
+    deadlines: Deadlines = Deadlines()
+    documents: DocumentSettings = DocumentSettings()
 
 
 @dataclass(frozen=True)
@@ -149,6 +193,26 @@ class LiaisonSettings:
     @property
     def text(self) -> str:
         return f"{self.month}月{self.day}日"
+
+    def next_due(self, day: date) -> date:
+        """The first deadline on or after `day`: what a form issued that day is due by."""
+        due = self.due(day.year)
+        return due if day <= due else self.due(day.year + 1)
+
+    def governing(self, day: date, started: date | None = None) -> date:
+        """The deadline whose passing, on `day`, makes a unit without a form its office's.
+
+        This year's; but a desk that `started` (its first run) nearer to the next deadline than
+        to the last one (a workspace made in December) waits for that next one: its units have
+        not been asked yet."""
+        due = self.due(day.year)
+        if started is None:
+            return due
+        last, following = self.due(started.year), self.due(started.year + 1)
+        if started < last:
+            last, following = self.due(started.year - 1), last
+        first = following if (following - started) < (started - last) else last
+        return max(due, first)
 
 
 @dataclass
@@ -182,6 +246,7 @@ class Config:
     notices: dict[int, HolidaySchedule] = field(default_factory=dict)
     notice_number: str = DEFAULT_NOTICE_NUMBER  # 撤回, 批复, 重新办理: the centre's numbered letters
     acknowledge: AcknowledgeSettings = AcknowledgeSettings()
+    documents: DocumentSettings = DocumentSettings()
 
     @property
     def notice_folder(self) -> Path:
@@ -266,6 +331,15 @@ class _Reader:
         if value < minimum or (maximum is not None and value > maximum):
             upper = f"、不大于 {maximum} " if maximum is not None else " "
             raise self.fail(key, f"应为不小于 {minimum}{upper}的整数，现为“{value}”。")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        """true / false (YAML), also written 是 / 否."""
+        value = self.get(key, default)
+        if isinstance(value, str) and value.strip() in ("是", "否"):
+            return value.strip() == "是"
+        if not isinstance(value, bool):
+            raise self.fail(key, f"应为 true 或 false，现为“{value}”。")
         return value
 
     def choice(self, key: str, default: str, options: Iterable[str]) -> str:
@@ -384,6 +458,7 @@ def config_from(data: Mapping[str, Any], path: Path) -> Config:
         if step not in ROUTING_STEPS:
             raise r.fail("routing.order", f"中的“{step}”无效，只能是 {', '.join(ROUTING_STEPS)}。")
 
+    documents = _documents(r, root, centre)
     config = Config(
         path=path.resolve(), root=root, centre=centre,
         register=r.path_of("register", "安全生产举报台账.xlsx", root),
@@ -406,7 +481,7 @@ def config_from(data: Mapping[str, Any], path: Path) -> Config:
         units=_units(r, industries),
         liaison=_liaison(r),
         forwarded_columns=_forwarded_columns(r),
-        mail=_mail(r, root, centre),
+        mail=_mail(r, root, centre, deadlines, documents),
         reminders=_reminders(r),
         watch=WatchSettings(daily_at=r.clock("watch.daily_at", "08:30")),
         notices=load_notices(root / NOTICE_FOLDER),
@@ -414,6 +489,7 @@ def config_from(data: Mapping[str, Any], path: Path) -> Config:
         acknowledge=AcknowledgeSettings(
             urgent_hours=r.integer("acknowledge.urgent_hours", 2, 1, 24),
             general_working_days=r.integer("acknowledge.general_working_days", 1, 1, 5)),
+        documents=documents,
     )
     if config.register.suffix.lower() != ".xlsx":
         raise r.fail("register", f"应为 .xlsx 文件，现为“{config.register.name}”。"
@@ -496,7 +572,19 @@ def _reminders(r: _Reader) -> Ladder:
     return ladder
 
 
-def _mail(r: _Reader, root: Path, centre: Mapping[str, str]) -> MailSettings:
+def _documents(r: _Reader, root: Path, centre: Mapping[str, str]) -> DocumentSettings:
+    r.section("documents.fonts", FONT_KEYS)
+    fonts = Fonts(**{key: r.text(f"documents.fonts.{key}", getattr(Fonts(), key)) or getattr(Fonts(), key)
+                     for key in FONT_KEYS})
+    return DocumentSettings(
+        issuer=r.text("documents.issuer") or centre.get("name", ""),
+        letterhead=r.flag("documents.letterhead", True),
+        bulletin_recipients=r.text("documents.bulletin_recipients", DEFAULT_RECIPIENTS) or DEFAULT_RECIPIENTS,
+        fonts=fonts, folders=(root / "templates", PACKAGE_TEMPLATES))
+
+
+def _mail(r: _Reader, root: Path, centre: Mapping[str, str], deadlines: Deadlines,
+          documents: DocumentSettings) -> MailSettings:
     r.section("mail.smtp", SMTP_KEYS + ("password",))
     password_env = r.text("mail.smtp.password_env", DEFAULT_PASSWORD_ENV)
     for key in ("mail.smtp.password", "mail.password"):
@@ -533,7 +621,8 @@ def _mail(r: _Reader, root: Path, centre: Mapping[str, str]) -> MailSettings:
         mode=mode, from_address=from_address,
         from_name=r.text("mail.from_name", centre.get("name", "")),
         smtp=smtp, centre=dict(centre),
-        templates=(root / "templates" / "mail", PACKAGE_TEMPLATES / "mail"))
+        templates=(root / "templates" / "mail", PACKAGE_TEMPLATES / "mail"),
+        deadlines=deadlines, documents=documents)
 
 
 def _units(r: _Reader, industries: dict[str, tuple[str, ...]]) -> tuple[Unit, ...]:

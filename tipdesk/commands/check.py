@@ -88,26 +88,62 @@ SAMPLE_CASE = {"案件编号": "AJ2026-0001", "受理时间": datetime(2026, 1, 
                "承办单位": "示例单位", "交办文号": "示例〔2026〕1号", "办理期限": datetime(2026, 1, 14, 23, 59)}
 
 
-def template_problems(config: Config) -> list[str]:
-    """The letter template must render: an office may have edited its tags in Word."""
+SAMPLE_NOTICE = {"unit": "示例单位", "number": "安举督〔2026〕1号", "escalate_after": 2, "leader": "",
+                 "date": "2026年1月20日", "items": [{"case_id": "AJ2026-0001", "category": "一般", "subject": "示例公司",
+                                                     "letter_no": "示例〔2026〕1号", "deadline": "2026年1月14日",
+                                                     "timing": "已超期4个工作日"}]}
+
+
+def _word_problem(path, context: dict, render) -> str | None:
+    """What is wrong with one Word template, or None: it must render, using only known tags."""
     from docxtpl import DocxTemplate
 
-    from tipdesk.output.referral import referral_context, referral_letter
-    from tipdesk.output.issuing import letter_template
-
-    path = letter_template(config)
     if not path.is_file():
-        return [f"模板 {path} 不存在，请从代码仓库的 templates/ 复制一份。"]
-    context = referral_context(SAMPLE_CASE, config.centre, datetime(2026, 1, 5, 9, 0))
+        return f"模板 {path} 不存在，请从代码仓库的 templates/ 复制一份。"
     try:
         unknown = DocxTemplate(str(path)).get_undeclared_template_variables() - set(context)
-        referral_letter(context, path)
+        render()
     except Exception as exc:  # any template fault is the office's to fix, in Word
-        return [f"模板 {path.name} 无法使用：{exc}。请检查 {{{{ }}}} 标记是否完整，或从代码仓库恢复原模板。"]
+        return f"模板 {path.name} 无法使用：{exc}。请检查 {{{{ }}}} 标记是否完整，或从代码仓库恢复原模板。"
     if unknown:
-        return [f"模板 {path.name} 中的 {'、'.join('{{ ' + u + ' }}' for u in sorted(unknown))} 无法填写，"
-                f"可用的有：{'、'.join(sorted(context))}。"]
-    return []
+        return (f"模板 {path.name} 中的 {'、'.join('{{ ' + u + ' }}' for u in sorted(unknown))} 无法填写，"
+                f"可用的有：{'、'.join(sorted(context))}。")
+    return None
+
+
+def template_problems(config: Config) -> list[str]:
+    """Every template a document or mail comes from must work: an office may have edited the
+    Word templates' tags in Word, or a mail template in Notepad."""
+    import jinja2
+
+    from tipdesk.mail.compose import NOTICE_TEMPLATE, notice_document
+    from tipdesk.output.bulletin import bulletin_context, bulletin_template, render_bulletin
+    from tipdesk.output.issuing import letter_template
+    from tipdesk.output.referral import referral_context, referral_letter
+    from tipdesk.rules.stats import parse_period, period_stats
+
+    at = datetime(2026, 1, 20, 9, 0)
+    documents = config.documents
+    letter = letter_template(config)
+    context = referral_context(SAMPLE_CASE, config.centre, datetime(2026, 1, 5, 9, 0), config.deadlines, documents)
+    notice = documents.template(NOTICE_TEMPLATE)
+    notice_context = {**SAMPLE_NOTICE, "centre": config.mail.centre, "letterhead": "", "centre_name": "",
+                      "centre_phone": "", "centre_email": ""}
+    bulletin = bulletin_template(config)
+    stats = period_stats([], parse_period("2026-01"), at)
+    problems = [
+        _word_problem(letter, context, lambda: referral_letter(context, letter, documents.fonts)),
+        _word_problem(notice, notice_context, lambda: notice_document(config.mail, SAMPLE_NOTICE, at)),
+        _word_problem(bulletin, bulletin_context(stats, config.centre, config.deadlines, documents),
+                      lambda: render_bulletin(stats, config.centre, bulletin, config.deadlines, documents)),
+    ]
+    env = jinja2.Environment()
+    for path in sorted((config.root / "templates" / "mail").glob("*.j2")):
+        try:
+            env.parse(path.read_text(encoding="utf-8-sig"))
+        except (jinja2.TemplateSyntaxError, UnicodeDecodeError) as exc:
+            problems.append(f"邮件模板 templates/mail/{path.name} 有误：{exc}。请改正，或删除它以使用内置模板。")
+    return [p for p in problems if p]
 
 
 def run_check(config: Config, now: datetime) -> int:

@@ -35,7 +35,8 @@ from tipdesk.domain.columns import OPEN_STATUSES
 from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.store.register import read_register, refuse_if_open, save_changes
 from tipdesk.output.statsheet import register_edits
-from tipdesk.output.summary import daily_summary
+from tipdesk.output.summary import daily_summary, save_summary
+from tipdesk.output.views import view_edits, views_signature
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
@@ -43,17 +44,17 @@ from tipdesk.rules.acknowledge import hours_since, unacknowledged
 from tipdesk.domain.columns import UNIT
 from tipdesk.store.files import free_path
 
-SUMMARY_NAME = "每日汇总.txt"
 STATS_SHEET = "统计"
 STATS_MARK = "stats_day"
 NOTICE_SEQUENCE = "notice"
+VIEWS_MARK = "views"
 
 
 @dataclass
 class DailyResult:
     plan: Plan
     summary: str
-    summary_path: Path | None
+    summary_path: Path | None      # 每日汇总.txt: every run of the day, this one first
     backup: Path | None
     skipped_formulas: set
     issued: list[issuing.IssuedDocuments]
@@ -127,7 +128,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
         journal = open_journal(config.journal)
         try:
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
-                                   if CONTACTS_SHEET in register.sheets else [], now)
+                                   if CONTACTS_SHEET in register.sheets else [], now, journal.first_run())
             mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
                                    config.day_folder(now), categories=HOURLY_CATEGORIES)
             record_chases(config, register, journal, now, set(open_cases))
@@ -156,11 +157,12 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         journal = open_journal(config.journal, readonly=dry_run)
         try:
             arrivals = inbox.collect(config, now, journal.inbox_seen())
+            started = journal.first_run() or now.date()
             plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
                                  journal.case_states(), journal.last_numbers("letter"), arrivals,
-                                 journal.issued_sheets(), journal.answered_cases())
+                                 journal.issued_sheets(), journal.answered_cases(), started)
             folder = config.day_folder(now)
-            contacts = contacts_of(config, contacts_after(register, plan), now)
+            contacts = contacts_of(config, contacts_after(register, plan), now, started)
             if dry_run:
                 planned = send_reminders(config, now, plan.open_cases, contacts, journal, calendar,
                                          folder, dry_run=True).planned
@@ -192,16 +194,19 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
                             for year, last in numbers.items():
                                 journal.set_last_number(name, year, last)
-                        # The managers' 统计 sheet and colours: with any change, and once a day.
+                        # The managers' 统计 sheet and colours: with any change, and once a day;
+                        # the drop-downs and print setup with them, and when config's lists change.
+                        views = views_signature(config)
                         fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
-                                 or STATS_SHEET not in register.sheet_names)
+                                 or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
                         edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback,
                                                                 [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
-                                 if fresh else [])
+                                 + view_edits(config) if fresh else [])
                         saved, skipped = save_changes(register, plan.changes, config.backup_folder,
                                                       config.backup_keep, now, edits, rendering.wait)
                         if fresh:
                             journal.set_mark(STATS_MARK, f"{now:%Y-%m-%d}")
+                            journal.set_mark(VIEWS_MARK, views)
                         applied = [c for c in plan.changes
                                    if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
                         journal.record_changes(run_id, now, applied)
@@ -232,8 +237,6 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"
             f"tipdesk 不覆盖公式；请改为数值后重跑" for sheet, r, c in sorted(skipped)]
     summary = daily_summary(plan, now, extra)
-    folder.mkdir(parents=True, exist_ok=True)
-    summary_path = folder / SUMMARY_NAME
-    summary_path.write_text(summary, encoding="utf-8")
+    summary_path, _ = save_summary(folder, now, summary)
     echo(summary)
     return DailyResult(plan, summary, summary_path, saved, skipped, issued)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+from copy import copy
 import shutil
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -74,14 +75,17 @@ def _row(rng: random.Random, received: datetime, complaint: tuple, index: int) -
 
 
 def _append(register: Path, rows: list[dict]) -> None:
-    """What the clerk does by hand: type new rows at the bottom of the register."""
+    """What the clerk does by hand: type new rows at the bottom of the register (a typed cell
+    takes its column's format, as in Excel)."""
     wb = load_workbook(register)
     ws = wb[REGISTER_SHEET]
     for values in rows:
         ws.append([values.get(c) for c in REGISTER_COLUMNS])
         for index, column in enumerate(REGISTER_COLUMNS, start=1):
+            cell = ws.cell(row=ws.max_row, column=index)
+            cell.alignment = copy(ws.column_dimensions[cell.column_letter].alignment)
             if isinstance(values.get(column), datetime):
-                ws.cell(row=ws.max_row, column=index).number_format = "yyyy-mm-dd hh:mm"
+                cell.number_format = "yyyy-mm-dd hh:mm"
     wb.save(register)
 
 
@@ -191,17 +195,20 @@ def build_demo(folder: Path, now: datetime) -> Path:
             _append(config.register, arrivals)
         _units_answer(config, rng, morning - timedelta(hours=14), share=0.35)
         run_daily(config, morning, echo=quiet)
-    today = datetime.combine(now.date(), time(7, 50))
+    # Today's complaints came in before this run: whatever the hour the demo is run at, none
+    # is received after it is referred.
+    today = now.replace(second=0, microsecond=0) - timedelta(minutes=40)
+    typed = today - timedelta(minutes=30)
     awkward = [
         _row(rng, today - timedelta(hours=2), COMPLAINTS[1], 90),
         _row(rng, today - timedelta(hours=1), COMPLAINTS[20], 91),
         _row(rng, today - timedelta(hours=3), COMPLAINTS[19], 92),          # no place, no industry: 待分派
         {**_row(rng, today, COMPLAINTS[0], 93), "承办单位": "住建局"},        # alias
-        {**_row(rng, today, COMPLAINTS[4], 94), "受理时间": f"{today:%Y}年{today.month}月{today.day}日 7:20"},
+        {**_row(rng, today, COMPLAINTS[4], 94), "受理时间": f"{typed:%Y}年{typed.month}月{typed.day}日 {typed:%H:%M}"},
         {**_row(rng, today, COMPLAINTS[2], 95), "受理时间": None},          # incomplete
     ]
     _append(config.register, awkward)
-    _units_answer(config, rng, today - timedelta(hours=1), share=0.3)
+    _units_answer(config, rng, today - timedelta(minutes=20), share=0.3)
     _today_mail(config, today)
     return config.path
 

@@ -1,4 +1,5 @@
-"""`init`: a new workspace with a commented config and an empty register a good office keeps."""
+"""`init`: a new workspace with a commented config, an empty register a good office keeps, and
+每日运行.bat, which the clerk double-clicks (or Task Scheduler starts) for the daily run."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tipdesk.domain.columns import (
-    CATEGORIES, CATEGORY, CONTACT_COLUMNS, CONTACT_EXTRA_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS, NO, OVERDUE,
-    REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, SOURCE, SOURCES, STATUS, STATUSES, VERIFIED,
-    VERIFIED_VALUES, YES,
+    CATEGORIES, CATEGORY, CONTACT_COLUMNS, CONTACT_EXTRA_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS,
+    LONG_TEXT_COLUMNS, NO, OVERDUE, REGISTER_COLUMNS, REGISTER_SHEET, REPLIED, SOURCE, SOURCES, STATUS,
+    STATUSES, VERIFIED, VERIFIED_VALUES, YES,
 )
-from tipdesk.config import load_config
+from tipdesk.config import Config, load_config
 from tipdesk.config import PACKAGE_TEMPLATES
+from tipdesk.output.views import view_edits
 from tipdesk.xlsx.package import column_letter
 from tipdesk.domain.columns import CALL_BACK_RESULT, CALL_BACK_RESULTS
+from tipdesk.xlsx.patch import patch_workbook
 
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -28,6 +31,52 @@ WIDTHS = {"案件编号": 14, "受理时间": 17, "来源": 11, "上级编号": 
           "回复举报人": 11, "备注": 36, "签收时间": 17, "回访时间": 17, "回访结果": 10, "上报时间": 17}
 CHOICES = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
            OVERDUE: (YES, NO), REPLIED: (YES, NO), CALL_BACK_RESULT: CALL_BACK_RESULTS}
+# Where tipdesk itself is: the workspace's 每日运行.bat calls this checkout's run.bat.
+TIPDESK_HOME = Path(__file__).resolve().parent.parent.parent
+DAILY_BAT = "每日运行.bat"
+# The batch file, with {tipdesk} the path of run.bat. UTF-8 with CRLF line endings: the
+# console is switched to UTF-8 for its messages. /nopause is for Task Scheduler.
+DAILY_BAT_TEXT = r"""@echo off
+rem tipdesk daily run: double-click this file every morning, or let Task Scheduler start it
+rem with /nopause (README, "Windows"). It runs run.bat daily on the config.yaml beside it.
+setlocal EnableExtensions DisableDelayedExpansion
+set "TIPDESK_CP="
+for /f "tokens=2 delims=:" %%c in ('chcp') do set "TIPDESK_CP=%%c"
+chcp 65001 >nul
+rem ---- 以下两行可以用记事本修改：tipdesk 程序的 run.bat，和本工作区的配置文件 ----
+set "TIPDESK={tipdesk}"
+set "CONFIG=%~dp0config.yaml"
+rem ------------------------------------------------------------------------------
+set "WAIT=1"
+if /i "%~1"=="/nopause" set "WAIT="
+set "RC=1"
+if not exist "%TIPDESK%" goto no_tipdesk
+call "%TIPDESK%" daily --config "%CONFIG%"
+set "RC=%errorlevel%"
+echo.
+if "%RC%"=="0" echo 完成。今天每次运行的汇总都在发件箱（outbox）当天日期文件夹的 每日汇总.txt 中，最新一次在最前面。
+if "%RC%"=="1" echo 意外错误：见上面一行所说的日志文件，请发给维护人员。台账没有被写坏。
+if "%RC%"=="2" echo 配置文件或台账有误：按上面的说明改正后，再双击本文件。
+if "%RC%"=="3" echo 台账正被 Excel/WPS 打开，或另一次运行正在处理，本次什么也没改：请关闭台账后再双击本文件。
+goto end
+
+:no_tipdesk
+echo 找不到 tipdesk 程序：%TIPDESK%
+echo 请用记事本打开本文件，把 set "TIPDESK=..." 一行改为 tipdesk 文件夹中 run.bat 的位置。
+
+:end
+if defined WAIT pause
+if defined TIPDESK_CP chcp %TIPDESK_CP% >nul
+exit /b %RC%
+"""
+
+
+def daily_bat(tipdesk: str) -> bytes:
+    """每日运行.bat calling the run.bat at `tipdesk` (a path, or %~dp0run.bat beside it)."""
+    text = DAILY_BAT_TEXT.replace("{tipdesk}", tipdesk)
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
 HEADER_FONT = Font(name="宋体", bold=True, size=11)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="999999")
@@ -56,6 +105,9 @@ def empty_register(units: list[tuple[str, str]]) -> Workbook:
     for index, name in enumerate(REGISTER_COLUMNS, start=1):
         letter = column_letter(index)
         dimension = ws.column_dimensions[letter]
+        # What the clerk types, and what tipdesk writes, sits at the top of its cell; long
+        # text wraps (the daily run sizes the rows it writes to show a few lines).
+        dimension.alignment = Alignment(vertical="top", wrap_text=name in LONG_TEXT_COLUMNS)
         if name in DATE_COLUMNS:
             dimension.number_format = DATE_FORMAT
         if name in CHOICES:
@@ -94,15 +146,33 @@ def init_workspace(folder: Path) -> list[str]:
         if not path.exists():
             path.mkdir(parents=True)
             made.append(str(path) + "/")
-    own_templates = folder / "templates"
-    for name in ("交办单.docx", "通报.docx"):
-        if not (own_templates / name).exists():
-            # The office's own copy: wording and letterhead can be changed in Word.
-            own_templates.mkdir(exist_ok=True)
-            shutil.copyfile(PACKAGE_TEMPLATES / name, own_templates / name)
-            made.append(str(own_templates / name))
+    # The office's own copies of every document a person receives: the Word templates (wording
+    # and layout changed in Word or WPS) and the mail subjects and bodies (in Notepad). A file
+    # here wins over the package's; one a later tipdesk adds comes from the package until then.
+    for source in sorted([*PACKAGE_TEMPLATES.glob("*.docx"), *(PACKAGE_TEMPLATES / "mail").glob("*.j2")]):
+        target = folder / "templates" / source.relative_to(PACKAGE_TEMPLATES)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            made.append(str(target))
+    bat = folder / DAILY_BAT
+    if not bat.exists():
+        # A % in the path would be read by cmd.exe as a variable.
+        bat.write_bytes(daily_bat(str(TIPDESK_HOME / "run.bat").replace("%", "%%")))
+        made.append(str(bat))
     if not config.register.exists():
         config.register.parent.mkdir(parents=True, exist_ok=True)
-        empty_register([(u.name, u.type) for u in config.units]).save(config.register)
+        write_empty_register(config)
         made.append(str(config.register))
     return made
+
+
+def write_empty_register(config: Config) -> None:
+    """The empty register, with the views daily keeps current (drop-downs from config, print
+    setup) put in the way daily does it: as edits of the saved package."""
+    draft = config.register.with_name(config.register.name + ".draft")
+    empty_register([(u.name, u.type) for u in config.units]).save(draft)
+    try:
+        patch_workbook(draft, config.register, {}, edits=view_edits(config))
+    finally:
+        draft.unlink(missing_ok=True)

@@ -7,6 +7,8 @@ from tipdesk.config import Config
 from tipdesk.domain.columns import CONTACTS_SHEET
 from tipdesk.output.liaison import write_blank_forms
 from tipdesk.rules.contacts import missing_units
+from tipdesk.domain.textnorm import chinese_date
+from tipdesk.store.journal import open_journal
 
 
 def run_liaison(config: Config, now: datetime, dry_run: bool = False) -> int:
@@ -19,14 +21,20 @@ def run_liaison(config: Config, now: datetime, dry_run: bool = False) -> int:
     missing = missing_units(config, grid, columns) if sheet else [u.name for u in config.units]
     folder = config.outbox / f"{now:%Y-%m-%d}" / "联络单"
     units = [u.name for u in config.units]
+    due = config.liaison.next_due(now.date())
     if dry_run:
-        print(f"将在 {folder} 生成 {len(units)} 份空白联络单。")
+        print(f"将在 {folder} 生成 {len(units)} 份空白联络单（{chinese_date(due)}前报送）。")
     else:
-        write_blank_forms(config, units, folder)
-        print(f"已在 {folder} 生成 {len(units)} 份空白联络单（已预填单位名称）。")
-    deadline = config.liaison.due(now.year)
+        write_blank_forms(config, units, folder, now.date())
+        print(f"已在 {folder} 生成 {len(units)} 份空白联络单（已预填单位名称，{chinese_date(due)}前报送）。")
+    journal = open_journal(config.journal, readonly=True)
+    try:
+        started = journal.first_run()
+    finally:
+        journal.close()
+    deadline = config.liaison.governing(now.date(), started or now.date())
     if missing:
-        print(f"尚未报送联络单的单位（{len(missing)} 个，截止 {deadline:%m月%d日}）：")
+        print(f"尚未报送联络单的单位（{len(missing)} 个，截止 {chinese_date(deadline)}）：")
         for name in missing:
             print(f"  - {name}")
         if now.date() > deadline:

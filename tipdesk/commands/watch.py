@@ -1,4 +1,4 @@
-"""`./run watch`: `schedule` runs the daily job at `watch.daily_at` and an urgent check hourly.
+"""`watch`: `schedule` runs the daily job at `watch.daily_at` and an urgent check hourly.
 
 `schedule` only knows "every day at 08:30"; whether a day is a working day (调休 included) is
 decided here when the job fires, on the office's calendar. A computer that slept past a run
@@ -12,12 +12,14 @@ from __future__ import annotations
 import time as systime
 import traceback
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Callable
 
 import schedule
 
 from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.errors import TipdeskError
+from tipdesk.store.files import write_error_log
 
 DAILY_LABEL = "每日处理"
 HOURLY_LABEL = "紧急、事故类期限检查"
@@ -35,15 +37,21 @@ def next_daily(after: datetime, at: time, calendar: WorkCalendar) -> datetime:
         day += timedelta(days=1)
 
 
-def _run(label: str, job: Callable[[datetime], Any], now: datetime, log: Callable[[str], None]) -> None:
-    """One job; whatever it raises is logged and the watch goes on."""
+def _run(label: str, job: Callable[[datetime], Any], now: datetime, log: Callable[[str], None],
+         log_folder: Path | None = None) -> None:
+    """One job; whatever it raises is logged and the watch goes on. The technical detail of
+    an unexpected error goes to the workspace's logs/ folder, the watch's log gets one line."""
     try:
         result = job(now)
     except TipdeskError as exc:
         log(f"{now:%Y-%m-%d %H:%M} {label}：未完成：{exc.message}")
-    except Exception as exc:  # an unattended loop must outlive any one failed pass
-        log(f"{now:%Y-%m-%d %H:%M} {label}：出错（{exc.__class__.__name__}：{exc}），下次按时继续。")
-        log(traceback.format_exc().rstrip())
+    except Exception:  # an unattended loop must outlive any one failed pass
+        try:
+            saved = write_error_log(log_folder or Path.cwd(), datetime.now(), traceback.format_exc())
+            where = f"详细信息见 {saved}"
+        except OSError:
+            where = "详细信息无法保存"
+        log(f"{now:%Y-%m-%d %H:%M} {label}：意外错误，{where}；下次按时继续。")
     else:
         outcome = result if isinstance(result, str) and result.strip() else "完成"
         log(f"{now:%Y-%m-%d %H:%M} {label}：{outcome}")
@@ -66,11 +74,11 @@ def scheduler_for(config, daily: Callable[[datetime], Any], hourly: Callable[[da
             log(f"{now:%Y-%m-%d %H:%M} {DAILY_LABEL}：今天不是工作日，"
                 f"下次 {next_daily(now, settings.daily_at, calendar):%Y-%m-%d %H:%M}")
             return
-        _run(DAILY_LABEL, daily, now, log)
+        _run(DAILY_LABEL, daily, now, log, config.root)
 
     scheduler = schedule.Scheduler()
     scheduler.every().day.at(settings.daily_at.strftime("%H:%M")).do(daily_job).tag("daily")
-    scheduler.every().hour.at(":00").do(lambda: _run(HOURLY_LABEL, hourly, clock(), log)).tag("hourly")
+    scheduler.every().hour.at(":00").do(lambda: _run(HOURLY_LABEL, hourly, clock(), log, config.root)).tag("hourly")
     return scheduler
 
 
@@ -86,8 +94,8 @@ def watch(config, daily: Callable[[datetime], Any], hourly: Callable[[datetime],
         log(f"{now:%Y-%m-%d %H:%M} 值守已启动：工作日 {settings.daily_at:%H:%M} 运行{DAILY_LABEL}，"
             f"每小时整点进行{HOURLY_LABEL}。按 Ctrl+C 停止。")
         if calendar.is_workday(now.date()) and now.time() >= settings.daily_at:
-            _run(DAILY_LABEL, daily, now, log)
-        _run(HOURLY_LABEL, hourly, now, log)
+            _run(DAILY_LABEL, daily, now, log, config.root)
+        _run(HOURLY_LABEL, hourly, now, log, config.root)
         passes = 0
         while max_passes is None or passes < max_passes:
             scheduler.run_pending()

@@ -43,6 +43,8 @@ LATER_COLUMNS = (ACKNOWLEDGED_AT, CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_
 # Columns that hold dates; they are real Excel dates, never text.
 DATE_COLUMNS = (RECEIVED_AT, UPSTREAM_DEADLINE, REFERRED_AT, DEADLINE, FEEDBACK_AT, ACKNOWLEDGED_AT,
                 CALLED_BACK_AT, REPORTED_UP_AT)
+# Columns whose text runs long: wrapped in their cells, and the row sized to show it.
+LONG_TEXT_COLUMNS = (SUBJECT, ADDRESS, CONTENT, CHASE_LOG, RESULT, NOTES)
 # Columns that identify the reporter: they never leave the register.
 REPORTER_COLUMNS = (REPORTER, REPORTER_CONTACT)
 

@@ -1,25 +1,22 @@
 """E-mail to units: what a mail is, and composing them (referral letters, reminder digests).
 
 Compose: jinja2 templates in templates/mail/ (a workspace's own templates/mail/ wins), one
-mail per unit per run, from register rows passed through `redact_case`, so no mail carries
+mail per unit per run; the 督办通知 a 督办 carries is the Word template templates/督办通知.docx
+(the workspace's own copy wins too), from register rows passed through `redact_case`, so no mail carries
 举报人, 联系方式 or personal data inside the complaint (DESIGN.md, "The whistleblower").
 Sending them, and the log that makes each (case, stage) go once, is `deliver.py`.
 """
 
 from __future__ import annotations
 
-import io
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import jinja2
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
 
 from tipdesk.domain.columns import (
     CASE_ID, CATEGORY, DEADLINE, LETTER_NO, NOTES, REPORTER, REPORTER_CONTACT, SUBJECT, UNIT,
@@ -36,6 +33,7 @@ from tipdesk.rules.reminders import (
 )
 from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import safe_name
+from tipdesk.word.template import compiled
 
 REFERRAL = "交办"
 # The same referral sent once more to a unit that has not acknowledged it (签收).
@@ -44,6 +42,7 @@ REFERRAL_AGAIN = "再次交办"
 KEYRING_SERVICE = "yagmail"
 ESCALATION_SEQUENCE = "督办"
 NOTICE_TITLE = "安全生产举报事项督办通知"
+NOTICE_TEMPLATE = "督办通知.docx"
 
 # Header values: no CR/LF (header injection) nor other control characters.
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -207,8 +206,11 @@ def _paper_note(contact: Contact | None) -> str:
 
 
 def _common_context(settings: MailSettings, unit: str, now: datetime) -> dict[str, Any]:
+    rules = settings.deadlines
     return {"unit": unit, "centre": {k: settings.centre.get(k, "") for k in ("name", "phone", "email", "address")},
-            "date": chinese_date(now), "now_text": chinese_date(now, with_time=True)}
+            "date": chinese_date(now), "now_text": chinese_date(now, with_time=True),
+            "deadlines": {"urgent_hours": rules.urgent_hours, "general_working_days": rules.general_working_days,
+                          "accident_verify_hours": rules.accident_verify_hours}}
 
 
 def _read_attachment(path: Path, case_id: str) -> Attachment:
@@ -287,10 +289,9 @@ def plan_reminder_mails(reminders: Sequence[Reminder], cases: Mapping[str, Mappi
                    "has_escalation": escalate}
         attachments = ()
         if escalate:
-            notice = _render(env, "escalation_notice.j2",
-                             {**context, "items": [v for v in views if v["stage"] == ESCALATION]})
+            notice = notice_document(settings, {**context, "items": [v for v in views if v["stage"] == ESCALATION]}, now)
             name = safe_name(f"督办通知-{context['number']}.docx", "附件")
-            attachments = (Attachment(name, notice_docx(notice, settings.centre.get("name", ""), now)),)
+            attachments = (Attachment(name, notice),)
         to, cc = _recipients(contact, escalate)
         mails.append(Mail(
             kind=kind, unit=unit, at=now,
@@ -353,29 +354,18 @@ def plan_notice_mails(notices: Sequence[Mapping[str, Any]], cases: Mapping[str, 
     return mails
 
 
-def _east_asian_font(run, name: str, size: int) -> None:
-    run.font.name, run.font.size = name, Pt(size)
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-
-def notice_docx(text: str, author: str, at: datetime) -> bytes:
-    """The 督办通知 as a short Word document: title and number centred, sender and date to the
-    right, the rest as body paragraphs (GB/T 9704 fonts: 小标宋 二号 title, 仿宋 三号 body)."""
-    lines = [line.rstrip() for line in text.strip().split("\n")]
-    tail = [i for i, line in enumerate(lines) if line.strip()][-2:]
-    doc = Document()
-    for i, line in enumerate(lines):
-        paragraph = doc.add_paragraph()
-        if i < 2:
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif i in tail:
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _east_asian_font(paragraph.add_run(line), "方正小标宋简体" if i == 0 else "仿宋_GB2312", 22 if i == 0 else 16)
-    props = doc.core_properties
-    props.author = props.last_modified_by = author
-    props.title, props.subject = NOTICE_TITLE, lines[1].strip() if len(lines) > 1 else ""
-    props.comments = props.keywords = props.category = ""
-    props.created = props.modified = at
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+def notice_document(settings: MailSettings, context: Mapping[str, Any], now: datetime) -> bytes:
+    """The numbered 督办通知 (.docx) from the Word template 督办通知.docx (GB/T 9704: 版头 with
+    the number, 主送, the overdue cases, 落款, 成文日期, page numbers). `context` is the digest's:
+    unit, number, escalate_after, leader, date, centre, and the 督办 items (already redacted)."""
+    documents, centre = settings.documents, settings.centre
+    path = documents.template(NOTICE_TEMPLATE)
+    values = {**context, "letterhead": documents.letterhead_for(centre.get("name", "")),
+              "centre_name": centre.get("name", ""), "centre_phone": centre.get("phone", ""),
+              "centre_email": centre.get("email", "")}
+    try:
+        return compiled(path, documents.fonts).render(
+            values, author=centre.get("name", ""), title=NOTICE_TITLE, subject=context.get("number", ""), when=now)
+    except (jinja2.TemplateError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise TipdeskError(f"督办通知模板 {path.name} 有误：{exc}。请在 Word 中检查 templates/{path.name} 的 "
+                           "{{ }} 标记是否完整，或删除它以使用内置模板。")

@@ -10,7 +10,7 @@ transaction, each mail recorded as it goes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -98,9 +98,9 @@ def send_notices(config: Config, now: datetime, cases: dict[str, dict], contacts
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 
-def contacts_of(config: Config, grid: list[list[Any]], now: datetime) -> dict:
+def contacts_of(config: Config, grid: list[list[Any]], now: datetime, started: date | None = None) -> dict:
     """Who to write to, per unit, from the 联络人 sheet (as it will be after this run)."""
-    return effective_contacts(grid, config, now.date())
+    return effective_contacts(grid, config, now.date(), started)
 
 
 def chase_changes(rows: Iterable[tuple[int, dict]], journal: Journal) -> list[CellChange]:

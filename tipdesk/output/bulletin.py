@@ -10,25 +10,20 @@ text, and neither 举报人, 联系方式 nor 举报内容 is ever read here.
 
 from __future__ import annotations
 
-import io
 import math
 from datetime import datetime
 from pathlib import Path
 
-from docxtpl import DocxTemplate
-
 from tipdesk.domain import columns as col
 from tipdesk.config import Config
-from tipdesk.output.referral import repack
+from tipdesk.word.template import compiled
 from tipdesk.domain.textnorm import chinese_date
 from tipdesk.rules.stats import BLANK, CaseRef, Period, PeriodStats, Repeat, period_stats
 from tipdesk.output.statsheet import annex_workbook, as_of, day_text, deadline_text, late_text
-from tipdesk.config import PACKAGE_TEMPLATES
+from tipdesk.config import DocumentSettings, Deadlines
 from typing import Collection, Mapping
 
 BULLETIN_TEMPLATE = "通报.docx"
-# The notice's own addressees.
-RECIPIENTS = "机关各部门、四街一镇、直属事业单位"
 NOTICE = "《关于进一步加强安全生产举报受理处置工作的通知》"
 RATE_NOTE = ("注：应办结＝已办结＋在办已超期，尚未到期的在办件不计；按时办结率＝按时办结÷应办结；"
              "超期＝超期办结＋在办已超期。")
@@ -37,8 +32,7 @@ HOT_SPOTS = 3  # industries and areas named in the text; the annex lists them al
 
 def bulletin_template(config: Config) -> Path:
     """The office's own template (workspace templates/) if present, else the built-in one."""
-    own = config.root / "templates" / BULLETIN_TEMPLATE
-    return own if own.is_file() else PACKAGE_TEMPLATES / BULLETIN_TEMPLATE
+    return config.documents.template(BULLETIN_TEMPLATE)
 
 
 def file_names(period: Period) -> tuple[str, str]:
@@ -230,12 +224,13 @@ def _waiting_rows(stats: PeriodStats) -> list[dict]:
              "closed": day_text(c.answered, year)} for c in stats.awaiting_reply]
 
 
-def _requirements(stats: PeriodStats) -> list[str]:
+def _requirements(stats: PeriodStats, rules: Deadlines) -> list[str]:
     texts = []
     if stats.overdue or stats.carried_overdue:
         texts.append("被通报批评的单位要立即查明超期原因，加快办理，尽快办结并反馈，"
                      "同时举一反三，完善本单位举报承办工作程序。")
-    texts.append("严格落实办理时限。紧急类举报24小时内、一般类举报7个工作日内完成调查处理并反馈；"
+    texts.append(f"严格落实办理时限。紧急类举报{rules.urgent_hours}小时内、一般类举报"
+                 f"{rules.general_working_days}个工作日内完成调查处理并反馈；"
                  "事故类举报迅速核实，依法依规调查处理。确需延期或退回的，应在办理期限前提出申请并说明理由。")
     if stats.repeated_subjects or stats.repeated_addresses:
         texts.append("对反复被举报的单位和地点，属地和行业主管部门要加大执法检查力度，"
@@ -246,14 +241,17 @@ def _requirements(stats: PeriodStats) -> list[str]:
     return [f"（{numbers[i]}）{text}" for i, text in enumerate(texts)]
 
 
-def bulletin_context(stats: PeriodStats, centre: dict) -> dict:
+def bulletin_context(stats: PeriodStats, centre: dict, rules: Deadlines = Deadlines(),
+                     documents: DocumentSettings = DocumentSettings()) -> dict:
     """The template context: strings, lists of strings (paragraphs), and the table rows."""
     label = stats.period.label
-    requirements = _requirements(stats)
+    sender = centre.get("name", "")
+    requirements = _requirements(stats, rules)
     return {
         "title": f"关于{label}安全生产举报受理处置情况的通报",
         "period": label,
-        "recipients": RECIPIENTS,
+        "recipients": documents.bulletin_recipients,
+        "letterhead": documents.letterhead_for(sender),
         "intro": (f"为贯彻落实{NOTICE}要求，现将{label}全区安全生产举报受理处置情况通报如下"
                   f"（数据截至{as_of(stats.now)}）："),
         "overview": _overview(stats),
@@ -272,32 +270,16 @@ def bulletin_context(stats: PeriodStats, centre: dict) -> dict:
         "requirements": requirements[:-1],
         "closing": requirements[-1],
         "annex": f"{label}安全生产举报受理处置统计表",
-        "sender": centre.get("name", ""),
+        "sender": sender,
         "issued_date": chinese_date(stats.now),
     }
 
 
-def _set_properties(props, context: dict, when: datetime) -> None:
-    """Core properties: the centre as author, the title, no person (the template may have
-    been saved by someone in Word)."""
-    props.author = props.last_modified_by = context["sender"]
-    props.title = context["title"]
-    for attr in ("subject", "comments", "keywords", "category", "content_status",
-                 "identifier", "version", "language"):
-        setattr(props, attr, "")
-    props.revision = 1
-    props.created = props.modified = when
-    props._element._remove_lastPrinted()
-
-
-def render_bulletin(stats: PeriodStats, centre: dict, template: Path) -> bytes:
-    context = bulletin_context(stats, centre)
-    document = DocxTemplate(str(template))
-    document.render(context, autoescape=True)
-    _set_properties(document.docx.core_properties, context, stats.now)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return repack(buffer.getvalue(), stats.now)
+def render_bulletin(stats: PeriodStats, centre: dict, template: Path, rules: Deadlines = Deadlines(),
+                    documents: DocumentSettings = DocumentSettings()) -> bytes:
+    context = bulletin_context(stats, centre, rules, documents)
+    return compiled(template, documents.fonts).render(
+        context, author=context["sender"], title=context["title"], subject="", when=stats.now)
 
 
 def build_bulletin(rows: list[dict], period: Period, now: datetime, config: Config,
@@ -305,6 +287,7 @@ def build_bulletin(rows: list[dict], period: Period, now: datetime, config: Conf
     """(bulletin .docx, annex .xlsx) for `period` as of `now`; a period still under way is
     reported up to `now` and compared with the same span of the previous one."""
     stats = period_stats(rows, period.upto(now), now, requests)
-    return render_bulletin(stats, config.centre, bulletin_template(config)), annex_workbook(stats)
+    return (render_bulletin(stats, config.centre, bulletin_template(config), config.deadlines, config.documents),
+            annex_workbook(stats))
 
 

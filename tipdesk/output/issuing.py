@@ -21,11 +21,9 @@ from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
 from tipdesk.domain.textnorm import safe_name
 from tipdesk.store.files import free_path
-from tipdesk.output.referral import (
-    compiled_letter, feedback_sheet, file_names, referral_context, referral_letter,
-)
+from tipdesk.output.referral import feedback_sheet, file_names, referral_context, referral_letter
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
-from tipdesk.config import PACKAGE_TEMPLATES
+from tipdesk.word.template import compiled
 
 LETTER_TEMPLATE = "交办单.docx"
 
@@ -42,8 +40,7 @@ class IssuedDocuments:
 
 def letter_template(config: Config) -> Path:
     """The office's own template (workspace templates/) if present, else the built-in one."""
-    own = config.root / "templates" / LETTER_TEMPLATE
-    return own if own.is_file() else PACKAGE_TEMPLATES / LETTER_TEMPLATE
+    return config.documents.template(LETTER_TEMPLATE)
 
 
 def unit_folder(day_folder: Path, unit: str) -> Path:
@@ -53,7 +50,7 @@ def unit_folder(day_folder: Path, unit: str) -> Path:
 def render(case: dict, config: Config, issued_at: datetime, folder: Path) -> IssuedDocuments:
     """Write the letter and the feedback sheet of `case` into folder/<unit>/."""
     try:
-        context = referral_context(case, config.centre, issued_at)
+        context = referral_context(case, config.centre, issued_at, config.deadlines, config.documents)
     except ValueError as exc:
         raise TipdeskError(f"{config.register.name}：{exc}", EXIT_USAGE)
     sheet_id = secrets.token_hex(8)
@@ -62,7 +59,7 @@ def render(case: dict, config: Config, issued_at: datetime, folder: Path) -> Iss
     target.mkdir(parents=True, exist_ok=True)
     letter = target / letter_name
     sheet = target / sheet_name
-    letter.write_bytes(referral_letter(context, letter_template(config)))
+    letter.write_bytes(referral_letter(context, letter_template(config), config.documents.fonts))
     sheet.write_bytes(feedback_sheet(context, sheet_id))
     return IssuedDocuments(context["case_id"], context["letter_no"], context["unit"], sheet_id,
                            letter, sheet)
@@ -95,7 +92,8 @@ class Rendering:
             self.done = [_render_job(job) for job in self.jobs]
         else:
             # fork: the workers start with everything imported and the template compiled.
-            compiled_letter(letter_template(self.jobs[0][1]))
+            config = self.jobs[0][1]
+            compiled(letter_template(config), config.documents.fonts)
             self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
             self.futures = [self.pool.submit(_render_job, job) for job in self.jobs]
         return self

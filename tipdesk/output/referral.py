@@ -1,4 +1,4 @@
-"""Referral letters (交办单, docxtpl on templates/交办单.docx) and pre-filled feedback sheets
+"""Referral letters (交办单, docxtpl on templates/交办单.docx, see word/) and pre-filled feedback sheets
 (办理情况反馈表, openpyxl) for one case.
 
 Everything here starts from `referral_context`, which passes the register row through
@@ -15,11 +15,7 @@ import re
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 
-from docxtpl import DocxTemplate
-from jinja2 import Environment
-from lxml import etree
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils.datetime import to_excel
@@ -27,24 +23,33 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
+from tipdesk.config import Deadlines, DocumentSettings, Fonts
 from tipdesk.domain import columns as col
 from tipdesk.domain.redact import redact_case
 from tipdesk.domain.columns import MARKER_FORMAT, MARKER_KEYS, MARKER_SHEET
 from tipdesk.domain.textnorm import chinese_date
 from tipdesk.domain.textnorm import safe_name
+from tipdesk.word.template import compiled, repack
 
 LETTER_TITLE = "安全生产举报事项交办单"
 FEEDBACK_TITLE = "安全生产举报办理情况反馈表"
 
-# What the notice (四(二)) requires for each category, in its own words.
-CATEGORY_REQUIREMENTS = {
-    col.URGENT: "本件为紧急类举报，承办单位必须在24小时内完成调查处理并及时反馈处理结果。",
-    col.GENERAL: "本件为一般类举报，承办单位应在7个工作日内完成调查处理并反馈。",
-    col.ACCIDENT: (
-        "本件为事故类举报，承办单位要迅速进行核实，并严格依照有关法规进行严肃认真的调查处理；"
-        "请于办理期限前反馈核实情况，调查处理结束后反馈最终结果。"
-    ),
-}
+
+
+def category_requirements(rules: Deadlines = Deadlines()) -> dict[str, str]:
+    """What the notice (四(二)) requires for each category, in its words, with the office's
+    deadlines (`deadlines:` in config; the notice's 24 hours and 7 working days by default)."""
+    return {
+        col.URGENT: f"本件为紧急类举报，承办单位必须在{rules.urgent_hours}小时内完成调查处理并及时反馈处理结果。",
+        col.GENERAL: f"本件为一般类举报，承办单位应在{rules.general_working_days}个工作日内完成调查处理并反馈。",
+        col.ACCIDENT: (
+            "本件为事故类举报，承办单位要迅速进行核实，并严格依照有关法规进行严肃认真的调查处理；"
+            f"请于{rules.accident_verify_hours}小时内（办理期限前）反馈核实情况，调查处理结束后反馈最终结果。"
+        ),
+    }
+
+
+CATEGORY_REQUIREMENTS = category_requirements()
 # Categories whose deadline is counted in hours, so the letter names the hour too.
 HOURLY_CATEGORIES = (col.URGENT, col.ACCIDENT)
 
@@ -73,7 +78,7 @@ def _text(value: object) -> str:
 
 def _category(case: dict) -> str:
     category = _text(case.get(col.CATEGORY)).removesuffix("类")
-    if category not in CATEGORY_REQUIREMENTS:
+    if category not in col.CATEGORIES:
         raise ValueError(
             f"案件{_text(case.get(col.CASE_ID))}的类别“{category}”无效，"
             f"应为{'、'.join(col.CATEGORIES)}之一，无法生成交办单")
@@ -87,17 +92,22 @@ def _deadline(case: dict, category: str) -> str:
     return chinese_date(deadline, with_time=category in HOURLY_CATEGORIES)
 
 
-def referral_context(case: dict, centre: dict, issued_at: datetime) -> dict:
+def referral_context(case: dict, centre: dict, issued_at: datetime, rules: Deadlines = Deadlines(),
+                     documents: DocumentSettings | None = None) -> dict:
     """The template context for one case's letter and feedback sheet.
 
     `case` is a register row keyed by the Chinese headers; `centre` has name, phone,
-    address and email. Keys: case_id, letter_no, unit, received_at, source, upstream_no,
-    category, subject, address, area, industry, content, deadline, requirements,
-    centre_name, centre_phone, centre_address, centre_email, issued_date, issued_at.
-    All values are strings (issued_at in ISO form, for the hidden marker).
+    address and email; `rules` the configured deadlines the letter states; `documents` the
+    版头 (issuing office, whether it is printed). Keys: case_id, letter_no, unit, received_at,
+    source, upstream_no, category, subject, address, area, industry, content, deadline,
+    requirements, centre_name, centre_phone, centre_address, centre_email, issued_date,
+    issued_at, letterhead (the issuing office printed in the red 版头, empty when the office
+    prints on letterhead paper). All values are strings (issued_at in ISO form, for the
+    hidden marker).
     """
     safe = redact_case(case)  # from here on, no reporter identity
     category = _category(safe)
+    documents = documents or DocumentSettings()
     return {
         "case_id": _text(safe.get(col.CASE_ID)),
         "letter_no": _text(safe.get(col.LETTER_NO)),
@@ -112,13 +122,14 @@ def referral_context(case: dict, centre: dict, issued_at: datetime) -> dict:
         "industry": _text(safe.get(col.INDUSTRY)),
         "content": _text(safe.get(col.CONTENT)),
         "deadline": _deadline(safe, category),
-        "requirements": CATEGORY_REQUIREMENTS[category],
+        "requirements": category_requirements(rules)[category],
         "centre_name": _text(centre.get("name")),
         "centre_phone": _text(centre.get("phone")),
         "centre_address": _text(centre.get("address")),
         "centre_email": _text(centre.get("email")),
         "issued_date": chinese_date(issued_at),
         "issued_at": issued_at.replace(microsecond=0).isoformat(),
+        "letterhead": _text(documents.letterhead_for(centre.get("name", ""))),
     }
 
 
@@ -134,133 +145,16 @@ def _issued_at(context: dict) -> datetime:
     return datetime.fromisoformat(context["issued_at"])
 
 
-# --- package hygiene ------------------------------------------------------------------------
-
-_APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
-# Extended properties Word/Excel fill from the machine that last saved the template.
-_APP_PERSONAL = ("Manager", "Company", "HyperlinkBase")
-
-
-def _scrub_app_xml(data: bytes) -> bytes:
-    root = etree.fromstring(data)
-    for name in _APP_PERSONAL:
-        for el in root.iter(f"{{{_APP_NS}}}{name}"):
-            el.text = None
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-def repack(data: bytes, when: datetime) -> bytes:
-    """The same zip with fixed entry timestamps (reproducible bytes) and scrubbed app.xml."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            payload = src.read(info.filename)
-            if info.filename == "docProps/app.xml":
-                payload = _scrub_app_xml(payload)
-            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, payload)
-    return out.getvalue()
-
-
 # --- the letter -----------------------------------------------------------------------------
 
-def _set_letter_properties(props, context: dict, issued_at: datetime) -> None:
-    """Core properties: the centre as author, the case number as subject, no person.
-
-    The template may have been saved in Word by a clerk, so every field is overwritten."""
-    props.author = context.get("centre_name", "")
-    props.last_modified_by = context.get("centre_name", "")
-    props.title = LETTER_TITLE
-    props.subject = context.get("case_id", "")
-    for attr in ("comments", "keywords", "category", "content_status", "identifier",
-                 "version", "language"):
-        setattr(props, attr, "")
-    props.revision = 1
-    props.created = props.modified = issued_at
-    props._element._remove_lastPrinted()  # never printed; Word would record the printer's clock
-
-
-class _CompiledOnce(Environment):
-    """docxtpl compiles every part's XML on every render; the XML is the same each time."""
-
-    def __init__(self) -> None:
-        # autoescape: a "<" or "&" in a complaint must not break the document XML.
-        super().__init__(autoescape=True)
-        self._compiled: dict[str, Any] = {}
-
-    def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - jinja's name
-        if globals is not None or template_class is not None:
-            return super().from_string(source, globals, template_class)
-        if source not in self._compiled:
-            self._compiled[source] = super().from_string(source)
-        return self._compiled[source]
-
-
-_JINJA = _CompiledOnce()
-
-
-class _CompiledLetter:
-    """The Word template read and its tags compiled once; each letter is then a render of the
-    tagged parts (docxtpl's own patch and render steps) written into a copy of the package.
-
-    docxtpl alone parses the template, renders and re-serialises the whole document through
-    python-docx for every letter; on a morning with dozens of new cases that is most of the
-    run. Its table-merging tags ({% colspan %}, {% cellbg %}) and images are not used here."""
-
-    def __init__(self, path: Path):
-        self.template = DocxTemplate(str(path))
-        self.template.init_docx()
-        with zipfile.ZipFile(path) as package:
-            self.parts = {info.filename: package.read(info) for info in package.infolist()}
-        document = self.parts["word/document.xml"].decode("utf-8")
-        body = re.search(r"<w:body\b.*</w:body>", document, re.S)
-        self.document = (document[:body.start()], document[body.end():])
-        tpl = self.template
-        self.tagged = {"word/document.xml": (tpl.patch_xml(tpl.get_xml()), tpl.docx._part, "utf-8")}
-        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-            for _, part in tpl.get_headers_footers(uri):
-                xml = tpl.get_part_xml(part)
-                name = str(part.partname).lstrip("/")
-                self.tagged[name] = (tpl.patch_xml(xml), part, tpl.get_headers_footers_encoding(xml))
-
-    def render(self, context: dict) -> bytes:
-        parts = dict(self.parts)
-        for name, (source, part, encoding) in self.tagged.items():
-            xml = self.template.render_xml_part(source, part, context, _JINJA)
-            if name == "word/document.xml":
-                before, after = self.document
-                xml = before + xml + after
-            parts[name] = xml.encode(encoding)
-        issued_at = _issued_at(context)
-        _set_letter_properties(self.template.docx.core_properties, context, issued_at)
-        parts["docProps/core.xml"] = self.template.docx.part.package._core_properties_part.blob
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-            for name, data in parts.items():
-                package.writestr(name, data)
-        return repack(buffer.getvalue(), issued_at)
-
-
-_LETTERS: dict[tuple[str, int], _CompiledLetter] = {}
-
-
-def compiled_letter(template_path: Path) -> _CompiledLetter:
-    """The compiled template, kept while the file is unchanged (the office may edit it)."""
-    key = (str(template_path), template_path.stat().st_mtime_ns)
-    if key not in _LETTERS:
-        _LETTERS.clear()
-        _LETTERS[key] = _CompiledLetter(template_path)
-    return _LETTERS[key]
-
-
-def referral_letter(context: dict, template_path: Path) -> bytes:
+def referral_letter(context: dict, template_path: Path, fonts: Fonts = Fonts()) -> bytes:
     """The referral letter (.docx bytes) rendered from the Word template."""
     # A line break inside a justified paragraph stretches the line across the page; a new
     # paragraph (docxtpl's \a) keeps each line of the complaint as typed.
     letter = {**context, "content": context.get("content", "").replace("\n", "\a")}
-    return compiled_letter(Path(template_path)).render(letter)
+    return compiled(Path(template_path), fonts).render(
+        letter, author=context.get("centre_name", ""), title=LETTER_TITLE,
+        subject=context.get("case_id", ""), when=_issued_at(context))
 
 
 # --- the feedback sheet ---------------------------------------------------------------------

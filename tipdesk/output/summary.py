@@ -1,17 +1,23 @@
 """The clerk's daily summary: short Chinese text, printed and saved in the day's outbox.
 
 It names cases by number, unit and the reported company, never by reporter, so it may be
-forwarded or printed like anything else in the outbox.
+forwarded or printed like anything else in the outbox. Every run of a day keeps its own
+file (每日汇总-0830.txt, by the run's time); 每日汇总.txt holds all of the day's runs, the
+newest first, so the morning's to-do list survives a rerun, a watch pass or a backfill.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from pathlib import Path
+
+from tipdesk.store.files import free_path
 
 from tipdesk.rules.plan import Finding, Plan
 
 SECTIONS = (
-    ("warning", "⚠ 提醒"),
+    ("warning", "重要提醒"),
     ("new", "新登记案件"),
     ("referred", "本次交办、改派"),
     ("corrected", "办理期限更正（工作日历更新）"),
@@ -61,3 +67,27 @@ def daily_summary(plan: Plan, now: datetime, extra: dict[str, list[str]] | None 
     if not plan.findings and not plan.changes:
         out += ["", "今天没有需要处理的事项。"]
     return "\n".join(out) + "\n"
+
+
+SUMMARY_NAME = "每日汇总.txt"
+RUN_SUMMARY = re.compile(r"^每日汇总-(\d{4})(?:-(\d+))?\.txt$")
+RUN_SEPARATOR = "\n" + "=" * 60 + "\n\n"
+
+
+def _run_order(path: Path) -> tuple[str, int]:
+    found = RUN_SUMMARY.match(path.name)
+    return found.group(1), int(found.group(2) or 1)
+
+
+def save_summary(folder: Path, now: datetime, text: str) -> tuple[Path, Path]:
+    """Save this run's summary as 每日汇总-HHMM.txt (never over an earlier run's) and rewrite
+    每日汇总.txt with every run of the day, latest run time first. Returns (day file, run file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    own = free_path(folder / f"每日汇总-{now:%H%M}.txt")
+    own.write_text(text, encoding="utf-8")
+    runs = sorted((p for p in folder.iterdir() if RUN_SUMMARY.match(p.name)), key=_run_order, reverse=True)
+    day = folder / SUMMARY_NAME
+    temp = day.with_name(day.name + ".tmp")
+    temp.write_text(RUN_SEPARATOR.join(p.read_text(encoding="utf-8") for p in runs), encoding="utf-8")
+    temp.replace(day)
+    return day, own

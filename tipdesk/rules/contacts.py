@@ -127,13 +127,15 @@ def _office(unit: str, office: Mapping[str, str], base: Contact, note: str) -> C
                    by_office=True, note=note, invalid_emails=bad)
 
 
-def effective_contacts(rows: Sequence[Sequence[Any]], config: Config, today: date) -> dict[str, Contact]:
+def effective_contacts(rows: Sequence[Sequence[Any]], config: Config, today: date,
+                       started: date | None = None) -> dict[str, Contact]:
     """Every configured unit (and any other unit named in the sheet) with the contact to use today.
 
     `rows` is the 联络人 sheet as a list of rows, row 0 the headers (any order, extra columns
-    allowed)."""
-    past_deadline = today > config.liaison.due(today.year)
-    deadline_text = config.liaison.text
+    allowed); `started` the desk's first run (see LiaisonSettings.governing)."""
+    deadline = config.liaison.governing(today, started)
+    past_deadline = today > deadline
+    deadline_text = f"{deadline.year}年{config.liaison.text}"
     found = _best_rows(_read_rows(rows), config)
     units = {u.name: u for u in config.units}
     out: dict[str, Contact] = {}

@@ -144,8 +144,9 @@ def _fmt(at: datetime | None) -> str:
 class Planner:
     def __init__(self, config: Config, calendar: WorkCalendar, now: datetime,
                  last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
-                 last_letter_numbers: dict[int, int] | None = None):
+                 last_letter_numbers: dict[int, int] | None = None, started: date | None = None):
         self.config, self.calendar, self.now = config, calendar, now
+        self.started = started or now.date()  # the desk's first run: this one, for a new desk
         self.last_numbers = dict(last_numbers)
         self.last_letters = dict(last_letter_numbers or {})
         self.states = states
@@ -188,8 +189,8 @@ class Planner:
         sheet = self.register.sheets.get(CONTACTS_SHEET)
         if sheet is None or "联络单状态" not in sheet.columns:
             return
-        if self.now.date() <= self.config.liaison.due(self.now.year):
-            return
+        if self.now.date() <= self.config.liaison.governing(self.now.date(), self.started):
+            return  # not yet due (a desk started in December waits for next January's)
         rows = {}
         for name, (number, values) in contact_rows(sheet.grid, sheet.columns).items():
             unit = self.config.unit_named(name)
@@ -772,7 +773,9 @@ def _late_by(deadline: datetime, now: datetime) -> str:
 def plan_register(register: Register, config: Config, calendar: WorkCalendar, now: datetime,
                   last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
                   last_letter_numbers: dict[int, int] | None = None, arrivals: list | None = None,
-                  issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None) -> Plan:
-    """Everything the daily run would change in the register, with reasons, and the findings."""
-    return Planner(config, calendar, now, last_numbers, states, last_letter_numbers).plan_register(
+                  issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None,
+                  started: date | None = None) -> Plan:
+    """Everything the daily run would change in the register, with reasons, and the findings.
+    `started`: the day of the desk's first run (none yet: this one)."""
+    return Planner(config, calendar, now, last_numbers, states, last_letter_numbers, started).plan_register(
         register, arrivals, issued_sheets, answered)

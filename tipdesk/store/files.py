@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from datetime import datetime
 from pathlib import Path
 
 
@@ -12,3 +14,21 @@ def free_path(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
+
+
+LOG_FOLDER = "logs"
+
+
+def write_error_log(folder: Path, when: datetime, detail: str) -> Path:
+    """Save the technical detail of an unexpected error as logs/错误-YYYYMMDD-HHMMSS.log in
+    `folder` (the workspace), or in the system's temporary folder when that cannot be written;
+    the screen then shows one Chinese line naming this file instead of a traceback."""
+    for base in (Path(folder) / LOG_FOLDER, Path(tempfile.gettempdir()) / "tipdesk-logs"):
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            path = free_path(base / f"错误-{when:%Y%m%d-%H%M%S}.log")
+            path.write_text(detail, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    raise OSError("no folder to write the error log into")

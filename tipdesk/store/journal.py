@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -132,6 +132,12 @@ class Journal:
         cur = self.db.execute("INSERT INTO runs (command, started_at, run_now) VALUES (?, ?, ?)",
                               (command, as_text(datetime.now()), as_text(now)))
         return cur.lastrowid
+
+    def first_run(self) -> date | None:
+        """The day of the earliest run that finished (by the run's own clock): when this desk
+        started working, for the first liaison deadline."""
+        row = self.db.execute("SELECT MIN(run_now) FROM runs WHERE outcome = 'ok'").fetchone()
+        return date.fromisoformat(row[0][:10]) if row and row[0] else None
 
     def finish_run(self, run_id: int, outcome: str) -> None:
         self.db.execute("UPDATE runs SET outcome = ? WHERE id = ?", (outcome, run_id))

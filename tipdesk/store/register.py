@@ -20,7 +20,7 @@ import python_calamine
 
 from tipdesk.xlsx import patch as xlsxpatch
 from tipdesk.xlsx.package import cell_ref
-from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
+from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
 
@@ -161,6 +161,24 @@ def _refuse_if_changed(register: Register) -> None:
                            f"请重新运行。", EXIT_BUSY)
 
 
+def _long_texts(register: Register, rows: dict[int, dict[int, Any]]) -> dict[int, dict[int, str]]:
+    """The long texts (LONG_TEXT_COLUMNS) each written 台账 row will hold, for its height."""
+    if not rows or REGISTER_SHEET not in register.sheets:
+        return {}
+    columns = {name: register.columns[name] for name in LONG_TEXT_COLUMNS if name in register.columns}
+    by_number = {row.number: row for row in register.rows if row.number in rows}
+    out = {}
+    for number, cells in rows.items():
+        row = by_number.get(number)
+        texts = {}
+        for name, column in columns.items():
+            value = cells[column] if column in cells else (row.get(name) if row else None)
+            if value not in (None, ""):
+                texts[column] = str(value)
+        out[number] = texts
+    return out
+
+
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
                  keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = (),
                  before_commit: Callable[[], Any] | None = None
@@ -183,7 +201,8 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     last_rows = {name: max(len(register.sheets[name].grid), max(rows)) for name, rows in by_sheet.items()}
     temp = path.with_name(path.name + TEMP_SUFFIX)
     try:
-        skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits)
+        skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits,
+                                           {REGISTER_SHEET: _long_texts(register, by_sheet.get(REGISTER_SHEET, {}))})
         written = _read_back(path.name, temp, list(by_sheet))
         for name, by_row in by_sheet.items():
             _verify(path.name, name, register.sheets[name].grid, written[name], by_row, skipped[name])

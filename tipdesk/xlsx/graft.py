@@ -326,6 +326,9 @@ def _add_sheet(parts: dict[str, bytes], donor: dict[str, bytes], name: str,
     sheets = _sheets(workbook)
     sheet_id = max([0, *(int(s.get("sheetId")) for s in sheets)]) + 1
     sheet = etree.Element(f"{_M}sheet", name=name, sheetId=str(sheet_id))
+    state = next(s.get("state") for s in _sheets(_xml(donor[WORKBOOK])) if s.get("name") == name)
+    if state:  # a hidden sheet (the drop-down lists) stays hidden
+        sheet.set("state", state)
     sheet.set(_R_ID, rel_id)
     position = len(sheets) if position is None else position
     sheets.insert(position, sheet)

@@ -137,17 +137,74 @@ def _cell_xml(ref: str, value: Any, style: int | None, styles: _Styles, date1904
     return f'<c r="{ref}"{s}{kind}>{body}</c>'.encode()
 
 
+# A written row shows at most this many wrapped lines; the rest is one click away.
+MAX_LINES = 5
+LINE_POINTS = 14.25        # one line of 11 pt text in Excel
+DEFAULT_WIDTH = 8.43       # Excel's column width when <cols> says nothing
+
 _ROW_R = re.compile(rb'\sr="(\d+)"')
+_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*?)/?>")
+_ATTR = re.compile(rb'(\w+)="([^"]*)"')
 _CELL_R = re.compile(rb'\sr="([A-Z]+)\d+"')
 _CELL_S = re.compile(rb'\ss="(\d+)"')
 _SPANS = re.compile(rb'\sspans="[^"]*"')
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The sheet's <cols>: each column's width (in characters of "0") and default format."""
+
+    widths: dict[int, float]
+    styles: dict[int, int]
+
+    @classmethod
+    def of(cls, xml: bytes) -> "Columns":
+        head = xml[:xml.find(b"sheetData")]
+        widths, styles = {}, {}
+        for match in _COL.finditer(head):
+            attrs = {k.decode(): v.decode() for k, v in _ATTR.findall(match.group(1))}
+            if "min" not in attrs:
+                continue
+            for column in range(int(attrs["min"]), int(attrs.get("max", attrs["min"])) + 1):
+                if "width" in attrs:
+                    widths[column] = float(attrs["width"])
+                if attrs.get("style", "0") != "0":
+                    styles[column] = int(attrs["style"])
+        return cls(widths, styles)
+
+
+def _display_width(text: str) -> int:
+    """In widths of "0": a Chinese character takes about two."""
+    return sum(1 if ord(ch) < 0x2E80 else 2 for ch in text)
+
+
+def wrapped_height(texts: dict[int, str], columns: Columns) -> float | None:
+    """The row height (points) showing the longest of `texts` (column -> text) wrapped in its
+    column, up to MAX_LINES lines; None when everything fits on one line."""
+    lines = 1
+    for column, text in texts.items():
+        per_line = max(1.0, columns.widths.get(column, DEFAULT_WIDTH) - 1)
+        lines = max(lines, sum(max(1, math.ceil(_display_width(part) / per_line))
+                               for part in str(text).split("\n")))
+    if lines == 1:
+        return None
+    return round(min(lines, MAX_LINES) * LINE_POINTS + 3, 2)
+
+
+def _with_height(start_tag: bytes, height: float | None) -> bytes:
+    """A row's start tag with height `height`, unless the clerk set one (customHeight)."""
+    if height is None or re.search(rb'\scustomHeight="(?:1|true)"', start_tag):
+        return start_tag
+    start_tag = re.sub(rb'\s(?:ht|customHeight)="[^"]*"', b"", start_tag)
+    return start_tag[:-1] + b' ht="%s" customHeight="1">' % str(height).encode()
+
+
 def _patch_row(row: bytes, prefix: bytes, number: int, changes: dict[int, Any],
-               styles: _Styles, date1904: bool, skipped: set) -> bytes:
+               styles: _Styles, date1904: bool, skipped: set,
+               columns: Columns = Columns({}, {}), height: float | None = None) -> bytes:
     head = re.match(rb"<%srow\b[^>]*?(/?)>" % prefix, row)
     attrs_end = head.end() - (2 if head.group(1) else 1)
-    start_tag = _SPANS.sub(b"", row[:attrs_end]) + b">"
+    start_tag = _with_height(_SPANS.sub(b"", row[:attrs_end]) + b">", height)
     body = b"" if head.group(1) else row[head.end():-len(b"</%srow>" % prefix)]
     cell_re = re.compile(rb"<%sc\b[^>]*?(?:/>|>.*?</%sc>)" % (prefix, prefix), re.S)
     cells: list[tuple[int, bytes]] = []
@@ -163,7 +220,7 @@ def _patch_row(row: bytes, prefix: bytes, number: int, changes: dict[int, Any],
     existing = dict(cells)
     for col, value in changes.items():
         raw = existing.get(col)
-        style = None
+        style = columns.styles.get(col)  # a new cell is formatted as its column
         if raw is not None:
             open_tag = raw[: raw.find(b">") + 1]
             if re.search(rb"<%sf[\s/>]" % prefix, raw):
@@ -183,11 +240,15 @@ def _patch_row(row: bytes, prefix: bytes, number: int, changes: dict[int, Any],
 
 
 def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
-                date1904: bool, last_row: int | None = None) -> tuple[bytes, set[tuple[int, int]]]:
+                date1904: bool, last_row: int | None = None,
+                texts: dict[int, dict[int, str]] | None = None) -> tuple[bytes, set[tuple[int, int]]]:
     """Apply {row: {col: value}} to the sheet XML; rows not there yet are created in order.
+    `texts` gives, for rows to size, the long texts they hold ({row: {col: text}}).
 
     Returns the new XML and the formula cells left alone.
     """
+    columns = Columns.of(xml)
+    heights = {row: wrapped_height(cells, columns) for row, cells in (texts or {}).items()}
     found = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
     if not found:
         raise ValueError("no sheetData")
@@ -202,7 +263,7 @@ def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
         while todo and (upto is None or todo[0] < upto):
             number = todo.pop(0)
             made.append(_patch_row(b'<%srow r="%d"/>' % (prefix, number), prefix, number,
-                                   changes[number], styles, date1904, skipped))
+                                   changes[number], styles, date1904, skipped, columns, heights.get(number)))
         return b"".join(made)
 
     if found.group(2):  # <sheetData/>: an empty sheet
@@ -227,7 +288,7 @@ def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
             stop = match.end() if match.group(1) else xml.index(row_end, match.end()) + len(row_end)
             pieces.append(xml[pos:match.start()])
             pieces.append(_patch_row(xml[match.start():stop], prefix, number, changes[number],
-                                     styles, date1904, skipped))
+                                     styles, date1904, skipped, columns, heights.get(number)))
             pos = stop
     pieces += [xml[pos:end], new_rows(None), xml[end:]]
     return _fix_extent(b"".join(pieces), prefix, last_row), skipped
@@ -255,9 +316,11 @@ PackageEdit = Callable[[dict[str, bytes]], None]
 
 
 def patch_workbook(src: Path, dst: Path, changes: dict[str, dict[int, dict[int, Any]]],
-                   last_rows: dict[str, int] | None = None, edits: Iterable[PackageEdit] = ()
+                   last_rows: dict[str, int] | None = None, edits: Iterable[PackageEdit] = (),
+                   texts: dict[str, dict[int, dict[int, str]]] | None = None
                    ) -> dict[str, set[tuple[int, int]]]:
-    """Write `src` with {sheet: {row: {col: value}}} (and `edits`) applied to `dst`.
+    """Write `src` with {sheet: {row: {col: value}}} (and `edits`) applied to `dst`; rows in
+    `texts` ({sheet: {row: {col: text}}}) are sized to show their long text (wrapped_height).
 
     Every other part is copied as it is. Returns, per sheet, the formula cells left alone.
     """
@@ -273,7 +336,7 @@ def patch_workbook(src: Path, dst: Path, changes: dict[str, dict[int, dict[int, 
             styles = _Styles(parts[package.styles_part] if package.styles_part else None)
         parts[package.sheet_part], skipped[sheet_name] = patch_sheet(
             parts[package.sheet_part], sheet_changes, styles, package.date1904,
-            (last_rows or {}).get(sheet_name))
+            (last_rows or {}).get(sheet_name), (texts or {}).get(sheet_name))
     if styles is not None and styles.changed:
         parts[package.styles_part] = styles.xml()
     for edit in edits:

@@ -103,7 +103,9 @@ def test_a_faulty_sheet_goes_back_with_every_fault_and_itself(ws, smtp_server):
     text = body(returned)
     assert "1. 回传.xlsx 工作表“反馈表” 单元格" in text and "（是否属实）" in text
     assert "2. " in text and "（处理结果）" in text and "3. " in text and "（办结日期）" in text
-    assert {p.get_filename(): p.get_payload(decode=True) for p in returned.iter_attachments()} == {"回传.xlsx": sent_back}
+    attached = {p.get_filename(): p.get_payload(decode=True) for p in returned.iter_attachments()}
+    assert attached.pop("回传.xlsx") == sent_back
+    assert list(attached) == ["反馈表退回-AJ2026-0001.docx"]  # the notice as a document to file
     assert ws.run("daily", now="2026-12-01 11:00") == 0
     assert len(notices(recorder, "反馈表退回")) == 1
 
@@ -116,7 +118,7 @@ def test_a_sheet_carrying_a_reporter_is_not_sent_back(ws, smtp_server):
          {**CLOSED, "是否属实": None, "核查情况": "已电话联系举报人，手机13900001111，说明情况。"})
     assert ws.run("daily", now="2026-12-01 08:30") == 0
     (returned,) = notices(recorder, "反馈表退回")
-    assert list(returned.iter_attachments()) == []
+    assert [p.get_filename() for p in returned.iter_attachments()] == ["反馈表退回-AJ2026-0001.docx"]
     assert "请在本单位留存的原表上逐项改正" in body(returned)
     assert "13900001111" not in returned.as_string()
 
@@ -139,7 +141,8 @@ def test_redo_refers_again_with_a_new_number_and_the_new_letter(ws, smtp_server)
     assert str(redo["Subject"]) == f"【重新办理】{ZJ}：AJ2026-0001退回重办（安举交〔2026〕2号）—安举函〔2026〕1号"
     text = body(redo)
     assert "退回理由：整改照片与现场不符，需重新核查" in text and "办理期限至2026年12月11日" in text
-    assert sorted(p.get_filename() for p in redo.iter_attachments()) == ["AJ2026-0001-交办单.docx", "AJ2026-0001-反馈表.xlsx"]
+    assert sorted(p.get_filename() for p in redo.iter_attachments()) == [
+        "AJ2026-0001-交办单.docx", "AJ2026-0001-反馈表.xlsx", "重新办理-安举函〔2026〕1号.docx"]
     assert ws.run("daily", now="2026-12-02 11:00") == 0
     assert len(notices(recorder, "重新办理")) == 1
 
@@ -183,9 +186,10 @@ def test_notices_as_eml_in_outbox_mode(ws):
     assert ws.run("daily", now="2026-12-01 08:30") == 0
     day = ws.root / "outbox" / "2026-12-01"
     # 区住房和城乡建设局 has only its office in the sample config, with no address: paper.
-    printable = [p for p in day.iterdir() if "撤回" in p.name]
-    assert printable and printable[0].suffix == ".txt"
-    assert "原交办单（安举交〔2026〕1号）及所附反馈表即日作废" in printable[0].read_text(encoding="utf-8")
+    printable = sorted(p.name for p in day.iterdir() if "撤回" in p.name)
+    assert printable == ["0830-撤回-区住房和城乡建设局（纸质送达）.txt", "撤回-安举函〔2026〕1号.docx"]
+    text = (day / printable[0]).read_text(encoding="utf-8")
+    assert "原交办单（安举交〔2026〕1号）及所附反馈表即日作废" in text
 
 
 def test_an_unacknowledged_urgent_case_is_put_before_the_clerk_until_signed(ws, smtp_server):

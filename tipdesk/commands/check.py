@@ -116,7 +116,7 @@ def template_problems(config: Config) -> list[str]:
     Word templates' tags in Word, or a mail template in Notepad."""
     import jinja2
 
-    from tipdesk.mail.compose import NOTICE_TEMPLATE, notice_document
+    from tipdesk.mail.compose import NOTICE_TEMPLATE, UNIT_NOTICE_TEMPLATE, notice_document, unit_notice_document
     from tipdesk.output.bulletin import bulletin_context, bulletin_template, render_bulletin
     from tipdesk.output.issuing import letter_template
     from tipdesk.output.referral import referral_context, referral_letter
@@ -134,6 +134,10 @@ def template_problems(config: Config) -> list[str]:
     problems = [
         _word_problem(letter, context, lambda: referral_letter(context, letter, documents.fonts)),
         _word_problem(notice, notice_context, lambda: notice_document(config.mail, SAMPLE_NOTICE, at)),
+        _word_problem(documents.template(UNIT_NOTICE_TEMPLATE), {**notice_context, "title": "", "paragraphs": []},
+                      lambda: unit_notice_document(config.mail, "撤回", {"unit": "示例单位", "number": "示例〔2026〕1号",
+                                                                       "date": "2026年1月20日"},
+                                                   "示例单位：\n\n　　示例正文。\n", at)),
         _word_problem(bulletin, bulletin_context(stats, config.centre, config.deadlines, documents),
                       lambda: render_bulletin(stats, config.centre, bulletin, config.deadlines, documents)),
     ]

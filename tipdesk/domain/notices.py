@@ -27,6 +27,15 @@ NOTICE_KINDS: dict[str, tuple[str, bool]] = {
     CORRECTION: ("correction", False),
 }
 GRANTED, REFUSED = "同意", "不同意"
+# The title of each notice's document (templates/通知函.docx), as an office would head it.
+NOTICE_TITLES = {
+    WITHDRAWAL: "关于撤回安全生产举报事项交办的通知",
+    EXTENSION_REPLY: "关于安全生产举报事项延期申请的批复",
+    RETURN_REPLY: "关于安全生产举报事项退回申请的批复",
+    SHEET_RETURNED: "关于退回安全生产举报事项办理情况反馈表的通知",
+    REDO: "关于安全生产举报事项重新办理的通知",
+    CORRECTION: "关于更正安全生产举报事项办理期限的通知",
+}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import jinja2
 from tipdesk.domain.columns import (
     CASE_ID, CATEGORY, DEADLINE, LETTER_NO, NOTES, REPORTER, REPORTER_CONTACT, SUBJECT, UNIT,
 )
-from tipdesk.domain.notices import GRANTED, NOTICE_KINDS
+from tipdesk.domain.notices import GRANTED, NOTICE_KINDS, NOTICE_TITLES
 from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.rules.contacts import Contact
 from tipdesk.domain.textnorm import chinese_date
@@ -43,6 +43,7 @@ KEYRING_SERVICE = "yagmail"
 ESCALATION_SEQUENCE = "督办"
 NOTICE_TITLE = "安全生产举报事项督办通知"
 NOTICE_TEMPLATE = "督办通知.docx"
+UNIT_NOTICE_TEMPLATE = "通知函.docx"
 
 # Header values: no CR/LF (header injection) nor other control characters.
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -343,15 +344,46 @@ def plan_notice_mails(notices: Sequence[Mapping[str, Any]], cases: Mapping[str, 
                    "granted": row.get("decision") == GRANTED, "decision": row.get("decision") or "",
                    "detail_lines": [line.strip() for line in str(detail).split("\n") if line.strip()],
                    "attached": bool(row.get("attachment"))}
+        body = _render(env, f"notice_{stem}_body.j2", context)
+        attachments.insert(0, Attachment(safe_name(f"{kind}-{row.get('number') or case_id}.docx", "通知.docx"),
+                                         unit_notice_document(settings, kind, context, body, now)))
         to, cc = _recipients(contact, escalate=False)
         mails.append(Mail(
             kind=kind, unit=unit, at=now,
             items=(MailItem(case_id, kind, unit, f"#{row['id']}", _who(contact, kind)),),
             subject=_one_line(_render(env, f"notice_{stem}_subject.j2", context)),
-            body=_render(env, f"notice_{stem}_body.j2", context), to=to, cc=cc,
+            body=body, to=to, cc=cc,
             attachments=tuple(attachments), number=row.get("number") or "",
             note=_paper_note(contact) if not to else (contact.note if contact else "")))
     return mails
+
+
+def _paragraphs(body: str, unit: str, centre_name: str) -> list[str]:
+    """The paragraphs of a notice mail's body between its greeting and its signature."""
+    lines = [line.strip().lstrip("\u3000") for line in body.split("\n")]
+    start = next((i + 1 for i, line in enumerate(lines) if line == f"{unit}："), 0)
+    end = next((i for i in range(len(lines) - 1, start - 1, -1) if lines[i] == centre_name), len(lines))
+    return [line for line in lines[start:end] if line]
+
+
+def unit_notice_document(settings: MailSettings, kind: str, context: Mapping[str, Any], body: str,
+                         now: datetime) -> bytes:
+    """The notice as the document a unit files (templates/通知函.docx, GB/T 9704 on A4): its
+    wording is the mail's, so the office rewords a notice in one template."""
+    documents, centre = settings.documents, settings.centre
+    path = documents.template(UNIT_NOTICE_TEMPLATE)
+    values = {"letterhead": documents.letterhead_for(centre.get("name", "")), "number": context.get("number", ""),
+              "title": NOTICE_TITLES[kind], "unit": context["unit"],
+              "paragraphs": _paragraphs(body, context["unit"], centre.get("name", "")),
+              "centre_name": centre.get("name", ""), "centre_phone": centre.get("phone", ""),
+              "centre_email": centre.get("email", ""), "date": context.get("date", "")}
+    try:
+        return compiled(path, documents.fonts).render(
+            values, author=centre.get("name", ""), title=NOTICE_TITLES[kind], subject=context.get("number", ""),
+            when=now)
+    except (jinja2.TemplateError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise TipdeskError(f"通知模板 {path.name} 有误：{exc}。请在 Word 中检查 templates/{path.name} 的 "
+                           "{{ }} 标记是否完整，或删除它以使用内置模板。")
 
 
 def notice_document(settings: MailSettings, context: Mapping[str, Any], now: datetime) -> bytes:

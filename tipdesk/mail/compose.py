@@ -40,8 +40,6 @@ from tipdesk.domain.textnorm import safe_name
 REFERRAL = "交办"
 # The same referral sent once more to a unit that has not acknowledged it (签收).
 REFERRAL_AGAIN = "再次交办"
-# yagmail.register(user, password) stores the password under this keyring service name.
-KEYRING_SERVICE = "yagmail"
 ESCALATION_SEQUENCE = "督办"
 NOTICE_TITLE = "安全生产举报事项督办通知"
 

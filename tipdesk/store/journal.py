@@ -74,7 +74,9 @@ CREATE TABLE IF NOT EXISTS mails (
     addresses TEXT,
     number TEXT,                  -- 督办通知 number
     status TEXT NOT NULL,
-    detail TEXT                   -- .eml path, refused addresses or the error
+    detail TEXT,                  -- .eml path, refused addresses or the error
+    message_id TEXT,              -- the mail's Message-ID: a unit's reply refers to it
+    subject TEXT                  -- and its subject ("回复：【交办】…" is a reply too)
 );
 CREATE INDEX IF NOT EXISTS mails_case ON mails (case_id, stage);
 """
@@ -229,7 +231,7 @@ class Journal:
     def _add_columns(self) -> None:
         """Journals from before a column was added get it (empty) when first opened."""
         for table, column in (("case_state", "deadline_rule"), ("case_state", "deadline_basis"),
-                              ("case_state", "status")):
+                              ("case_state", "status"), ("mails", "message_id"), ("mails", "subject")):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
@@ -303,12 +305,13 @@ class Journal:
         return row[0] if row else None
 
     def record_attempt(self, attempt: str, at: datetime, mode: str, kind: str, items: Iterable[MailRow],
-                       addresses: Iterable[str], number: str, status: str, detail: str = "") -> None:
+                       addresses: Iterable[str], number: str, status: str, detail: str = "",
+                       message_id: str = "", subject: str = "") -> None:
         self.db.executemany(
             "INSERT INTO mails (attempt, at, mode, kind, case_id, stage, unit, deadline, recipients, addresses, "
-            "number, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "number, status, detail, message_id, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(attempt, as_text(at), mode, kind, i.case_id, i.stage, i.unit, i.deadline, i.who,
-              ", ".join(addresses), number, status, detail) for i in items])
+              ", ".join(addresses), number, status, detail, message_id, subject) for i in items])
 
     def update_attempt(self, attempt: str, status: str, detail: str = "") -> None:
         self.db.execute("UPDATE mails SET status = ?, detail = ? WHERE attempt = ?", (status, detail, attempt))

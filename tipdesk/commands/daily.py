@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 
 from tipdesk.intake import inbox
+from tipdesk.intake.fetch import FetchReport, fetch_mail, unit_by_address
 from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.output import issuing
 from tipdesk.output.upward import FOLDER as UPWARD_FOLDER
@@ -39,11 +40,13 @@ from tipdesk.output.summary import daily_summary
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
-from tipdesk.rules.acknowledge import hours_since, unacknowledged
+from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.domain.columns import UNIT
 from tipdesk.store.files import free_path
 
 SUMMARY_NAME = "每日汇总.txt"
+# How far back units' reply mails count as 签收 (a case is answered well within this).
+REPLY_WINDOW = timedelta(days=60)
 STATS_SHEET = "统计"
 STATS_MARK = "stats_day"
 NOTICE_SEQUENCE = "notice"
@@ -116,8 +119,47 @@ def _header_of(register, sheet: str, column: int) -> str:
     return next((name for name, col in register.sheets[sheet].columns.items() if col == column), "")
 
 
+def _contacts_now(config: Config, register, now: datetime) -> dict:
+    sheet = register.sheets.get(CONTACTS_SHEET)
+    return contacts_of(config, sheet.grid if sheet else [], now)
+
+
+def sender_lines(arrivals: list, senders: dict[str, str], contacts: dict) -> list[str]:
+    """A feedback sheet that came by mail from an address not its unit's (联络人): still read,
+    but the clerk is told."""
+    out = []
+    for arrival in arrivals:
+        sender = senders.get(str(arrival.path))
+        if not sender:
+            continue
+        for item in arrival.items:
+            case_unit = str(getattr(item, "unit", "") or "").strip()
+            if not case_unit or not hasattr(item, "case_id"):
+                continue
+            unit = unit_by_address(contacts, sender)
+            if unit != case_unit:
+                who = f"是{unit}的邮箱" if unit else "不在联络人中"
+                out.append(f"{arrival.path.name}（{item.case_id}，{case_unit}）由 {sender} 发来，该地址{who}；"
+                           f"表格已照常读取，请核实是否为{case_unit}报送")
+    return out
+
+
 def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = print) -> str:
-    """The hourly pass of `watch`: reminders for 紧急 and 事故 deadlines only, nothing else."""
+    """The hourly pass of `watch`: units' replies from the mailbox first (when any came, the
+    whole daily run takes them, so an urgent case answered at 15:00 closes within the hour),
+    then reminders for 紧急 and 事故 deadlines only."""
+    if config.mail.imap.enabled:
+        with workspace_lock(config):
+            register = read_register(config.register)
+            journal = open_journal(config.journal)
+            try:
+                fetched = fetch_mail(config, journal, now, _contacts_now(config, register, now))
+            finally:
+                journal.close()
+        for line in fetched.lines():
+            echo(line)
+        if fetched.anything or inbox.inbox_files(config):
+            return "收到单位邮件，已运行每日处理：" + run_daily(config, now, echo=echo, fetched=fetched).summary.splitlines()[2]
     calendar = config.calendar()
     with workspace_lock(config):
         refuse_if_open(config.register)
@@ -143,7 +185,8 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
 
 
 def run_daily(config: Config, now: datetime, dry_run: bool = False,
-              echo: Callable[[str], None] = print) -> DailyResult:
+              echo: Callable[[str], None] = print, fetched: FetchReport | None = None) -> DailyResult:
+    """`fetched`: the mailbox was just read (watch's hourly pass): shown, not read again."""
     calendar = config.calendar()
     config.register.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(config):
@@ -155,12 +198,19 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         register = read_register(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
+            # First the units' replies from the centre's mailbox (mail.imap): into the inbox.
+            if fetched is None:
+                fetched = FetchReport() if dry_run else fetch_mail(config, journal, now,
+                                                                   _contacts_now(config, register, now))
             arrivals = inbox.collect(config, now, journal.inbox_seen())
             plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
                                  journal.case_states(), journal.last_numbers("letter"), arrivals,
-                                 journal.issued_sheets(), journal.answered_cases())
+                                 journal.issued_sheets(), journal.answered_cases(),
+                                 reply_acknowledgements(journal.replies(now - REPLY_WINDOW), config.case_prefix,
+                                                        *journal.sent_references()))
             folder = config.day_folder(now)
             contacts = contacts_of(config, contacts_after(register, plan), now)
+            senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
             if dry_run:
                 planned = send_reminders(config, now, plan.open_cases, contacts, journal, calendar,
                                          folder, dry_run=True).planned
@@ -223,7 +273,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    journal, folder)
         finally:
             journal.close()
-    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
+    extra = {**fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
+             **inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
              "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）" for s, p in reported]}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):
         extra[heading] = extra.get(heading, []) + lines

@@ -296,3 +296,28 @@ def test_a_30_mb_attachment_arrives_whole(ws, dovecot, monkeypatch):
     assert ws.run("fetch", now="2026-12-01 16:00") == 0
     assert (ws.root / "inbox" / "AJ2026-0009-反馈表.xlsx").read_bytes() == big
     assert dovecot.subjects(DONE) == ["AJ2026-0009 现场照片和反馈表"]
+
+
+def test_a_plain_reply_that_only_quotes_the_subject_is_the_acknowledgement(ws, dovecot, monkeypatch):
+    """Outbox mode: the clerk sent the .eml from Outlook, which may give it a Message-ID of its
+    own; the unit's client answers "答复: 【交办】…" in plain text, without In-Reply-To."""
+    imap_to(ws, dovecot, monkeypatch)
+    from openpyxl import load_workbook
+
+    contacts = load_workbook(ws.register)
+    for r in contacts["联络人"].iter_rows(min_row=2):
+        if r[0].value == "东城街道":
+            r[8].value, r[9].value = "dc@dc.gov.cn", "已报送"
+    contacts.save(ws.register)
+    row = ws.add(**complaint(类别="一般", 承办单位="东城街道"))
+    assert ws.run("daily", now="2026-12-01 09:00") == 0
+    (eml,) = (ws.root / "outbox" / "2026-12-01").glob("*.eml")
+    import email
+    from email import policy
+
+    subject = str(email.message_from_bytes(eml.read_bytes(), policy=policy.default)["Subject"])
+    dovecot.deliver(unit_mail("答复: " + subject, sender="dc@dc.gov.cn", body="已收到。",
+                              when=datetime(2026, 12, 1, 11, 20)))
+    assert ws.run("daily", now="2026-12-01 14:00") == 0
+    assert ws.row(row)["签收时间"] == datetime(2026, 12, 1, 11, 20)
+    assert dovecot.subjects("INBOX") == [] and dovecot.subjects(DONE) == ["答复: " + subject]

@@ -3,7 +3,8 @@
 Each mail of `mail.imap.folder` is looked at once: the journal keeps the folder's UIDVALIDITY
 and, per UID, what became of the mail (table `fetched`). Only headers are read first, so a
 mailbox of thousands of old mails costs one small request per few hundred; a mail that may be
-for us (attachments, a reply to a referral, a case number in the subject) is then read whole, one at a time.
+for us (attachments, a reply to a referral, a case number or a referral's subject in its
+subject) is then read whole, one at a time.
 
 A mail with spreadsheets attached goes through three steps, each recorded before the next:
 `saving` (the target names chosen, in the journal), the files written atomically into inbox/
@@ -306,14 +307,14 @@ class _Fetch:
                           refs=" ".join(_refs(head)))
 
     def _nothing_for_us(self, uidvalidity: int, uid: int, data: dict) -> bool:
-        """A mail whose headers show it is not for us (not multipart, no reference, no case
-        number): recorded and listed, never downloaded."""
+        """A mail whose headers show it is not for us (not multipart, no reference, neither a
+        case number nor the subject of a mail we sent): recorded and listed, never downloaded."""
         try:
             head, record = self._head(data)
         except Exception:
             return False  # looked at alone, inside its own guard
         if (head.get_content_maintype() == "multipart" or record["refs"]
-                or case_numbers(record["subject"], self.config.case_prefix)):
+                or answered_cases((), record["subject"], self.config.case_prefix, {}, self.sent_subjects)):
             return False
         self._ignore(uidvalidity, uid, head, record)
         return True

@@ -1,6 +1,6 @@
 """Mail intake against a real IMAP server (Dovecot started by the tests, tests/conftest.py):
 units' replies taken once into inbox/, moved to the done folder only after the files are on
-disk, a killed fetch losing nothing and taking nothing twice, 签收 by reply."""
+disk, a killed fetch losing nothing and taking nothing twice, 签收 by reply, bounces."""
 
 from __future__ import annotations
 
@@ -264,6 +264,40 @@ def test_server_unreachable_or_wrong_password_is_one_chinese_line_and_daily_goes
     assert ws.run("daily", now="2026-12-01 11:00") == 0
     summary = (ws.root / "outbox" / "2026-12-01" / "每日汇总.txt").read_text(encoding="utf-8")
     assert "无法连接收件服务器 127.0.0.1" in summary and "下次运行自动重试" in summary
+
+
+def test_a_bounce_sends_that_units_next_referral_on_paper(ws, dovecot, smtp_server, monkeypatch):
+    from tests.test_daily_mail import ZJ, mail_to
+
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    imap_to(ws, dovecot, monkeypatch)
+    first = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now="2026-12-01 09:00") == 0
+    (referral,) = recorder.parsed()
+    dsn = (  # as Postfix writes a delivery status notification (RFC 3464)
+        "From: Mail Delivery System <MAILER-DAEMON@mail.zj.gov.cn>\r\n"
+        f"To: {IMAP_USER}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Date: {format_datetime(datetime(2026, 12, 1, 9, 5).astimezone())}\r\n"
+        f"Message-ID: {make_msgid(domain='mail.zj.gov.cn')}\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="dsn"\r\n\r\n'
+        "--dsn\r\nContent-Type: text/plain\r\n\r\nThis is the mail system. Your mail could not be delivered.\r\n"
+        "--dsn\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mail.zj.gov.cn\r\n\r\n"
+        "Final-Recipient: rfc822; zl@zj.gov.cn\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n"
+        "--dsn\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {referral['Message-ID']}\r\nSubject: referral\r\n\r\n--dsn--\r\n").encode("utf-8")
+    dovecot.deliver(dsn)
+    second = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now="2026-12-01 10:00") == 0
+    summary = (ws.root / "outbox" / "2026-12-01" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert "zl@zj.gov.cn：smtp; 550 5.1.1 user unknown；今后发往该地址的邮件改为需纸质送达" in summary
+    assert f"{ZJ} 交办（AJ2026-0001）未送达，需纸质送达" in summary
+    assert f"{ZJ} 交办（AJ2026-0002）" in summary.split("【需纸质送达】")[1]
+    assert len(recorder.messages) == 1                      # nothing more to the failing address
+    assert dovecot.subjects(DONE) == ["Undelivered Mail Returned to Sender"]
+    assert ws.row(second)["状态"] == "已交办"
 
 
 @pytest.mark.parametrize("old, new, key", [

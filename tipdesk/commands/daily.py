@@ -169,7 +169,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
         journal = open_journal(config.journal)
         try:
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
-                                   if CONTACTS_SHEET in register.sheets else [], now)
+                                   if CONTACTS_SHEET in register.sheets else [], now, journal.bounced_addresses())
             mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
                                    config.day_folder(now), categories=HOURLY_CATEGORIES)
             record_chases(config, register, journal, now, set(open_cases))
@@ -209,7 +209,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                  reply_acknowledgements(journal.replies(now - REPLY_WINDOW), config.case_prefix,
                                                         *journal.sent_references()))
             folder = config.day_folder(now)
-            contacts = contacts_of(config, contacts_after(register, plan), now)
+            contacts = contacts_of(config, contacts_after(register, plan), now, journal.bounced_addresses())
             senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
             if dry_run:
                 planned = send_reminders(config, now, plan.open_cases, contacts, journal, calendar,

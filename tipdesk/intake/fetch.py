@@ -4,7 +4,7 @@ Each mail of `mail.imap.folder` is looked at once: the journal keeps the folder'
 and, per UID, what became of the mail (table `fetched`). Only headers are read first, so a
 mailbox of thousands of old mails costs one small request per few hundred; a mail that may be
 for us (attachments, a reply to a referral, a case number or a referral's subject in its
-subject) is then read whole, one at a time.
+subject, a delivery status notification) is then read whole, one at a time.
 
 A mail with spreadsheets attached goes through three steps, each recorded before the next:
 `saving` (the target names chosen, in the journal), the files written atomically into inbox/
@@ -42,8 +42,8 @@ from tipdesk.store.journal import Journal
 from tipdesk.store.secrets import login_password
 
 SAVING, SAVED, MOVED, IGNORED, DUPLICATE = "saving", "saved", "moved", "ignored", "duplicate"
-# What a mail brought: spreadsheets, a reply without files (签收), nothing for us.
-FILES, REPLY, NOTHING = "files", "reply", "nothing"
+# What a mail brought: spreadsheets, a reply without files (签收), a bounce, nothing for us.
+FILES, REPLY, BOUNCE, NOTHING = "files", "reply", "bounce", "nothing"
 # The files the inbox reads (or refuses with a reason the unit can act on).
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".csv")
 HEADER_BATCH = 200
@@ -57,18 +57,20 @@ _BYTES_PARSER = BytesParser(policy=policy.default)
 class FetchReport:
     saved: list[str] = field(default_factory=list)      # "file（sender，date）"
     replies: list[str] = field(default_factory=list)
+    bounces: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
-        return bool(self.files or self.replies)
+        return bool(self.files or self.replies or self.bounces)
 
     def sections(self) -> dict[str, list[str]]:
         ignored = self.ignored[:LISTED] + ([f"另有{len(self.ignored) - LISTED}封"] if len(self.ignored) > LISTED else [])
         return {"邮箱收件：附件已存入 inbox": self.saved,
                 "邮箱收件：回复邮件": self.replies,
+                "邮箱收件：退信（地址有误，改为纸质送达）": self.bounces,
                 "邮箱收件：没有表格也不涉及案件，留在邮箱原处": ignored,
                 "邮箱收件：问题": self.problems}
 
@@ -156,6 +158,33 @@ def _spreadsheets(message: Message) -> list[tuple[str, bytes]]:
         if data:
             out.append((safe_name(name, "附件.xlsx"), data))
     return out
+
+
+def _is_bounce(message: Message) -> bool:
+    content_type = message.get_content_type()
+    report = str(message.get_param("report-type", "") or "").lower()
+    return content_type == "multipart/report" and report == "delivery-status"
+
+
+def _bounce(message: Message) -> tuple[list[tuple[str, str]], str]:
+    """([(failed address, diagnostic)], Message-ID of the mail that bounced)."""
+    failed, original = [], ""
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/delivery-status":
+            for block in part.get_payload():
+                action = str(block.get("Action", "")).strip().lower()
+                recipient = str(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
+                address = recipient.rpartition(";")[2].strip().strip("<>").lower()
+                if address and action == "failed":
+                    failed.append((address, _text(block.get("Diagnostic-Code", "") or block.get("Status", ""))))
+        elif content_type in ("message/rfc822", "text/rfc822-headers") and not original:
+            if content_type == "message/rfc822":
+                inner = part.get_payload()[0]
+            else:
+                inner = _BYTES_PARSER.parsebytes(part.get_payload(decode=True) or b"", headersonly=True)
+            original = _header(inner, "Message-ID")
+    return failed, original
 
 
 def unit_by_address(contacts: dict, address: str) -> str:
@@ -361,6 +390,20 @@ class _Fetch:
                                                  kind=REPLY, **record)
             self.taken.add(message_id)
             self.report.replies.append(f"{who} {sent_at:%Y-%m-%d %H:%M} 回复：{'、'.join(answers)}（无附件表格）")
+        elif _is_bounce(message):
+            failed, original = _bounce(message)
+            addresses = "、".join(a for a, _ in failed)
+            with self.journal.transaction():
+                for address, why in failed:
+                    self.journal.record_bounce(address, sent_at, original, why)
+                mails = self.journal.mail_bounced(original, f"退信：{addresses}") if original and failed else []
+                row_id = self.journal.record_fetched(self.imap.folder, uidvalidity, uid, self.now, status=SAVED,
+                                                     kind=BOUNCE, detail=addresses, **record)
+            self.report.bounces += [f"{address}" + (f"：{why}" if why else "") + "；今后发往该地址的邮件改为需纸质送达，"
+                                    "请在联络人表中更正邮箱" for address, why in failed]
+            self.report.bounces += [f"{unit} {kind}（{cases}）未送达，需纸质送达" for unit, kind, cases in mails]
+            if not failed:
+                self.report.bounces.append(f"{self._describe(head)}：退信中没有写明失败的地址，请查看该邮件")
         else:
             self._ignore(uidvalidity, uid, head, record)
             return

@@ -10,7 +10,8 @@ were answered, which asked for an extension or a return); `mails` (the mail ledg
 per (case, stage) per delivery attempt, which makes each mail go once, with the Message-ID
 and subject a reply refers to); `imap_folders` (the UIDVALIDITY of the mailbox folder read) and
 `fetched` (each mail of the centre's mailbox taken or passed over, by folder, UIDVALIDITY and
-UID, with its sender, date, Message-ID and the inbox files it gave: intake/fetch.py).
+UID, with its sender, date, Message-ID and the inbox files it gave: intake/fetch.py); `bounces`
+(addresses a delivery status notification said failed).
 """
 
 from __future__ import annotations
@@ -91,11 +92,13 @@ CREATE TABLE IF NOT EXISTS fetched (
     message_id TEXT, sender TEXT, sent_at TEXT, subject TEXT,
     refs TEXT,                    -- In-Reply-To and References, space separated
     status TEXT NOT NULL,         -- saving | saved | moved | ignored | duplicate
-    kind TEXT,                    -- files | reply | nothing
+    kind TEXT,                    -- files | reply | bounce | sent | nothing
     files TEXT,                   -- inbox paths of the saved attachments, one a line
     detail TEXT,
     UNIQUE (folder, uidvalidity, uid));
 CREATE INDEX IF NOT EXISTS fetched_message ON fetched (message_id);
+CREATE TABLE IF NOT EXISTS bounces (
+    address TEXT PRIMARY KEY, at TEXT NOT NULL, message_id TEXT, detail TEXT);
 """
 
 # Statuses of a mails row; the first four mean "done, never again".
@@ -412,6 +415,22 @@ class Journal:
             for path in files.split("\n"):
                 out[path] = sender or ""
         return out
+
+    def record_bounce(self, address: str, at: datetime, message_id: str, detail: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO bounces (address, at, message_id, detail) VALUES (?, ?, ?, ?)",
+                        (address.lower(), as_text(at), message_id, detail))
+
+    def bounced_addresses(self) -> dict[str, tuple[str, str]]:
+        """address -> (when, why) of every address a delivery status notification said failed."""
+        return {a: (at, detail) for a, at, detail in self.db.execute("SELECT address, at, detail FROM bounces")}
+
+    def mail_bounced(self, message_id: str, detail: str) -> list[tuple[str, str, str]]:
+        """The mail `message_id` came back undelivered: it is due on paper (需纸质送达) now.
+        Returns its (unit, kind, case ids)."""
+        rows = self.db.execute("SELECT unit, kind, group_concat(case_id, '、') FROM mails WHERE message_id = ? "
+                               "GROUP BY attempt", (message_id,)).fetchall()
+        self.db.execute("UPDATE mails SET status = ?, detail = ? WHERE message_id = ?", (PAPER, detail, message_id))
+        return rows
 
 
 def open_journal(path: Path, readonly: bool = False) -> Journal:

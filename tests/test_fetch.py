@@ -355,3 +355,10 @@ def test_a_plain_reply_that_only_quotes_the_subject_is_the_acknowledgement(ws, d
     assert ws.run("daily", now="2026-12-01 14:00") == 0
     assert ws.row(row)["签收时间"] == datetime(2026, 12, 1, 11, 20)
     assert dovecot.subjects("INBOX") == [] and dovecot.subjects(DONE) == ["答复: " + subject]
+
+
+def test_a_folder_that_does_not_exist_is_named(ws, dovecot, monkeypatch, capsys):
+    imap_to(ws, dovecot, monkeypatch)
+    ws.set_config("folder: INBOX ", "folder: 单位来件 ")
+    assert ws.run("fetch", now="2026-12-01 16:00") == 0
+    assert "找不到邮箱文件夹“单位来件”（mail.imap.folder）" in capsys.readouterr().out

@@ -277,6 +277,8 @@ class _Fetch:
             return self.report
         try:
             self._folder(client)
+        except TipdeskError as exc:
+            self.report.problems.append(f"{exc.message}；本次没有从邮箱收件")
         except Exception as exc:
             self.report.problems.append(f"{_connection_error(exc, self.imap)}；已取的邮件已记录，"
                                         "其余下次运行继续")
@@ -290,7 +292,12 @@ class _Fetch:
     def _folder(self, client) -> None:
         imap = self.imap
         if not client.folder_exists(imap.done_folder):
-            client.create_folder(imap.done_folder)
+            try:
+                client.create_folder(imap.done_folder)
+            except Exception as exc:
+                raise TipdeskError(f"无法在邮箱中建立文件夹“{imap.done_folder}”（mail.imap.done_folder）：{exc}。"
+                                   "请在邮箱网页版中建好这个文件夹，或改填一个已有的文件夹（有的邮箱要写成"
+                                   f"“INBOX.{imap.done_folder}”）") from exc
         try:
             selected = client.select_folder(imap.folder)
         except Exception as exc:

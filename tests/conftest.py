@@ -159,3 +159,127 @@ def smtp_server():
             controller.stop()
         except AssertionError:  # already stopped by the test
             pass
+
+
+# ---- a real IMAP server (Dovecot) ----------------------------------------------------------
+
+IMAP_USER, IMAP_PASSWORD = "zhihui@example.gov.cn", "imap-s3cret"
+
+
+class Dovecot:
+    """A Dovecot of its own in tmp_path on a high port of 127.0.0.1: one user (the centre's
+    mailbox), maildir owned by nobody; `deliver` APPENDs a mail as a unit's client sent it."""
+
+    def __init__(self, root: Path):
+        import shutil
+        import subprocess
+        import time
+
+        self.root, self.port = root, free_port()
+        for name in ("run", "state", "home"):
+            (root / name).mkdir(parents=True, exist_ok=True)
+        (root / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n", encoding="utf-8")
+        for path in (root, root / "home", root / "passwd", *root.parents):
+            if path == Path("/"):
+                break
+            os.chmod(path, os.stat(path).st_mode | 0o005 if path.is_dir() else 0o644)
+        shutil.chown(root / "home", "nobody", "nogroup")
+        (root / "dovecot.conf").write_text(f"""
+listen = 127.0.0.1
+protocols = imap
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={root}/home/%u
+}}
+mail_location = maildir:~/Maildir
+service imap-login {{
+  inet_listener imap {{
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+""", encoding="utf-8")
+        self.process = subprocess.Popen(["dovecot", "-F", "-c", str(root / "dovecot.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"dovecot failed: {self.process.stderr.read().decode()}")
+                time.sleep(0.1)
+        raise RuntimeError("dovecot did not start")
+
+    def client(self):
+        from imapclient import IMAPClient
+
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
+        client.login(IMAP_USER, IMAP_PASSWORD)
+        return client
+
+    def deliver(self, message, folder: str = "INBOX", when: datetime | None = None) -> None:
+        raw = message if isinstance(message, bytes) else message.as_bytes()
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            client.append(folder, raw, msg_time=when)
+
+    def subjects(self, folder: str = "INBOX") -> list[str]:
+        """Subjects of the mails in `folder`, decoded, in order."""
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                return []
+            client.select_folder(folder, readonly=True)
+            uids = client.search("ALL")
+            if not uids:
+                return []
+            data = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+            out = []
+            for uid in sorted(data):
+                head = email.message_from_bytes(data[uid][b"BODY[HEADER.FIELDS (SUBJECT)]"], policy=policy.default)
+                out.append(str(head["Subject"] or ""))
+            return out
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except Exception:
+            self.process.kill()
+
+
+@pytest.fixture
+def dovecot(tmp_path: Path):
+    import shutil
+
+    if shutil.which("dovecot") is None:
+        pytest.skip("dovecot 未安装（apt-get install dovecot-imapd）：跳过真实 IMAP 服务器的测试")
+    server = Dovecot(tmp_path / "dovecot")
+    yield server
+    server.stop()
+
+
+def imap_to(ws, server: "Dovecot", monkeypatch) -> None:
+    """Point the workspace's mail intake at the test server, password in the environment."""
+    ws.set_config("host: ''", "host: 127.0.0.1")
+    ws.set_config("port: 993", f"port: {server.port}")
+    ws.set_config('security: "ssl"', "security: none")
+    ws.set_config("user: ''", f"user: {IMAP_USER}")
+    ws.set_config("timeout: 60", "timeout: 10")
+    monkeypatch.setenv("TIPDESK_IMAP_PASSWORD", IMAP_PASSWORD)

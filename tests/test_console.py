@@ -20,7 +20,7 @@ from tests.conftest import complaint
 from tipdesk.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("init", "daily", "letter", "liaison", "report", "watch", "calendar", "check", "demo")
+COMMANDS = ("init", "daily", "letter", "liaison", "report", "fetch", "watch", "calendar", "check", "demo")
 
 # What may stay Latin in a help text: what the clerk types (option names, commands, file and
 # folder names, config keys, examples), and names of programs.
@@ -29,7 +29,9 @@ ALLOWED = re.compile(
     r"|\S*\.(?:yaml|docx|txt|xlsx|bat)\b"  # file names and kinds
     r"|\b(?:outbox|inbox|calendar|demo|templates)/"  # folder names
     r"|\./run|run\.bat|tipdesk|Ctrl\+C|Word|Excel|WPS"
-    r"|\bwatch\.daily_at\b|\bAJ\d{4}-\d+|\d{4}-Q\d"
+    r"|\b[a-z_]+(?:\.[a-z_]+)+\b|\b[a-z]+_[a-z_]+\b|\bfolder\b"  # config keys (watch.daily_at, done_folder)
+    r"|Message-ID|\bTIPDESK_[A-Z_]+\b"    # a mail header, an environment variable's name
+    r"|\bAJ\d{4}-\d+|\d{4}-Q\d"
     r"|\b(?:" + "|".join(COMMANDS) + r"|import)\b")
 
 

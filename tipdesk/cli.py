@@ -34,6 +34,7 @@ EPILOG = f"""例子：
   {RUN} letter AJ2026-0015           补发某案件的交办单和反馈表（文号不变）
   {RUN} liaison                      下发空白联络单，列出未报送的单位
   {RUN} report --month 2026-11       月度通报（--quarter 2026-Q4、--year 2026）
+  {RUN} fetch                        从指挥中心邮箱取回单位回复的邮件，附件存入 inbox/
   {RUN} watch                        值守：工作日定时运行，每小时检查紧急、事故类期限
   {RUN} check                        检查配置和台账
   {RUN} calendar                     各年份的工作日历来源、放假和调休上班日
@@ -183,6 +184,12 @@ def _build_parser() -> argparse.ArgumentParser:
     period.add_argument("--month", metavar="年-月", help="月度通报，例如 2026-11")
     period.add_argument("--quarter", metavar="年-季度", help="季度通报，例如 2026-Q4")
     period.add_argument("--year", metavar="年", help="年度通报，例如 2026")
+    sub.add_parser("fetch", parents=[common], help="从指挥中心邮箱（mail.imap）取回单位回复，附件存入 inbox/",
+                   description="登录 mail.imap 配置的邮箱，读取 folder 中的新邮件：附件中的表格存入 inbox/"
+                               "（记下发件人、日期和 Message-ID），回复交办邮件的记为签收，退信把该地址标为有误；"
+                               "取过的邮件移到 done_folder，从不删除；没有表格也不涉及案件的邮件留在原处。"
+                               "每封邮件只取一次。daily 和 watch 每次运行时会先自动做这一步。",
+                   epilog=f"例子：{RUN} fetch --config 我的工作区/config.yaml（密码在环境变量 TIPDESK_IMAP_PASSWORD 中）")
     sub.add_parser("watch", parents=[common], help="值守：工作日定时运行每日处理，每小时检查紧急、事故类期限",
                    description="常驻运行：工作日在 watch.daily_at（默认 08:30）运行每日处理，"
                                "每小时整点检查紧急类、事故类期限并发送提醒。按 Ctrl+C 停止。",
@@ -307,6 +314,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         run_report(config, args.month or args.quarter or args.year, now, dry_run=args.dry_run)
         return 0
+    if args.command == "fetch":
+        from tipdesk.commands.fetch import run_fetch
+
+        return run_fetch(config, now)
     if args.command == "watch":
         from tipdesk.commands.daily import run_daily, run_hourly
         from tipdesk.commands.watch import watch

@@ -36,6 +36,9 @@ MAIL_MODES = ("outbox", "smtp")
 SECURITIES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 DEFAULT_PASSWORD_ENV = "TIPDESK_SMTP_PASSWORD"
+DEFAULT_IMAP_PASSWORD_ENV = "TIPDESK_IMAP_PASSWORD"
+IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 DEFAULT_ESCALATION_NUMBER = "安举督〔{year}〕{n}号"
 DEFAULT_NOTICE_NUMBER = "安举函〔{year}〕{n}号"
 # The notice's own addressees, the bulletin's 主送机关 unless config says otherwise.
@@ -56,7 +59,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "routing": ("order",),
     "liaison": ("deadline",),
     "forwarded": ("columns",),
-    "mail": ("mode", "from_address", "from_name", "smtp"),
+    "mail": ("mode", "from_address", "from_name", "smtp", "imap"),
     "reminders": ("warning_working_days", "warning_hours", "escalate_after_working_days",
                   "send_from", "escalation_number"),
     "watch": ("daily_at",),
@@ -67,6 +70,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "units": None,
 }
 SMTP_KEYS = ("host", "port", "security", "user", "password_env", "ca_file", "timeout")
+IMAP_KEYS = ("host", "port", "security", "user", "password_env", "folder", "done_folder", "ca_file", "timeout")
 UNIT_KEYS = ("name", "type", "aliases", "industries", "areas", "office")
 
 
@@ -153,6 +157,25 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class ImapSettings:
+    """`mail.imap`: the centre's mailbox units reply to; no host means no mail intake."""
+
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"
+    user: str = ""
+    password_env: str = DEFAULT_IMAP_PASSWORD_ENV
+    folder: str = "INBOX"
+    done_folder: str = "tipdesk已处理"
+    ca_file: Path | None = None
+    timeout: int = 60
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
 class MailSettings:
     """`mail:`: absent means .eml files in the outbox, from the centre's own address."""
 
@@ -160,6 +183,7 @@ class MailSettings:
     from_address: str = ""
     from_name: str = ""
     smtp: SmtpSettings = SmtpSettings()
+    imap: ImapSettings = ImapSettings()
     centre: Mapping[str, str] = field(default_factory=dict)
     templates: tuple[Path, ...] = (PACKAGE_TEMPLATES / "mail",)
     # What mails and the 督办通知 they carry say about deadlines, and how documents look.
@@ -583,16 +607,23 @@ def _documents(r: _Reader, root: Path, centre: Mapping[str, str]) -> DocumentSet
         fonts=fonts, folders=(root / "templates", PACKAGE_TEMPLATES))
 
 
-def _mail(r: _Reader, root: Path, centre: Mapping[str, str], deadlines: Deadlines,
-          documents: DocumentSettings) -> MailSettings:
-    r.section("mail.smtp", SMTP_KEYS + ("password",))
-    password_env = r.text("mail.smtp.password_env", DEFAULT_PASSWORD_ENV)
-    for key in ("mail.smtp.password", "mail.password"):
+def _password_env(r: _Reader, section: str, known: tuple[str, ...], default: str, also: tuple[str, ...] = ()) -> str:
+    """`section.password_env`, the variable holding a server's password; a password written
+    into the file itself (`section.password`) is refused, naming the key."""
+    r.section(section, known + ("password",))
+    password_env = r.text(f"{section}.password_env", default)
+    for key in (f"{section}.password", *also):
         if r.has(key):
             raise r.fail(key, f"不能写在配置文件中：请把密码放在环境变量 {password_env} 中，"
                               "或保存到系统密钥环（见 README）。")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
-        raise r.fail("mail.smtp.password_env", f"应为环境变量名（英文字母、数字、下划线），现为“{password_env}”。")
+        raise r.fail(f"{section}.password_env", f"应为环境变量名（英文字母、数字、下划线），现为“{password_env}”。")
+    return password_env
+
+
+def _mail(r: _Reader, root: Path, centre: Mapping[str, str], deadlines: Deadlines,
+          documents: DocumentSettings) -> MailSettings:
+    password_env = _password_env(r, "mail.smtp", SMTP_KEYS, DEFAULT_PASSWORD_ENV, ("mail.password",))
     mode = r.choice("mail.mode", "outbox", MAIL_MODES)
     security = r.choice("mail.smtp.security", "ssl", SECURITIES)
     ca_file = r.text("mail.smtp.ca_file")
@@ -620,9 +651,39 @@ def _mail(r: _Reader, root: Path, centre: Mapping[str, str], deadlines: Deadline
     return MailSettings(
         mode=mode, from_address=from_address,
         from_name=r.text("mail.from_name", centre.get("name", "")),
-        smtp=smtp, centre=dict(centre),
+        smtp=smtp, imap=_imap(r, root), centre=dict(centre),
         templates=(root / "templates" / "mail", PACKAGE_TEMPLATES / "mail"),
         deadlines=deadlines, documents=documents)
+
+
+def _imap(r: _Reader, root: Path) -> ImapSettings:
+    """`mail.imap`: like mail.smtp, the password never in the file; plain-text login only to
+    a server on this computer (a local relay or the tests' server)."""
+    password_env = _password_env(r, "mail.imap", IMAP_KEYS, DEFAULT_IMAP_PASSWORD_ENV)
+    security = r.choice("mail.imap.security", "ssl", SECURITIES)
+    ca_file = r.text("mail.imap.ca_file")
+    imap = ImapSettings(
+        host=r.text("mail.imap.host"),
+        port=r.integer("mail.imap.port", IMAP_PORTS[security], 1, 65535),
+        security=security,
+        user=r.text("mail.imap.user"),
+        password_env=password_env,
+        folder=r.text("mail.imap.folder", "INBOX") or "INBOX",
+        done_folder=r.text("mail.imap.done_folder", "tipdesk已处理") or "tipdesk已处理",
+        ca_file=(root / ca_file).resolve() if ca_file else None,
+        timeout=r.integer("mail.imap.timeout", 60, 1, 600),
+    )
+    if not imap.host:
+        return imap
+    if not imap.user:
+        raise r.fail("mail.imap.user", "缺失：填写了 mail.imap.host 时须填写登录账号（一般为指挥中心的邮箱地址）。")
+    if imap.security == "none" and imap.host.lower() not in LOCAL_HOSTS:
+        raise r.fail("mail.imap.security", "为 none 时密码会明文传输，只能用于本机的邮件服务器；请改为 ssl 或 starttls。")
+    if imap.done_folder == imap.folder:
+        raise r.fail("mail.imap.done_folder", f"不能与 mail.imap.folder 相同（现均为“{imap.folder}”）。")
+    if imap.ca_file and not imap.ca_file.is_file():
+        raise r.fail("mail.imap.ca_file", f"指定的证书文件 {imap.ca_file} 不存在。")
+    return imap
 
 
 def _units(r: _Reader, industries: dict[str, tuple[str, ...]]) -> tuple[Unit, ...]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 
 from tipdesk.intake import inbox
+from tipdesk.intake.fetch import FetchReport, fetch_mail, unit_by_address
 from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.output import issuing
 from tipdesk.output.upward import FOLDER as UPWARD_FOLDER
@@ -40,10 +41,12 @@ from tipdesk.output.views import view_edits, views_signature
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
-from tipdesk.rules.acknowledge import hours_since, unacknowledged
+from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.domain.columns import UNIT
 from tipdesk.store.files import free_path
 
+# How far back units' reply mails count as 签收 (a case is answered well within this).
+REPLY_WINDOW = timedelta(days=60)
 STATS_SHEET = "统计"
 STATS_MARK = "stats_day"
 NOTICE_SEQUENCE = "notice"
@@ -117,8 +120,47 @@ def _header_of(register, sheet: str, column: int) -> str:
     return next((name for name, col in register.sheets[sheet].columns.items() if col == column), "")
 
 
+def _contacts_now(config: Config, register, now: datetime) -> dict:
+    sheet = register.sheets.get(CONTACTS_SHEET)
+    return contacts_of(config, sheet.grid if sheet else [], now)
+
+
+def sender_lines(arrivals: list, senders: dict[str, str], contacts: dict) -> list[str]:
+    """A feedback sheet that came by mail from an address not its unit's (联络人): still read,
+    but the clerk is told."""
+    out = []
+    for arrival in arrivals:
+        sender = senders.get(str(arrival.path))
+        if not sender:
+            continue
+        for item in arrival.items:
+            case_unit = str(getattr(item, "unit", "") or "").strip()
+            if not case_unit or not hasattr(item, "case_id"):
+                continue
+            unit = unit_by_address(contacts, sender)
+            if unit != case_unit:
+                who = f"是{unit}的邮箱" if unit else "不在联络人中"
+                out.append(f"{arrival.path.name}（{item.case_id}，{case_unit}）由 {sender} 发来，该地址{who}；"
+                           f"表格已照常读取，请核实是否为{case_unit}报送")
+    return out
+
+
 def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = print) -> str:
-    """The hourly pass of `watch`: reminders for 紧急 and 事故 deadlines only, nothing else."""
+    """The hourly pass of `watch`: units' replies from the mailbox first (when any came, the
+    whole daily run takes them, so an urgent case answered at 15:00 closes within the hour),
+    then reminders for 紧急 and 事故 deadlines only."""
+    if config.mail.imap.enabled:
+        with workspace_lock(config):
+            register = read_register(config.register)
+            journal = open_journal(config.journal)
+            try:
+                fetched = fetch_mail(config, journal, now, _contacts_now(config, register, now))
+            finally:
+                journal.close()
+        for line in fetched.lines():
+            echo(line)
+        if fetched.anything or inbox.inbox_files(config):
+            return "收到单位邮件，已运行每日处理：" + run_daily(config, now, echo=echo, fetched=fetched).summary.splitlines()[2]
     calendar = config.calendar()
     with workspace_lock(config):
         refuse_if_open(config.register)
@@ -128,7 +170,8 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
         journal = open_journal(config.journal)
         try:
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
-                                   if CONTACTS_SHEET in register.sheets else [], now, journal.first_run())
+                                   if CONTACTS_SHEET in register.sheets else [], now, journal.first_run(),
+                                   journal.bounced_addresses())
             mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
                                    config.day_folder(now), categories=HOURLY_CATEGORIES)
             record_chases(config, register, journal, now, set(open_cases))
@@ -144,7 +187,8 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
 
 
 def run_daily(config: Config, now: datetime, dry_run: bool = False,
-              echo: Callable[[str], None] = print) -> DailyResult:
+              echo: Callable[[str], None] = print, fetched: FetchReport | None = None) -> DailyResult:
+    """`fetched`: the mailbox was just read (watch's hourly pass): shown, not read again."""
     calendar = config.calendar()
     config.register.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(config):
@@ -156,13 +200,20 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         register = read_register(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
+            # First the units' replies from the centre's mailbox (mail.imap): into the inbox.
+            if fetched is None:
+                fetched = FetchReport() if dry_run else fetch_mail(config, journal, now,
+                                                                   _contacts_now(config, register, now))
             arrivals = inbox.collect(config, now, journal.inbox_seen())
             started = journal.first_run() or now.date()
             plan = plan_register(register, config, calendar, now, journal.last_numbers("case"),
                                  journal.case_states(), journal.last_numbers("letter"), arrivals,
-                                 journal.issued_sheets(), journal.answered_cases(), started)
+                                 journal.issued_sheets(), journal.answered_cases(), started,
+                                 reply_acknowledgements(journal.replies(now - REPLY_WINDOW), config.case_prefix,
+                                                        *journal.sent_references()))
             folder = config.day_folder(now)
-            contacts = contacts_of(config, contacts_after(register, plan), now, started)
+            contacts = contacts_of(config, contacts_after(register, plan), now, started, journal.bounced_addresses())
+            senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
             if dry_run:
                 planned = send_reminders(config, now, plan.open_cases, contacts, journal, calendar,
                                          folder, dry_run=True).planned
@@ -228,7 +279,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    journal, folder)
         finally:
             journal.close()
-    extra = {**inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
+    extra = {**fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
+             **inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
              "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）" for s, p in reported]}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):
         extra[heading] = extra.get(heading, []) + lines

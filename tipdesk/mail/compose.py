@@ -38,8 +38,6 @@ from tipdesk.word.template import compiled
 REFERRAL = "交办"
 # The same referral sent once more to a unit that has not acknowledged it (签收).
 REFERRAL_AGAIN = "再次交办"
-# yagmail.register(user, password) stores the password under this keyring service name.
-KEYRING_SERVICE = "yagmail"
 ESCALATION_SEQUENCE = "督办"
 NOTICE_TITLE = "安全生产举报事项督办通知"
 NOTICE_TEMPLATE = "督办通知.docx"

@@ -33,12 +33,13 @@ from urllib.parse import quote
 
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.store.files import free_path
+from tipdesk.store.secrets import login_password
 from tipdesk.store.journal import (
     FAILED, PAPER, SENDING, SENT, UNCERTAIN, WRITTEN, Journal, MailRow,
 )
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import (
-    ESCALATION_SEQUENCE, KEYRING_SERVICE, REFERRAL, Attachment, Mail, MailItem,
+    ESCALATION_SEQUENCE, REFERRAL, Attachment, Mail, MailItem,
     MailSettings, _clean, _one_line,
 )
 from tipdesk.rules.reminders import ESCALATION, STAGES, Ladder, as_deadline
@@ -115,9 +116,12 @@ def escalation_numbering(journal: Journal, ladder: Ladder) -> Callable[[str, int
     return number
 
 
-def _record(journal: Journal, attempt: str, mail: Mail, mode: str, status: str, detail: str = "") -> None:
+def _record(journal: Journal, attempt: str, mail: Mail, mode: str, status: str, detail: str = "",
+            message: EmailMessage | None = None) -> None:
+    """One attempt in the ledger; with its Message-ID and subject, so replies are matched."""
     journal.record_attempt(attempt, mail.at, mode, mail.kind, _rows(mail), mail.addresses, mail.number,
-                           status, detail)
+                           status, detail, message_id=str(message["Message-ID"]) if message else "",
+                           subject=str(message["Subject"]) if message else "")
 
 
 def _settle_interrupted(journal: Journal) -> list[str]:
@@ -234,9 +238,10 @@ def _deliver_outbox(mail: Mail, settings: MailSettings, journal: Journal, day_fo
     day_folder.mkdir(parents=True, exist_ok=True)
     path = free_path(day_folder / f"{_file_stem(mail)}.eml")
     attempt = uuid.uuid4().hex
-    _record(journal, attempt, mail, "outbox", SENDING, str(path))
+    message = build_message(mail, settings)
+    _record(journal, attempt, mail, "outbox", SENDING, str(path), message)
     try:
-        _write_atomic(path, build_message(mail, settings).as_bytes())
+        _write_atomic(path, message.as_bytes())
     except OSError as exc:
         journal.update_attempt(attempt, FAILED, f"无法写入 {path}：{exc}")
         raise
@@ -245,25 +250,9 @@ def _deliver_outbox(mail: Mail, settings: MailSettings, journal: Journal, day_fo
 
 
 def smtp_password(settings: MailSettings) -> str:
-    """The login password: the environment variable named in config, else the system keyring
-    (entry written by yagmail.register(user, password)). Never read from config, never logged."""
+    """The login password (store.secrets: environment variable, else the system keyring)."""
     user = settings.smtp.user
-    if not user:
-        return ""
-    password = os.environ.get(settings.smtp.password_env, "")
-    if password:
-        return password
-    try:
-        import keyring  # optional: only offices that keep the password in the keyring install it
-
-        password = keyring.get_password(KEYRING_SERVICE, user) or ""
-    except Exception:  # no keyring package or no usable backend: fall through to the message
-        password = ""
-    if password:
-        return password
-    raise TipdeskError(
-        f"未找到邮箱 {user} 的密码：请设置环境变量 {settings.smtp.password_env}，或安装 keyring 后运行 "
-        f"python -c \"import yagmail; yagmail.register('{user}', '密码')\" 保存到系统密钥环。")
+    return login_password(user, settings.smtp.password_env) if user else ""
 
 
 def _connect(settings: MailSettings, password: str):
@@ -316,9 +305,10 @@ def _send_one(client, mail: Mail, settings: MailSettings, journal: Journal) -> t
     mail whose every To address was refused is retried next run: a second copy for the Cc
     is a lesser evil than a handler who never got it."""
     attempt = uuid.uuid4().hex
-    _record(journal, attempt, mail, "smtp", SENDING)
+    message = build_message(mail, settings)
+    _record(journal, attempt, mail, "smtp", SENDING, message=message)
     try:
-        refused = client.smtp.send_message(build_message(mail, settings),
+        refused = client.smtp.send_message(message,
                                            from_addr=settings.from_address, to_addrs=mail.addresses)
     except (OSError, smtplib.SMTPException) as exc:
         reason = _smtp_error(exc, settings)

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.columns import ACCIDENT, CASE_ID, CATEGORIES, CHASE_LOG, LETTER_NO, UNIT, URGENT
 from tipdesk.config import Config
-from tipdesk.rules.contacts import effective_contacts
+from tipdesk.rules.contacts import effective_contacts, without_bounced
 from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, sent_stages
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
@@ -98,9 +98,11 @@ def send_notices(config: Config, now: datetime, cases: dict[str, dict], contacts
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 
-def contacts_of(config: Config, grid: list[list[Any]], now: datetime, started: date | None = None) -> dict:
-    """Who to write to, per unit, from the 联络人 sheet (as it will be after this run)."""
-    return effective_contacts(grid, config, now.date(), started)
+def contacts_of(config: Config, grid: list[list[Any]], now: datetime, started: date | None = None,
+                bounced: dict[str, tuple[str, str]] | None = None) -> dict:
+    """Who to write to, per unit, from the 联络人 sheet (as it will be after this run); an
+    address that bounced (journal) is not written to again."""
+    return without_bounced(effective_contacts(grid, config, now.date(), started), bounced or {})
 
 
 def chase_changes(rows: Iterable[tuple[int, dict]], journal: Journal) -> list[CellChange]:

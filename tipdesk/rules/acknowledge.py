@@ -10,6 +10,8 @@ in front of the clerk (phone the unit); a general one not acknowledged by the en
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
@@ -49,3 +51,55 @@ def unacknowledged(cases: Iterable[Mapping[str, Any]], now: datetime, calendar: 
 def hours_since(case: Mapping[str, Any], now: datetime) -> int:
     referred = _referred_at(case)
     return int((now - referred).total_seconds() // 3600) if referred else 0
+
+
+# --- 签收 by reply: which cases a unit's mail answers ------------------------------------------
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|回复|答复|转发)\s*[:：]\s*)+", re.I)
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A unit's mail that answers a referral: the case, when it was sent, and why it counts."""
+
+    case_id: str
+    at: datetime
+    why: str
+
+
+def strip_reply_prefix(subject: str) -> str:
+    """"回复：RE: 【交办】…" -> "【交办】…"."""
+    return _REPLY_PREFIX.sub("", subject or "").strip()
+
+
+def case_numbers(subject: str, prefix: str) -> list[str]:
+    """Case numbers (AJ2026-0001) named in a subject, in order, once each."""
+    found = re.findall(rf"{re.escape(prefix)}\d{{4}}-\d+", subject or "", flags=re.I)
+    return list(dict.fromkeys(m.upper() for m in found))
+
+
+def answered_cases(refs: Iterable[str], subject: str, prefix: str, sent_ids: Mapping[str, set[str]],
+                   sent_subjects: Mapping[str, set[str]]) -> list[str]:
+    """The cases a mail answers: those of the mails we sent whose Message-ID it refers to
+    (In-Reply-To, References), of a mail we sent with its subject ("回复：【交办】…"), and the
+    case numbers its subject names."""
+    found: set[str] = set()
+    for ref in refs:
+        found |= set(sent_ids.get(ref, ()))
+    found |= set(sent_subjects.get(strip_reply_prefix(subject), ()))
+    return sorted(found | set(case_numbers(subject, prefix)))
+
+
+def reply_acknowledgements(replies: Iterable[Mapping[str, Any]], prefix: str, sent_ids: Mapping[str, set[str]],
+                           sent_subjects: Mapping[str, set[str]]) -> list[Acknowledgement]:
+    """Acknowledgements from the mails taken from the centre's mailbox (journal rows:
+    sent_at, sender, subject, refs)."""
+    out = []
+    for reply in replies:
+        at = reply.get("sent_at")
+        if not isinstance(at, datetime):
+            continue
+        for case_id in answered_cases(str(reply.get("refs") or "").split(), str(reply.get("subject") or ""),
+                                      prefix, sent_ids, sent_subjects):
+            out.append(Acknowledgement(case_id, at, f"回复邮件（{reply.get('sender') or '发件人不明'}）：单位已签收"))
+    return out

@@ -30,6 +30,8 @@ from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.columns import ACKNOWLEDGED_AT
 from tipdesk.domain.notices import SHEET_RETURNED, Notice
 from tipdesk.domain.arrivals import FEEDBACK_KIND
+from tipdesk.domain.columns import OPEN_STATUSES, REFERRED_AT
+from tipdesk.rules.acknowledge import Acknowledgement
 
 
 class Planner(Protocol):
@@ -189,3 +191,25 @@ def _forwarded(planner: Planner, arrival: Arrival, case: ForwardedCase, register
             edit.set(column, value, f"上级转件 {arrival.path.name} 第{case.row}行")
     arrival.done.append(f"新增上级转件 {number}")
     return row
+
+
+# ---- 签收 by reply mail ----------------------------------------------------------------------
+
+def apply_acknowledgements(planner: Planner, register: Register, acknowledgements: list[Acknowledgement]) -> None:
+    """A unit's reply to a referral fills 签收时间 of the cases it answers, once: only a case
+    referred before the reply was sent, still open, and not acknowledged yet."""
+    if not acknowledgements:
+        return
+    wanted = {a.case_id for a in acknowledgements}
+    rows = {str(r.get(CASE_ID) or "").strip(): r for r in register.rows
+            if r.raw(CASE_ID) and str(r.raw(CASE_ID)).strip() in wanted}
+    for ack in sorted(acknowledgements, key=lambda a: a.at):
+        row = rows.get(ack.case_id)
+        if row is None:
+            continue
+        edit = planner.edit_for(row)
+        referred = edit.get(REFERRED_AT)
+        if (edit.get(ACKNOWLEDGED_AT) or not isinstance(referred, datetime) or ack.at < referred
+                or edit.text(STATUS) not in OPEN_STATUSES):
+            continue
+        edit.set(ACKNOWLEDGED_AT, ack.at, ack.why)

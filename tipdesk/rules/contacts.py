@@ -186,3 +186,23 @@ def default_office_values(config: Config, unit_name: str, now: datetime) -> dict
     return {"单位": unit_name, "单位类型": unit.type if unit else "",
             "经办人": office.get("name") or "单位办公室", "经办人电话": office.get("phone", ""),
             "电子邮箱": office.get("email", ""), "联络单状态": LIAISON_DEFAULTED, "更新时间": now}
+
+
+def without_bounced(contacts: dict[str, Contact], bounced: dict[str, tuple[str, str]]) -> dict[str, Contact]:
+    """Contacts with the addresses a delivery status notification said failed taken out: a
+    unit left without an address gets its mail on paper, until the clerk corrects the
+    address in 联络人 (a new address has no bounce)."""
+    if not bounced:
+        return contacts
+    out = {}
+    for unit, contact in contacts.items():
+        failing = [a for a in (*contact.emails, *contact.chief_emails, *contact.leader_emails) if a.lower() in bounced]
+        if not failing:
+            out[unit] = contact
+            continue
+        keep = lambda addresses: [a for a in addresses if a.lower() not in bounced]  # noqa: E731
+        when = "、".join(f"{a}（{bounced[a.lower()][0][:10]}退信）" for a in failing)
+        note = "，".join(filter(None, [contact.note, f"邮箱{when}，请在联络人表中更正"]))
+        out[unit] = replace(contact, emails=keep(contact.emails), chief_emails=keep(contact.chief_emails),
+                            leader_emails=keep(contact.leader_emails), note=note)
+    return out

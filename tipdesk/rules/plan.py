@@ -19,7 +19,7 @@ from tipdesk.domain.notes import (
     NOTE_BAD_VALUE, NOTE_CATEGORY, NOTE_DUPLICATE, NOTE_EXTENSION, NOTE_INCOMPLETE,
     NOTE_POSSIBLE_DUPLICATE, NOTE_RETURN, NOTE_ROUTED, NOTE_UNASSIGNED,
 )
-from tipdesk.rules.apply import apply_arrivals
+from tipdesk.rules.apply import apply_acknowledgements, apply_arrivals
 from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.columns import (
     ADDRESS, AREA, CASE_ID, CONTACTS_SHEET, REGISTER_SHEET, CATEGORIES, CATEGORY, CLOSED, CONTENT, DATE_COLUMNS, DEADLINE,
@@ -212,7 +212,7 @@ class Planner:
     # ---- the whole register -------------------------------------------------------------
     def plan_register(self, register: Register, arrivals: list | None = None,
                       issued_sheets: dict[str, dict] | None = None,
-                      answered: set[str] | None = None) -> Plan:
+                      answered: set[str] | None = None, acknowledgements: list | None = None) -> Plan:
         self.register = register
         self.edits: dict[int, _RowEdit] = {}
         self._new_contacts: dict[str, int] = {}
@@ -225,6 +225,7 @@ class Planner:
             self.plan.findings.append(Finding(
                 "warning", "", f"台账已在最后一列之后补上新增的列：{'、'.join(register.added_columns)}。"))
         new_rows = apply_arrivals(self, register, arrivals or [], issued_sheets or {}, set(answered or ()))
+        apply_acknowledgements(self, register, acknowledgements or [])
         seen: dict[str, int] = {}
         for row in [*register.rows, *new_rows]:
             edit = self.edits.get(row.number)
@@ -774,8 +775,9 @@ def plan_register(register: Register, config: Config, calendar: WorkCalendar, no
                   last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
                   last_letter_numbers: dict[int, int] | None = None, arrivals: list | None = None,
                   issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None,
-                  started: date | None = None) -> Plan:
+                  started: date | None = None, acknowledgements: list | None = None) -> Plan:
     """Everything the daily run would change in the register, with reasons, and the findings.
-    `started`: the day of the desk's first run (none yet: this one)."""
+    `started`: the day of the desk's first run (none yet: this one); `acknowledgements`
+    (rules.acknowledge.Acknowledgement): units' replies by mail (签收)."""
     return Planner(config, calendar, now, last_numbers, states, last_letter_numbers, started).plan_register(
-        register, arrivals, issued_sheets, answered)
+        register, arrivals, issued_sheets, answered, acknowledgements)

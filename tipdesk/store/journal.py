@@ -7,7 +7,11 @@ fields a clerk may override, so a later edit by the clerk is told apart from tip
 `marks`; `inbox_files` (each file's digest and outcome); `letters` (every referral letter and
 feedback sheet issued); `feedback` (each feedback sheet applied, with its 办理状态: which cases
 were answered, which asked for an extension or a return); `mails` (the mail ledger: one row
-per (case, stage) per delivery attempt, which makes each mail go once).
+per (case, stage) per delivery attempt, which makes each mail go once, with the Message-ID
+and subject a reply refers to); `imap_folders` (the UIDVALIDITY of the mailbox folder read) and
+`fetched` (each mail of the centre's mailbox taken or passed over, by folder, UIDVALIDITY and
+UID, with its sender, date, Message-ID and the inbox files it gave: intake/fetch.py); `bounces`
+(addresses a delivery status notification said failed).
 """
 
 from __future__ import annotations
@@ -74,9 +78,27 @@ CREATE TABLE IF NOT EXISTS mails (
     addresses TEXT,
     number TEXT,                  -- 督办通知 number
     status TEXT NOT NULL,
-    detail TEXT                   -- .eml path, refused addresses or the error
+    detail TEXT,                  -- .eml path, refused addresses or the error
+    message_id TEXT,              -- the mail's Message-ID: a unit's reply refers to it
+    subject TEXT                  -- and its subject ("回复：【交办】…" is a reply too)
 );
 CREATE INDEX IF NOT EXISTS mails_case ON mails (case_id, stage);
+CREATE TABLE IF NOT EXISTS imap_folders (
+    folder TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fetched (
+    id INTEGER PRIMARY KEY,
+    folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+    at TEXT NOT NULL,             -- the run's clock when it was first seen
+    message_id TEXT, sender TEXT, sent_at TEXT, subject TEXT,
+    refs TEXT,                    -- In-Reply-To and References, space separated
+    status TEXT NOT NULL,         -- saving | saved | moved | ignored | duplicate
+    kind TEXT,                    -- files | reply | bounce | sent | nothing
+    files TEXT,                   -- inbox paths of the saved attachments, one a line
+    detail TEXT,
+    UNIQUE (folder, uidvalidity, uid));
+CREATE INDEX IF NOT EXISTS fetched_message ON fetched (message_id);
+CREATE TABLE IF NOT EXISTS bounces (
+    address TEXT PRIMARY KEY, at TEXT NOT NULL, message_id TEXT, detail TEXT);
 """
 
 # Statuses of a mails row; the first four mean "done, never again".
@@ -235,7 +257,7 @@ class Journal:
     def _add_columns(self) -> None:
         """Journals from before a column was added get it (empty) when first opened."""
         for table, column in (("case_state", "deadline_rule"), ("case_state", "deadline_basis"),
-                              ("case_state", "status")):
+                              ("case_state", "status"), ("mails", "message_id"), ("mails", "subject")):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
@@ -309,20 +331,112 @@ class Journal:
         return row[0] if row else None
 
     def record_attempt(self, attempt: str, at: datetime, mode: str, kind: str, items: Iterable[MailRow],
-                       addresses: Iterable[str], number: str, status: str, detail: str = "") -> None:
+                       addresses: Iterable[str], number: str, status: str, detail: str = "",
+                       message_id: str = "", subject: str = "") -> None:
         self.db.executemany(
             "INSERT INTO mails (attempt, at, mode, kind, case_id, stage, unit, deadline, recipients, addresses, "
-            "number, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "number, status, detail, message_id, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(attempt, as_text(at), mode, kind, i.case_id, i.stage, i.unit, i.deadline, i.who,
-              ", ".join(addresses), number, status, detail) for i in items])
+              ", ".join(addresses), number, status, detail, message_id, subject) for i in items])
 
     def update_attempt(self, attempt: str, status: str, detail: str = "") -> None:
         self.db.execute("UPDATE mails SET status = ?, detail = ? WHERE attempt = ?", (status, detail, attempt))
+
+    def sent_references(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """(Message-ID -> case ids, subject -> case ids) of every referral and notice that left,
+        for matching a unit's reply to what it answers."""
+        by_id: dict[str, set[str]] = {}
+        by_subject: dict[str, set[str]] = {}
+        rows = self.db.execute(f"SELECT message_id, subject, case_id FROM mails WHERE status IN ({_marks(DONE)}) "
+                               "AND (coalesce(message_id, '') != '' OR coalesce(subject, '') != '')", DONE)
+        for message_id, subject, case_id in rows:
+            if message_id:
+                by_id.setdefault(message_id.strip(), set()).add(case_id)
+            if subject:
+                by_subject.setdefault(subject.strip(), set()).add(case_id)
+        return by_id, by_subject
 
     def interrupted_attempts(self) -> list[tuple[str, str, str, str, str, str]]:
         """(attempt, mode, detail, unit, kind, cases) of attempts a dead run left `sending`."""
         return self.db.execute("SELECT attempt, mode, detail, unit, kind, group_concat(case_id, '、') FROM mails "
                                "WHERE status = ? GROUP BY attempt", (SENDING,)).fetchall()
+
+
+    # --- mail intake (IMAP): each mail of the centre's mailbox taken once ----------------------
+
+    def imap_uidvalidity(self, folder: str) -> int | None:
+        row = self.db.execute("SELECT uidvalidity FROM imap_folders WHERE folder = ?", (folder,)).fetchone()
+        return row[0] if row else None
+
+    def set_imap_uidvalidity(self, folder: str, uidvalidity: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO imap_folders (folder, uidvalidity) VALUES (?, ?)",
+                        (folder, uidvalidity))
+
+    def fetched_in(self, folder: str, uidvalidity: int) -> dict[int, dict[str, Any]]:
+        """uid -> its row, for the mails of `folder` (under this UIDVALIDITY) seen before."""
+        cursor = self.db.execute("SELECT id, uid, status, kind, files, message_id FROM fetched "
+                                 "WHERE folder = ? AND uidvalidity = ?", (folder, uidvalidity))
+        return {row[1]: {"id": row[0], "status": row[2], "kind": row[3], "files": row[4] or "",
+                         "message_id": row[5] or ""} for row in cursor}
+
+    def taken_message_ids(self) -> set[str]:
+        """Message-IDs of mails already taken (their files saved), in any folder or UIDVALIDITY."""
+        rows = self.db.execute("SELECT message_id FROM fetched WHERE status IN ('saved', 'moved') "
+                               "AND coalesce(message_id, '') != ''")
+        return {r[0] for r in rows}
+
+    def record_fetched(self, folder: str, uidvalidity: int, uid: int, at: datetime, message_id: str,
+                       sender: str, sent_at: datetime | None, subject: str, refs: str, status: str,
+                       kind: str, files: Iterable[str] = (), detail: str = "") -> int:
+        cur = self.db.execute(
+            "INSERT OR REPLACE INTO fetched (folder, uidvalidity, uid, at, message_id, sender, sent_at, subject, "
+            "refs, status, kind, files, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (folder, uidvalidity, uid, as_text(at), message_id, sender, as_text(sent_at), subject, refs, status,
+             kind, "\n".join(files), detail))
+        return cur.lastrowid
+
+    def set_fetched_status(self, row_id: int, status: str) -> None:
+        self.db.execute("UPDATE fetched SET status = ? WHERE id = ?", (status, row_id))
+
+    def replies(self, since: datetime) -> list[dict[str, Any]]:
+        """The mails taken from the mailbox since `since` that may answer a referral: when it
+        was sent (a datetime), by whom, its subject and the Message-IDs it refers to."""
+        cursor = self.db.execute("SELECT sent_at, sender, subject, refs FROM fetched "
+                                 "WHERE status IN ('saved', 'moved') AND kind IN ('files', 'reply') AND at >= ?",
+                                 (as_text(since),))
+        out = []
+        for sent_at, sender, subject, refs in cursor:
+            try:
+                when = datetime.fromisoformat(sent_at) if sent_at else None
+            except ValueError:
+                when = None
+            out.append({"sent_at": when, "sender": sender, "subject": subject, "refs": refs})
+        return out
+
+    def fetched_senders(self) -> dict[str, str]:
+        """Inbox file path -> the address of the mail it came in (for the unit check)."""
+        out = {}
+        for sender, files in self.db.execute("SELECT sender, files FROM fetched WHERE coalesce(files, '') != '' "
+                                             "ORDER BY id"):
+            for path in files.split("\n"):
+                out[path] = sender or ""
+        return out
+
+    def record_bounce(self, address: str, at: datetime, message_id: str, detail: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO bounces (address, at, message_id, detail) VALUES (?, ?, ?, ?)",
+                        (address.lower(), as_text(at), message_id, detail))
+
+    def bounced_addresses(self) -> dict[str, tuple[str, str]]:
+        """address -> (when, why) of every address a delivery status notification said failed."""
+        return {a: (at, detail) for a, at, detail in self.db.execute("SELECT address, at, detail FROM bounces")}
+
+    def mail_bounced(self, message_id: str, detail: str) -> list[tuple[str, str, str]]:
+        """The mail `message_id` came back undelivered: it is due on paper (需纸质送达) now.
+        Returns its (unit, kind, case ids)."""
+        rows = self.db.execute("SELECT unit, kind, group_concat(case_id, '、') FROM mails WHERE message_id = ? "
+                               "GROUP BY attempt", (message_id,)).fetchall()
+        self.db.execute("UPDATE mails SET status = ?, detail = ? WHERE message_id = ?", (PAPER, detail, message_id))
+        return rows
 
 
 def open_journal(path: Path, readonly: bool = False) -> Journal:

@@ -160,7 +160,8 @@ def _today_mail(config, today: datetime) -> None:
     sheet = export.active
     sheet.append(["市安全生产举报中心转办件清单"])
     sheet.append(["转办编号", "登记时间", "被举报单位", "事发地点", "问题描述", "办理时限", "举报人", "联系电话"])
-    sheet.append([f"市{today:%Y%m%d}-017", f"{today:%Y年%m月%d日} 07:10", "锦绣家园工地", "西城街道建设路锦绣家园",
+    logged = today - timedelta(minutes=10)
+    sheet.append([f"市{today:%Y%m%d}-017", f"{logged:%Y年%m月%d日 %H:%M}", "锦绣家园工地", "西城街道建设路锦绣家园",
                   "工地夜间违规施工，塔吊吊装作业无人指挥。", f"{(today + timedelta(days=12)):%Y-%m-%d}", "孙丽", "13700001234"])
     sheet.append([f"市{today:%Y%m%d}-018", f"{today:%Y.%m.%d}", "城东锅炉房", "东城街道人民路",
                   "锅炉房压力表过期，操作人员无证。", f"{(today + timedelta(days=12)):%Y-%m-%d}", "", ""])

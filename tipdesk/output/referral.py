@@ -78,7 +78,7 @@ def _text(value: object) -> str:
 
 
 def _category(case: dict) -> str:
-    category = _text(case.get(col.CATEGORY)).removesuffix("类")
+    category = col.normal_category(_text(case.get(col.CATEGORY)))
     if category not in col.CATEGORIES:
         raise ValueError(
             f"案件{_text(case.get(col.CASE_ID))}的类别“{category}”无效，"

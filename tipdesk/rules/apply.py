@@ -14,9 +14,10 @@ from typing import Any, Protocol
 from tipdesk.domain import notes as N
 from tipdesk.domain.columns import (
     ACCIDENT, CASE_ID, CATEGORY, CLOSED, CONTACT_COLUMNS, CONTACTS_SHEET, DEADLINE,
-    EXTENSION_REQUESTED, FEEDBACK_AT, IN_PROGRESS, LETTER_NO, NO, NOTES, OVERDUE, RESULT,
+    EXTENSION_REQUESTED, FEEDBACK_AT, IN_PROGRESS, LETTER_NO, NO, NOTES, OVERDUE, REFERRED_AT, RESULT,
     RETURN_REQUESTED, STATUS, UNASSIGNED, UNIT, UPSTREAM_NO, VERIFIED, YES,
 )
+from tipdesk.rules.dates import answer_date_problems
 from tipdesk.rules.deadlines import accident_followup
 from tipdesk.domain.arrivals import FeedbackAnswer
 from tipdesk.domain.arrivals import ForwardedCase
@@ -122,8 +123,14 @@ def _feedback(planner: Planner, arrival: Arrival, answer: FeedbackAnswer, by_cas
     elif answer.state == "申请退回":
         edit.set(STATUS, RETURN_REQUESTED, why)
         edit.note(NOTE_RETURN, f"理由：{answer.reason}；请改填承办单位以改派，或把状态改为办理中")
+    wrong = answer_date_problems(edit.get(REFERRED_AT), at, answer.closed_on,
+                                 answer.extend_to if answer.state == "申请延期" else None)
+    edit.note(N.NOTE_FEEDBACK_DATE, f"{'；'.join(wrong)}，请与{unit}核实" if wrong else None)
+    if wrong:
+        edit.find("clerk", f"反馈表日期存疑：{'；'.join(wrong)}（{arrival.path.name}），请与{unit}核实。")
     edit.set(NOTES, N.append_line(edit.get(NOTES), history), why)
-    arrival.done.append(f"{answer.case_id} {answer.state}" + ("（此前已收到反馈，本次更新）" if again else ""))
+    arrival.done.append(f"{answer.case_id} {answer.state}" + ("（此前已收到反馈，本次更新）" if again else "")
+                        + (f"（日期存疑：{'；'.join(wrong)}）" if wrong else ""))
     answered.add(answer.case_id)
     planner.plan.feedback.append(FeedbackEvent(answer.case_id, answer.state, at, arrival.path.name, arrival.digest))
 

@@ -37,8 +37,9 @@ from tipdesk.rules.routing import infer_area, infer_industry, propose_category, 
 from tipdesk.domain.textnorm import parse_when
 from tipdesk.domain.columns import LIAISON_DEFAULTED, LIAISON_RETURNED
 from tipdesk.domain.arrivals import FeedbackEvent
-from tipdesk.domain.columns import IN_PROGRESS
-from tipdesk.domain.notes import NOTE_DEADLINE_CORRECTED
+from tipdesk.domain.columns import IN_PROGRESS, SOURCE, SOURCES, normal_category
+from tipdesk.domain.notes import NOTE_DATE, NOTE_DEADLINE_CORRECTED, NOTE_SOURCE
+from tipdesk.rules.dates import impossible_dates
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 
@@ -323,6 +324,13 @@ class Planner:
             return
         edit.note(NOTE_INCOMPLETE, None)
         is_new = not case_id
+        wrong = impossible_dates(edit.values, self.now, new=is_new)
+        edit.note(NOTE_DATE, f"{'；'.join(wrong.values())}，请核对改正" if wrong else None)
+        if wrong:
+            edit.find("clerk", f"日期存疑：{'；'.join(wrong.values())}，"
+                               + ("本行暂不编号、不交办，改正后下次运行自动处理。" if is_new else "请核对改正。"))
+            if is_new:
+                return
         if is_new:
             case_id = self._next_case_id(_when(edit.get(RECEIVED_AT)).year)
             edit.set(CASE_ID, case_id, "新案件编号")
@@ -332,6 +340,7 @@ class Planner:
             edit.find("clerk", f"状态“{status}”无效，请改为{'/'.join(STATUSES)}之一。")
             return
         category = self._category(edit)
+        self._source(edit)
         self._area_and_industry(edit)
         unit = self._unit(edit)
         state = self.states.get(case_id)
@@ -420,7 +429,7 @@ class Planner:
         return ok
 
     def _category(self, edit: _RowEdit) -> str | None:
-        typed = edit.text(CATEGORY).replace("类", "")
+        typed = normal_category(edit.text(CATEGORY))
         if typed in CATEGORIES:
             if typed != edit.text(CATEGORY):
                 edit.set(CATEGORY, typed, "类别统一写法")
@@ -434,6 +443,16 @@ class Planner:
         edit.note(NOTE_CATEGORY, f"系统按{proposal.why}建议为{proposal.value}类，核对后删除本条")
         edit.find("clerk", f"类别为系统建议“{proposal.value}”（{proposal.why}），请核对。")
         return proposal.value
+
+    @staticmethod
+    def _source(edit: _RowEdit) -> None:
+        """A 来源 outside the contract's list is flagged (the statistics count by source); the
+        case is referred all the same."""
+        source = edit.text(SOURCE)
+        bad = bool(source) and source not in SOURCES
+        edit.note(NOTE_SOURCE, f"来源“{source}”无效，应为{'/'.join(SOURCES)}" if bad else None)
+        if bad:
+            edit.find("clerk", f"来源“{source}”无效，请改为{'、'.join(SOURCES)}之一。")
 
     def _area_and_industry(self, edit: _RowEdit) -> None:
         if not edit.text(AREA) and edit.text(ADDRESS):

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
 from tests.conftest import complaint
-from tests.test_inbox import ISSUED, fill, referred, sheet_of, summary
-from tipdesk.domain.errors import TipdeskError
+from tests.test_inbox import fill, referred, sheet_of, summary
 
 ZJ = "区住房和城乡建设局"
 

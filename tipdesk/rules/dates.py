@@ -12,7 +12,8 @@ from typing import Any, Mapping
 from tipdesk.domain.columns import DEADLINE, FEEDBACK_AT, RECEIVED_AT, REFERRED_AT, UPSTREAM_DEADLINE
 
 
-def _when(value: Any) -> datetime | None:
+def moment(value: Any) -> datetime | None:
+    """A register date or date-time as a datetime (a date at midnight); anything else None."""
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
@@ -36,9 +37,9 @@ def impossible_dates(values: Mapping[str, Any], now: datetime, new: bool) -> dic
 
     `new`: the row has no case number yet, so a 受理时间 after `now` is an error (a run at an
     earlier time on a case already numbered, a backfill, is not)."""
-    received, referred = _when(values.get(RECEIVED_AT)), _when(values.get(REFERRED_AT))
-    answered, deadline = _when(values.get(FEEDBACK_AT)), _when(values.get(DEADLINE))
-    upstream = _when(values.get(UPSTREAM_DEADLINE))
+    received, referred = moment(values.get(RECEIVED_AT)), moment(values.get(REFERRED_AT))
+    answered, deadline = moment(values.get(FEEDBACK_AT)), moment(values.get(DEADLINE))
+    upstream = moment(values.get(UPSTREAM_DEADLINE))
     found: dict[str, str] = {}
     if new and received and _before(now, received):
         found[RECEIVED_AT] = f"受理时间{_text(received)}晚于现在（{_text(now)}）"
@@ -57,7 +58,7 @@ def impossible_dates(values: Mapping[str, Any], now: datetime, new: bool) -> dic
 def answer_date_problems(referred: Any, arrived: datetime, closed_on: Any, extend_to: Any) -> list[str]:
     """What cannot be right in a returned feedback sheet's dates: 办结日期 before the referral
     or after the sheet arrived, 申请延期至 already past when it arrived."""
-    referred, closed, extend = _when(referred), _when(closed_on), _when(extend_to)
+    referred, closed, extend = moment(referred), moment(closed_on), moment(extend_to)
     found = []
     if closed and referred and closed.date() < referred.date():
         found.append(f"办结日期{_text(closed)}早于交办时间{_text(referred)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tipdesk.domain import notes as N
@@ -39,7 +39,7 @@ from tipdesk.domain.columns import LIAISON_DEFAULTED, LIAISON_RETURNED
 from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.columns import IN_PROGRESS, SOURCE, SOURCES, normal_category
 from tipdesk.domain.notes import NOTE_DATE, NOTE_DEADLINE_CORRECTED, NOTE_SOURCE
-from tipdesk.rules.dates import impossible_dates
+from tipdesk.rules.dates import impossible_dates, moment as _when
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 
@@ -132,14 +132,6 @@ class _RowEdit:
 
     def find(self, kind: str, text: str) -> None:
         self.plan.findings.append(Finding(kind, self.label, text))
-
-
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, time())
-    return None
 
 
 def _fmt(at: datetime | None) -> str:

@@ -17,6 +17,7 @@ from tipdesk.domain.textnorm import parse_when
 from tipdesk.xlsx.package import column_letter
 from tipdesk.rules.contacts import split_emails
 from tipdesk.rules.dates import impossible_dates
+from tipdesk.domain.launcher import RUN
 
 ALLOWED = {SOURCE: SOURCES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES, OVERDUE: (YES, NO)}
 
@@ -77,7 +78,7 @@ def register_problems(config: Config, now: datetime) -> tuple[list[str], list[st
 
 def contact_problems(config: Config, register) -> list[str]:
     if CONTACTS_SHEET not in register.sheets:
-        return [f"{config.register.name}：缺少工作表“{CONTACTS_SHEET}”（各单位联络人），请运行 ./run init 参照新台账补上。"]
+        return [f"{config.register.name}：缺少工作表“{CONTACTS_SHEET}”（各单位联络人），请运行 {RUN} init 参照新台账补上。"]
     grid = register.sheets[CONTACTS_SHEET].grid
     header = [header_key(v) for v in (grid[0] if grid else [])]
     missing = [c for c in CONTACT_COLUMNS if c not in header]

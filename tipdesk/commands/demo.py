@@ -23,6 +23,7 @@ from tipdesk.config import load_config
 from tipdesk.commands.daily import run_daily
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.commands.init import init_workspace
+from tipdesk.domain.launcher import RUN
 
 MARKER = ".tipdesk-demo"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -223,5 +224,5 @@ def run_demo(folder: Path, now: datetime, dry_run: bool = False) -> int:
     if result.summary_path:
         print(f"每日汇总已保存：{result.summary_path}")
     print(f"用 Excel/WPS 打开 {config.register} 查看台账；再运行一次不会有任何修改：\n"
-          f"  ./run daily --config {config_path}")
+          f"  {RUN} daily --config {config_path}")
     return 0

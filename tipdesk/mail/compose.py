@@ -30,6 +30,7 @@ from tipdesk.rules.reminders import (
 from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import safe_name
 from tipdesk.word.template import compiled
+from tipdesk.domain.launcher import RUN
 
 REFERRAL = "交办"
 # A notice that a deadline moved because a year's calendar changed (issue: holiday notices).
@@ -217,7 +218,7 @@ def _read_attachment(path: Path, case_id: str) -> Attachment:
         return Attachment(path.name, path.read_bytes())
     except OSError:
         raise TipdeskError(f"案件{case_id}的附件 {path} 无法读取（已被移动或删除？）。"
-                           f"请运行 ./run letter {case_id} 补发交办单和反馈表。")
+                           f"请运行 {RUN} letter {case_id} 补发交办单和反馈表。")
 
 
 def plan_referral_mails(referrals: Mapping[str, Sequence[tuple[str, Sequence[Path]]]],

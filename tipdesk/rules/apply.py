@@ -28,6 +28,7 @@ from tipdesk.domain.rows import Register, Row
 from tipdesk.domain.columns import LIAISON_RETURNED
 from tipdesk.config import Config
 from tipdesk.domain.arrivals import FeedbackEvent
+from tipdesk.domain.launcher import RUN
 
 
 class Planner(Protocol):
@@ -141,7 +142,7 @@ def _liaison(planner: Planner, arrival: Arrival, form: LiaisonForm, register: Re
     sheet = register.sheets.get(CONTACTS_SHEET)
     if sheet is None or any(c not in sheet.columns for c in CONTACT_COLUMNS):
         return arrival.reject(f"台账缺少“{CONTACTS_SHEET}”工作表或其列名不全，联络单无法登记。"
-                              f"请指挥中心按 ./run init 生成的新台账补上该工作表。", held=True)
+                              f"请指挥中心按 {RUN} init 生成的新台账补上该工作表。", held=True)
     unit = planner.config.unit_named(form.unit)
     if unit is None:
         return arrival.reject(f"联络单上的单位“{form.unit}”不在承办单位名单中（工作表“{form.sheet}” "

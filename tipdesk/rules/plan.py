@@ -40,6 +40,7 @@ from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.columns import IN_PROGRESS, SOURCE, SOURCES, normal_category
 from tipdesk.domain.notes import NOTE_DATE, NOTE_DEADLINE_CORRECTED, NOTE_SOURCE
 from tipdesk.rules.dates import impossible_dates, moment as _when
+from tipdesk.domain.launcher import RUN
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in (UNASSIGNED, CLOSED))
 
@@ -251,7 +252,7 @@ class Planner:
             held = f"{len(cases)}件在办案件的办理期限暂按周末计算；" if cases else "期限暂按周末计算；"
             self.plan.findings.append(Finding(
                 "warning", "", f"{year}年的放假安排尚未导入，{held}国务院办公厅发布通知后，请运行 "
-                               f"./run calendar import 通知文件，下次运行会自动更正这些期限并通知承办单位。"))
+                               f"{RUN} calendar import 通知文件，下次运行会自动更正这些期限并通知承办单位。"))
 
     @staticmethod
     def _settled(row: Row, seen: dict[str, int]) -> bool:

@@ -28,7 +28,7 @@ from tipdesk.rules.reminders import (
     CHASE, ESCALATION, STAGES, WARNING, Ladder, Reminder, as_deadline,
 )
 from tipdesk.config import MailSettings
-from tipdesk.domain.textnorm import safe_name
+from tipdesk.domain.textnorm import fullwidth_brackets, safe_name
 from tipdesk.word.template import compiled
 from tipdesk.domain.launcher import RUN
 
@@ -329,15 +329,26 @@ def plan_correction_mails(corrections: Sequence[Mapping[str, Any]], cases: Mappi
     return mails
 
 
+def _fullwidth(value: Any) -> Any:
+    """Every text in a document context with Chinese round brackets (names from forms)."""
+    if isinstance(value, str):
+        return fullwidth_brackets(value)
+    if isinstance(value, Mapping):
+        return {k: _fullwidth(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_fullwidth(v) for v in value]
+    return value
+
+
 def notice_document(settings: MailSettings, context: Mapping[str, Any], now: datetime) -> bytes:
     """The numbered 督办通知 (.docx) from the Word template 督办通知.docx (GB/T 9704: 版头 with
     the number, 主送, the overdue cases, 落款, 成文日期, page numbers). `context` is the digest's:
     unit, number, escalate_after, leader, date, centre, and the 督办 items (already redacted)."""
     documents, centre = settings.documents, settings.centre
     path = documents.template(NOTICE_TEMPLATE)
-    values = {**context, "letterhead": documents.letterhead_for(centre.get("name", "")),
-              "centre_name": centre.get("name", ""), "centre_phone": centre.get("phone", ""),
-              "centre_email": centre.get("email", "")}
+    values = _fullwidth({**context, "letterhead": documents.letterhead_for(centre.get("name", "")),
+                         "centre_name": centre.get("name", ""), "centre_phone": centre.get("phone", ""),
+                         "centre_email": centre.get("email", "")})
     try:
         return compiled(path, documents.fonts).render(
             values, author=centre.get("name", ""), title=NOTICE_TITLE, subject=context.get("number", ""), when=now)

@@ -18,11 +18,9 @@ sender, issued_date.
 from __future__ import annotations
 
 import importlib.util
-import io
 import sys
 from pathlib import Path
 
-from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -195,21 +193,11 @@ def write_body(doc) -> None:
 
 
 def build() -> bytes:
-    doc = Document()
-    setup_styles(doc)
-    letter.setup_page(doc)
-    write_body(doc)
-    letter.clean_package(doc)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return letter.fixed_zip(buffer.getvalue(), letter.TEMPLATE_DATE)
+    return letter.build_document(setup_styles, write_body)
 
 
 def main() -> int:
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_bytes(build())
-    print(f"已生成 {OUTPUT}")
-    return 0
+    return letter.save(OUTPUT, build)
 
 
 if __name__ == "__main__":

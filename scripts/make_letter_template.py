@@ -450,23 +450,33 @@ def fixed_zip(data: bytes, when: datetime) -> bytes:
     return out.getvalue()
 
 
-def build() -> bytes:
+def build_document(styles, body) -> bytes:
+    """A template on the letter's page: `styles(doc)` sets the styles, `body(doc)` adds the
+    content in order (the default document starts with no paragraph); reproducible bytes."""
     doc = Document()
-    setup_styles(doc)
+    styles(doc)
     setup_page(doc)
-    # The default document starts with no paragraph; everything is added in order.
-    write_body(doc)
+    body(doc)
     clean_package(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
     return fixed_zip(buffer.getvalue(), TEMPLATE_DATE)
 
 
-def main() -> int:
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_bytes(build())
-    print(f"已生成 {OUTPUT}")
+def save(output: Path, build) -> int:
+    """Write what `build()` makes to `output` (the scripts' main)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(build())
+    print(f"已生成 {output}")
     return 0
+
+
+def build() -> bytes:
+    return build_document(setup_styles, write_body)
+
+
+def main() -> int:
+    return save(OUTPUT, build)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,9 @@ centre_name, centre_phone, centre_email, date.
 from __future__ import annotations
 
 import importlib.util
-import io
 import sys
 from pathlib import Path
 
-from docx import Document
 
 # The letter's page, styles and helpers, loaded by path: scripts/ is not a package.
 _spec = importlib.util.spec_from_file_location(
@@ -56,21 +54,11 @@ def write_body(doc) -> None:
 
 
 def build() -> bytes:
-    doc = Document()
-    letter.setup_styles(doc)
-    letter.setup_page(doc)
-    write_body(doc)
-    letter.clean_package(doc)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return letter.fixed_zip(buffer.getvalue(), letter.TEMPLATE_DATE)
+    return letter.build_document(letter.setup_styles, write_body)
 
 
 def main() -> int:
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_bytes(build())
-    print(f"已生成 {OUTPUT}")
-    return 0
+    return letter.save(OUTPUT, build)
 
 
 if __name__ == "__main__":

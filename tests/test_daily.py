@@ -139,9 +139,10 @@ def test_unassigned_case_is_referred_once_the_clerk_chooses(ws):
 # ---- deadlines through the register --------------------------------------------------------
 
 def test_deadline_per_category_written_as_real_dates(ws):
-    ws.add(**complaint(类别="一般"))
-    ws.add(**complaint(类别="紧急"))
-    ws.add(**complaint(类别="事故"))
+    received = datetime(2026, 9, 30, 9, 0)  # before the run: a later one would not be numbered
+    ws.add(**complaint(类别="一般", 受理时间=received))
+    ws.add(**complaint(类别="紧急", 受理时间=received))
+    ws.add(**complaint(类别="事故", 受理时间=received))
     assert ws.run("daily", now="2026-09-30 16:00") == 0
     rows = ws.rows()
     assert [r["办理期限"] for r in rows] == [
@@ -190,7 +191,8 @@ def test_text_dates_become_real_dates(ws):
 # ---- the clerk's overrides ------------------------------------------------------------------
 
 def test_typed_deadline_and_referral_time_win(ws):
-    ws.add(**complaint(类别="一般", 交办时间=datetime(2026, 11, 27, 15, 0),
+    # Received before the referral the clerk typed: the other way round is flagged instead.
+    ws.add(**complaint(类别="一般", 受理时间=datetime(2026, 11, 27, 9, 0), 交办时间=datetime(2026, 11, 27, 15, 0),
                        办理期限=datetime(2026, 12, 1, 12, 0)))
     assert ws.run("daily") == 0
     row = ws.rows()[0]

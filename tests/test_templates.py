@@ -72,6 +72,10 @@ def test_the_escalation_notice_is_a_gbt9704_document_on_a4(ws):
         xml = footer._element.xml
         assert "PAGE" in "".join(i.text for i in footer._element.iter(qn("w:instrText"))) and "— " in xml
     assert not re.search(r"[()\[\]]", "".join(lines))
+    # Names read from liaison forms arrive half-width (NFKC): the notice writes them Chinese.
+    named = texts(notice_of(ws, leader="吴志刚(副局长)", items=[{**ITEM, "subject": "宏达(东城)公司"}]))
+    assert "请吴志刚（副局长）同志督促" in named[6] and "被举报单位：宏达（东城）公司" in named[5]
+    assert not re.search(r"[()]", "".join(named))
     props = doc.core_properties
     assert (props.title, props.subject, props.author) == ("安全生产举报事项督办通知", "安举督〔2026〕2号", "区应急管理局指挥中心")
 

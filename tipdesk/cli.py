@@ -13,6 +13,7 @@ import re
 import sys
 import traceback
 import unicodedata
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -254,6 +255,9 @@ def unexpected(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     _safe_output()
+    # Libraries' warnings (openpyxl about a WPS extension, say) are English and not the clerk's
+    # to act on.
+    warnings.simplefilter("ignore")
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     with chinese_argparse():

@@ -24,6 +24,7 @@ from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.holidays import HolidaySchedule, config_dates, parse_notice
 from tipdesk.domain.places import Place, parse_place
 from tipdesk.domain.textnorm import is_email_address
+from tipdesk.domain.launcher import RUN
 
 # The package's own templates, copied into a workspace by `init`; used where a workspace has none.
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -414,7 +415,7 @@ class _Reader:
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise TipdeskError(
-            f"{path}：找不到配置文件。请先运行 ./run init 文件夹 创建工作区，"
+            f"{path}：找不到配置文件。请先运行 {RUN} init 文件夹 创建工作区，"
             "或用 --config 指定配置文件。", EXIT_USAGE)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
@@ -444,7 +445,7 @@ def config_from(data: Mapping[str, Any], path: Path) -> Config:
     r = _Reader(path, data)
     for key in data:
         if key not in KNOWN_KEYS:
-            raise r.fail(str(key), "无法识别，请检查拼写（可用的配置项见 ./run init 生成的 config.yaml）。")
+            raise r.fail(str(key), f"无法识别，请检查拼写（可用的配置项见 {RUN} init 生成的 config.yaml）。")
     for key, known in KNOWN_KEYS.items():
         r.section(key, known)
     root = path.resolve().parent
@@ -533,7 +534,7 @@ def load_notices(folder: Path) -> dict[int, HolidaySchedule]:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
-            raise TipdeskError(f"{where}：不是 UTF-8 编码的文本。请用 ./run calendar import 重新导入通知。", EXIT_USAGE)
+            raise TipdeskError(f"{where}：不是 UTF-8 编码的文本。请用 {RUN} calendar import 重新导入通知。", EXIT_USAGE)
         schedule = parse_notice(text, where, int(path.stem))
         notices[schedule.year] = schedule
     return notices

@@ -20,6 +20,7 @@ from tipdesk.config import Config
 from tipdesk.domain.calendar import SOURCE_LABELS, SOURCE_NOTICE, SOURCE_PACKAGE, WorkCalendar
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.holidays import HolidaySchedule, parse_notice
+from tipdesk.domain.launcher import RUN
 
 WEEKDAYS = "一二三四五六日"
 # chinesecalendar names its holidays in English.
@@ -89,7 +90,7 @@ def run_calendar(config: Config, now: datetime, echo: Callable[[str], None] = pr
                 echo(line)
         else:
             echo(f"  尚无{year}年的放假安排，期限暂按周末计算。国务院办公厅的通知发布后（通常在前一年11月），"
-                 f"请运行 ./run calendar import 通知文件 导入。")
+                 f"请运行 {RUN} calendar import 通知文件 导入。")
         overrides = sorted(d for d in calendar.extra_holidays if d.year == year)
         extra = sorted(d for d in calendar.extra_workdays if d.year == year)
         if overrides or extra:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from tipdesk.domain.columns import (
     CASE_ID, CATEGORIES, CATEGORY, CLOSED, CONTENT, RECEIVED_AT, CONTACT_COLUMNS, CONTACTS_SHEET, DATE_COLUMNS,
     OVERDUE, REGISTER_SHEET, SOURCE, SOURCES, STATUS, STATUSES, UNIT, VERIFIED, VERIFIED_VALUES,
-    NO, YES,
+    NO, YES, normal_category,
 )
 from tipdesk.config import Config
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
@@ -17,15 +17,19 @@ from tipdesk.domain.textnorm import parse_when
 from tipdesk.xlsx.package import column_letter
 from tipdesk.rules.contacts import split_emails
 from tipdesk.domain.columns import CALL_BACK_RESULT, CALL_BACK_RESULTS
+from tipdesk.rules.dates import impossible_dates
+from tipdesk.domain.launcher import RUN
 
-ALLOWED = {SOURCE: SOURCES, CATEGORY: CATEGORIES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES,
-           OVERDUE: (YES, NO), CALL_BACK_RESULT: CALL_BACK_RESULTS}
+ALLOWED = {SOURCE: SOURCES, STATUS: STATUSES, VERIFIED: VERIFIED_VALUES, OVERDUE: (YES, NO),
+           CALL_BACK_RESULT: CALL_BACK_RESULTS}
 
 
-def register_problems(config: Config, today: date) -> list[str]:
+def register_problems(config: Config, now: datetime) -> tuple[list[str], list[str]]:
+    """(problems, notes): what daily would refuse or flag, by cell, and what it would only
+    tidy (a text date it turns into a date, 一般类 it writes 一般), so check and daily agree."""
     register = read_register(config.register)
     name = config.register.name
-    problems, seen = [], {}
+    problems, notes, seen = [], [], {}
 
     def where(row: int, column: str) -> str:
         return f"{name} 工作表“{REGISTER_SHEET}” 单元格 {column_letter(register.columns[column])}{row}（{column}）"
@@ -35,19 +39,32 @@ def register_problems(config: Config, today: date) -> list[str]:
             value = row.get(column)
             if value not in (None, "") and str(value).strip() not in allowed:
                 problems.append(f"{where(row.number, column)}：“{value}”无效，应为 {'/'.join(allowed)} 之一。")
+        category = row.get(CATEGORY)
+        if category not in (None, "") and normal_category(category) not in CATEGORIES:
+            problems.append(f"{where(row.number, CATEGORY)}：“{category}”无效，应为 {'/'.join(CATEGORIES)} 之一。")
+        elif category not in (None, "") and str(category) != normal_category(category):
+            notes.append(f"{where(row.number, CATEGORY)}：“{category}”，daily 会写成“{normal_category(category)}”。")
+        dates = dict(row.values)
         for column in DATE_COLUMNS:
             value = row.get(column)
             if value is None or isinstance(value, (datetime, date)):
                 continue
             try:
-                parse_when(value, today=today)
-                problems.append(f"{where(row.number, column)}：“{value}”是文字不是日期，daily 会自动改为日期。")
+                when = parse_when(value, today=now.date())
+                notes.append(f"{where(row.number, column)}：“{value}”是文字不是日期，daily 会自动改为日期。")
+                dates[column] = when.at if when else None
             except ValueError:
                 problems.append(f"{where(row.number, column)}：“{value}”不是日期，请改为 2026-12-03 14:30 这样的日期。")
+                dates[column] = None
+        case_id = str(row.get(CASE_ID) or "").strip()
+        status = str(row.get(STATUS) or "").strip()
+        if status != CLOSED:
+            for column, text in impossible_dates(dates, now, new=not case_id).items():
+                tail = "本行不会编号和交办，请改正。" if not case_id else "请核对改正。"
+                problems.append(f"{where(row.number, column)}：{text}，{tail}")
         unit = str(row.get(UNIT) or "").strip()
         if unit and not config.unit_named(unit):
             problems.append(f"{where(row.number, UNIT)}：“{unit}”不在 config.yaml 的 units 中，请改正或在配置中添加。")
-        case_id = str(row.get(CASE_ID) or "").strip()
         if case_id:
             if case_id in seen:
                 problems.append(f"{where(row.number, CASE_ID)}：编号“{case_id}”与第{seen[case_id]}行重复。")
@@ -55,15 +72,15 @@ def register_problems(config: Config, today: date) -> list[str]:
         for column in (RECEIVED_AT, CONTENT):
             if not row.get(column):
                 problems.append(f"{where(row.number, column)}：为空，本行不会编号和交办，请补全。")
-        if str(row.get(STATUS) or "").strip() == CLOSED and not row.get("反馈时间"):
+        if status == CLOSED and not row.get("反馈时间"):
             problems.append(f"{where(row.number, '反馈时间')}：已办结的案件缺少反馈时间。")
     problems += contact_problems(config, register)
-    return problems
+    return problems, notes
 
 
 def contact_problems(config: Config, register) -> list[str]:
     if CONTACTS_SHEET not in register.sheets:
-        return [f"{config.register.name}：缺少工作表“{CONTACTS_SHEET}”（各单位联络人），请运行 ./run init 参照新台账补上。"]
+        return [f"{config.register.name}：缺少工作表“{CONTACTS_SHEET}”（各单位联络人），请运行 {RUN} init 参照新台账补上。"]
     grid = register.sheets[CONTACTS_SHEET].grid
     header = [header_key(v) for v in (grid[0] if grid else [])]
     missing = [c for c in CONTACT_COLUMNS if c not in header]
@@ -152,11 +169,16 @@ def template_problems(config: Config) -> list[str]:
 
 def run_check(config: Config, now: datetime) -> int:
     print(f"配置文件 {config.path.name}：正确（{len(config.units)} 个承办单位）。")
-    problems = template_problems(config)
+    problems, notes = template_problems(config), []
     try:
-        problems += register_problems(config, now.date())
+        found, notes = register_problems(config, now)
+        problems += found
     except TipdeskError as exc:
         problems.append(exc.message)
+    if notes:
+        print(f"提示（daily 会自动处理，不算问题，{len(notes)} 处）：")
+        for note in notes:
+            print(f"  - {note}")
     if not problems:
         print(f"台账 {config.register.name}：未发现问题。")
         return 0

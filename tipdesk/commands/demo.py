@@ -23,6 +23,7 @@ from tipdesk.config import load_config
 from tipdesk.commands.daily import run_daily
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.commands.init import init_workspace
+from tipdesk.domain.launcher import RUN
 
 MARKER = ".tipdesk-demo"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -160,7 +161,8 @@ def _today_mail(config, today: datetime) -> None:
     sheet = export.active
     sheet.append(["市安全生产举报中心转办件清单"])
     sheet.append(["转办编号", "登记时间", "被举报单位", "事发地点", "问题描述", "办理时限", "举报人", "联系电话"])
-    sheet.append([f"市{today:%Y%m%d}-017", f"{today:%Y年%m月%d日} 07:10", "锦绣家园工地", "西城街道建设路锦绣家园",
+    logged = today - timedelta(minutes=10)
+    sheet.append([f"市{today:%Y%m%d}-017", f"{logged:%Y年%m月%d日 %H:%M}", "锦绣家园工地", "西城街道建设路锦绣家园",
                   "工地夜间违规施工，塔吊吊装作业无人指挥。", f"{(today + timedelta(days=12)):%Y-%m-%d}", "孙丽", "13700001234"])
     sheet.append([f"市{today:%Y%m%d}-018", f"{today:%Y.%m.%d}", "城东锅炉房", "东城街道人民路",
                   "锅炉房压力表过期，操作人员无证。", f"{(today + timedelta(days=12)):%Y-%m-%d}", "", ""])
@@ -222,5 +224,5 @@ def run_demo(folder: Path, now: datetime, dry_run: bool = False) -> int:
     if result.summary_path:
         print(f"每日汇总已保存：{result.summary_path}")
     print(f"用 Excel/WPS 打开 {config.register} 查看台账；再运行一次不会有任何修改：\n"
-          f"  ./run daily --config {config_path}")
+          f"  {RUN} daily --config {config_path}")
     return 0

@@ -6,6 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 from tipdesk.config import Config
+from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.domain.textnorm import chinese_date
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
 from tipdesk.store.register import read_register
@@ -17,6 +19,9 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
     """Write the bulletin and its annex into outbox/YYYY-MM-DD/; returns their paths (the
     paths it would write, with dry_run, which writes nothing)."""
     period = parse_period(period_text)
+    if period.start > now:
+        raise TipdeskError(f"{period.label}还没有开始（现在是{chinese_date(now, with_time=True)}），没有可通报的数据。"
+                           f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
     rows = [row.values for row in read_register(config.register).rows]
     folder = config.outbox / f"{now:%Y-%m-%d}"
     paths = [folder / name for name in file_names(period)]

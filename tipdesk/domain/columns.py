@@ -50,6 +50,12 @@ REPORTER_COLUMNS = (REPORTER, REPORTER_CONTACT)
 
 URGENT, GENERAL, ACCIDENT = "紧急", "一般", "事故"
 CATEGORIES = (URGENT, GENERAL, ACCIDENT)
+
+
+def normal_category(value: object) -> str:
+    """A category as typed, in its contract form: "一般类", " 一般 " -> "一般" (maybe still invalid)."""
+    return "".join(str(value or "").split()).removesuffix("类")
+
 SOURCES = ("12350热线", "国家转办", "省转办", "市转办", "来信", "来访", "网络", "其他")
 UPSTREAM_SOURCES = ("国家转办", "省转办", "市转办")
 

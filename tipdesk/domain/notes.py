@@ -21,6 +21,9 @@ NOTE_POSSIBLE_DUPLICATE = "疑似重复"
 NOTE_EXTENSION = "申请延期"
 NOTE_RETURN = "申请退回"
 NOTE_DEADLINE_CORRECTED = "期限更正"
+NOTE_SOURCE = "来源有误"
+NOTE_DATE = "日期存疑"                 # a register date that cannot be right (rules/dates.py)
+NOTE_FEEDBACK_DATE = "反馈日期存疑"     # a returned sheet's 办结日期 / 申请延期至 that cannot be
 
 
 def _pattern(key: str) -> re.Pattern:

@@ -282,3 +282,12 @@ def safe_name(text: str, fallback: str = "未命名") -> str:
         keep = f"{dot}{ext}" if dot and 0 < len(ext) <= 5 else ""
         name = name[: MAX_NAME_LENGTH - len(keep)].rstrip("._ ") + keep
     return name or fallback
+
+
+_HALF_BRACKETS = str.maketrans({"(": "（", ")": "）"})
+
+
+def fullwidth_brackets(text: str) -> str:
+    """Round brackets as Chinese official text writes them (GB/T 9704): "吴志刚(副局长)" ->
+    "吴志刚（副局长）". Names read from forms come half-width (NFKC folds them)."""
+    return str(text).translate(_HALF_BRACKETS)

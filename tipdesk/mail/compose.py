@@ -32,8 +32,9 @@ from tipdesk.rules.reminders import (
     CHASE, ESCALATION, STAGES, WARNING, Ladder, Reminder, as_deadline,
 )
 from tipdesk.config import MailSettings
-from tipdesk.domain.textnorm import safe_name
+from tipdesk.domain.textnorm import fullwidth_brackets, safe_name
 from tipdesk.word.template import compiled
+from tipdesk.domain.launcher import RUN
 
 REFERRAL = "交办"
 # The same referral sent once more to a unit that has not acknowledged it (签收).
@@ -217,7 +218,7 @@ def _read_attachment(path: Path, case_id: str) -> Attachment:
         return Attachment(path.name, path.read_bytes())
     except OSError:
         raise TipdeskError(f"案件{case_id}的附件 {path} 无法读取（已被移动或删除？）。"
-                           f"请运行 ./run letter {case_id} 补发交办单和反馈表。")
+                           f"请运行 {RUN} letter {case_id} 补发交办单和反馈表。")
 
 
 def plan_referral_mails(referrals: Mapping[str, Sequence[tuple[str, Sequence[Path]]]],
@@ -384,15 +385,26 @@ def unit_notice_document(settings: MailSettings, kind: str, context: Mapping[str
                            "{{ }} 标记是否完整，或删除它以使用内置模板。")
 
 
+def _fullwidth(value: Any) -> Any:
+    """Every text in a document context with Chinese round brackets (names from forms)."""
+    if isinstance(value, str):
+        return fullwidth_brackets(value)
+    if isinstance(value, Mapping):
+        return {k: _fullwidth(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_fullwidth(v) for v in value]
+    return value
+
+
 def notice_document(settings: MailSettings, context: Mapping[str, Any], now: datetime) -> bytes:
     """The numbered 督办通知 (.docx) from the Word template 督办通知.docx (GB/T 9704: 版头 with
     the number, 主送, the overdue cases, 落款, 成文日期, page numbers). `context` is the digest's:
     unit, number, escalate_after, leader, date, centre, and the 督办 items (already redacted)."""
     documents, centre = settings.documents, settings.centre
     path = documents.template(NOTICE_TEMPLATE)
-    values = {**context, "letterhead": documents.letterhead_for(centre.get("name", "")),
-              "centre_name": centre.get("name", ""), "centre_phone": centre.get("phone", ""),
-              "centre_email": centre.get("email", "")}
+    values = _fullwidth({**context, "letterhead": documents.letterhead_for(centre.get("name", "")),
+                         "centre_name": centre.get("name", ""), "centre_phone": centre.get("phone", ""),
+                         "centre_email": centre.get("email", "")})
     try:
         return compiled(path, documents.fonts).render(
             values, author=centre.get("name", ""), title=NOTICE_TITLE, subject=context.get("number", ""), when=now)

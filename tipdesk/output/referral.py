@@ -27,7 +27,7 @@ from tipdesk.config import Deadlines, DocumentSettings, Fonts
 from tipdesk.domain import columns as col
 from tipdesk.domain.redact import redact_case
 from tipdesk.domain.columns import MARKER_FORMAT, MARKER_KEYS, MARKER_SHEET
-from tipdesk.domain.textnorm import chinese_date
+from tipdesk.domain.textnorm import chinese_date, fullwidth_brackets
 from tipdesk.domain.textnorm import safe_name
 from tipdesk.word.template import compiled, repack
 
@@ -77,7 +77,7 @@ def _text(value: object) -> str:
 
 
 def _category(case: dict) -> str:
-    category = _text(case.get(col.CATEGORY)).removesuffix("类")
+    category = col.normal_category(_text(case.get(col.CATEGORY)))
     if category not in col.CATEGORIES:
         raise ValueError(
             f"案件{_text(case.get(col.CASE_ID))}的类别“{category}”无效，"
@@ -116,11 +116,11 @@ def referral_context(case: dict, centre: dict, issued_at: datetime, rules: Deadl
         "source": _text(safe.get(col.SOURCE)),
         "upstream_no": _text(safe.get(col.UPSTREAM_NO)),
         "category": category,
-        "subject": _text(safe.get(col.SUBJECT)),
-        "address": _text(safe.get(col.ADDRESS)),
-        "area": _text(safe.get(col.AREA)),
+        "subject": fullwidth_brackets(_text(safe.get(col.SUBJECT))),
+        "address": fullwidth_brackets(_text(safe.get(col.ADDRESS))),
+        "area": fullwidth_brackets(_text(safe.get(col.AREA))),
         "industry": _text(safe.get(col.INDUSTRY)),
-        "content": _text(safe.get(col.CONTENT)),
+        "content": fullwidth_brackets(_text(safe.get(col.CONTENT))),
         "deadline": _deadline(safe, category),
         "requirements": category_requirements(rules)[category],
         "centre_name": _text(centre.get("name")),

@@ -14,9 +14,10 @@ from typing import Any, Protocol
 from tipdesk.domain import notes as N
 from tipdesk.domain.columns import (
     ACCIDENT, CASE_ID, CATEGORY, CLOSED, CONTACT_COLUMNS, CONTACTS_SHEET, DEADLINE,
-    EXTENSION_REQUESTED, FEEDBACK_AT, IN_PROGRESS, LETTER_NO, NO, NOTES, OVERDUE, RESULT,
+    EXTENSION_REQUESTED, FEEDBACK_AT, IN_PROGRESS, LETTER_NO, NO, NOTES, OVERDUE, REFERRED_AT, RESULT,
     RETURN_REQUESTED, STATUS, UNASSIGNED, UNIT, UPSTREAM_NO, VERIFIED, YES,
 )
+from tipdesk.rules.dates import answer_date_problems
 from tipdesk.rules.deadlines import accident_followup
 from tipdesk.domain.arrivals import FeedbackAnswer
 from tipdesk.domain.arrivals import ForwardedCase
@@ -30,8 +31,9 @@ from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.columns import ACKNOWLEDGED_AT
 from tipdesk.domain.notices import SHEET_RETURNED, Notice
 from tipdesk.domain.arrivals import FEEDBACK_KIND
-from tipdesk.domain.columns import OPEN_STATUSES, REFERRED_AT
+from tipdesk.domain.columns import OPEN_STATUSES
 from tipdesk.rules.acknowledge import Acknowledgement
+from tipdesk.domain.launcher import RUN
 
 
 class Planner(Protocol):
@@ -148,8 +150,14 @@ def _feedback(planner: Planner, arrival: Arrival, answer: FeedbackAnswer, by_cas
     elif answer.state == "申请退回":
         edit.set(STATUS, RETURN_REQUESTED, why)
         edit.note(NOTE_RETURN, f"理由：{answer.reason}；请改填承办单位以改派，或把状态改为办理中")
+    wrong = answer_date_problems(edit.get(REFERRED_AT), at, answer.closed_on,
+                                 answer.extend_to if answer.state == "申请延期" else None)
+    edit.note(N.NOTE_FEEDBACK_DATE, f"{'；'.join(wrong)}，请与{unit}核实" if wrong else None)
+    if wrong:
+        edit.find("clerk", f"反馈表日期存疑：{'；'.join(wrong)}（{arrival.path.name}），请与{unit}核实。")
     edit.set(NOTES, N.append_line(edit.get(NOTES), history), why)
-    arrival.done.append(f"{answer.case_id} {answer.state}" + ("（此前已收到反馈，本次更新）" if again else ""))
+    arrival.done.append(f"{answer.case_id} {answer.state}" + ("（此前已收到反馈，本次更新）" if again else "")
+                        + (f"（日期存疑：{'；'.join(wrong)}）" if wrong else ""))
     answered.add(answer.case_id)
     planner.plan.feedback.append(FeedbackEvent(answer.case_id, answer.state, at, arrival.path.name, arrival.digest))
 
@@ -160,7 +168,7 @@ def _liaison(planner: Planner, arrival: Arrival, form: LiaisonForm, register: Re
     sheet = register.sheets.get(CONTACTS_SHEET)
     if sheet is None or any(c not in sheet.columns for c in CONTACT_COLUMNS):
         return arrival.reject(f"台账缺少“{CONTACTS_SHEET}”工作表或其列名不全，联络单无法登记。"
-                              f"请指挥中心按 ./run init 生成的新台账补上该工作表。", held=True)
+                              f"请指挥中心按 {RUN} init 生成的新台账补上该工作表。", held=True)
     unit = planner.config.unit_named(form.unit)
     if unit is None:
         return arrival.reject(f"联络单上的单位“{form.unit}”不在承办单位名单中（工作表“{form.sheet}” "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tipdesk.domain import notes as N
@@ -46,6 +46,10 @@ from tipdesk.domain.notices import CORRECTION, EXTENSION_REPLY, GRANTED, Notice,
 from tipdesk.domain.columns import RESULT, VERIFIED
 from tipdesk.rules.acknowledge import hours_since, unacknowledged
 from tipdesk.domain.columns import CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_AT, SOURCE, UPSTREAM_NO, UPSTREAM_SOURCES
+from tipdesk.domain.columns import SOURCES, normal_category
+from tipdesk.domain.notes import NOTE_DATE, NOTE_SOURCE
+from tipdesk.rules.dates import impossible_dates, moment as _when
+from tipdesk.domain.launcher import RUN
 
 
 @dataclass
@@ -127,14 +131,6 @@ class _RowEdit:
 
     def find(self, kind: str, text: str, candidates: tuple[str, ...] = ()) -> None:
         self.plan.findings.append(Finding(kind, self.label, text, candidates))
-
-
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, time())
-    return None
 
 
 def _fmt(at: datetime | None) -> str:
@@ -327,7 +323,7 @@ class Planner:
             held = f"{len(cases)}件在办案件的办理期限暂按周末计算；" if cases else "期限暂按周末计算；"
             self.plan.findings.append(Finding(
                 "warning", "", f"{year}年的放假安排尚未导入，{held}国务院办公厅发布通知后，请运行 "
-                               f"./run calendar import 通知文件，下次运行会自动更正这些期限并通知承办单位。"))
+                               f"{RUN} calendar import 通知文件，下次运行会自动更正这些期限并通知承办单位。"))
 
     @staticmethod
     def _settled(row: Row, seen: dict[str, int]) -> bool:
@@ -398,6 +394,13 @@ class Planner:
             return
         edit.note(NOTE_INCOMPLETE, None)
         is_new = not case_id
+        wrong = impossible_dates(edit.values, self.now, new=is_new)
+        edit.note(NOTE_DATE, f"{'；'.join(wrong.values())}，请核对改正" if wrong else None)
+        if wrong:
+            edit.find("clerk", f"日期存疑：{'；'.join(wrong.values())}，"
+                               + ("本行暂不编号、不交办，改正后下次运行自动处理。" if is_new else "请核对改正。"))
+            if is_new:
+                return
         if is_new:
             case_id = self._next_case_id(_when(edit.get(RECEIVED_AT)).year)
             edit.set(CASE_ID, case_id, "新案件编号")
@@ -412,6 +415,7 @@ class Planner:
             self._report_upward(edit)
             return
         category = self._category(edit)
+        self._source(edit)
         unit = self._unit(edit, *self._area_and_industry(edit))
         if status == REDO:
             self._redo(edit, category, unit)
@@ -503,7 +507,7 @@ class Planner:
         return ok
 
     def _category(self, edit: _RowEdit) -> str | None:
-        typed = edit.text(CATEGORY).replace("类", "")
+        typed = normal_category(edit.text(CATEGORY))
         if typed in CATEGORIES:
             if typed != edit.text(CATEGORY):
                 edit.set(CATEGORY, typed, "类别统一写法")
@@ -517,6 +521,16 @@ class Planner:
         edit.note(NOTE_CATEGORY, f"系统按{proposal.why}建议为{proposal.value}类，核对后删除本条")
         edit.find("clerk", f"类别为系统建议“{proposal.value}”（{proposal.why}），请核对。")
         return proposal.value
+
+    @staticmethod
+    def _source(edit: _RowEdit) -> None:
+        """A 来源 outside the contract's list is flagged (the statistics count by source); the
+        case is referred all the same."""
+        source = edit.text(SOURCE)
+        bad = bool(source) and source not in SOURCES
+        edit.note(NOTE_SOURCE, f"来源“{source}”无效，应为{'/'.join(SOURCES)}" if bad else None)
+        if bad:
+            edit.find("clerk", f"来源“{source}”无效，请改为{'、'.join(SOURCES)}之一。")
 
     def _area_and_industry(self, edit: _RowEdit) -> tuple[Decision, Decision]:
         """所属镇街 and 行业领域 as the register holds them, inferred (and filled in) when empty."""

@@ -23,6 +23,7 @@ from tipdesk.xlsx.package import cell_ref
 from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
+from tipdesk.domain.launcher import RUN
 
 TEMP_SUFFIX = ".tipdesk-tmp"
 
@@ -66,7 +67,7 @@ def read_register(path: Path) -> Register:
     """Read sheet 台账; raises naming the file and the missing headers."""
     path = Path(path)
     if not path.is_file():
-        raise TipdeskError(f"{path}：找不到台账文件。请运行 ./run init 创建，或检查配置项 register。",
+        raise TipdeskError(f"{path}：找不到台账文件。请运行 {RUN} init 创建，或检查配置项 register。",
                            EXIT_USAGE)
     if not zipfile.is_zipfile(path):
         # calamine would read an .xls renamed .xlsx; it could not be written back safely.

@@ -436,6 +436,21 @@ def _split_sheet(xml: bytes) -> tuple[bytes, bytes, bytes]:
     return start.group(0), xml[:end], xml[end:]
 
 
+def sheet_pieces(parts: dict[str, bytes], sheet_name: str) -> tuple[str, bytes, bytes, bytes]:
+    """(part, root start tag, head up to the end of sheetData, tail) of sheet `sheet_name`."""
+    part = sheet_part(parts, sheet_name)
+    if part is None:
+        raise ValueError(f"no sheet {sheet_name!r}")
+    return (part, *_split_sheet(parts[part]))
+
+
+def rewrite_tail(parts: dict[str, bytes], part: str, head: bytes, root: etree._Element) -> None:
+    """The sheet as its original head (the rows, untouched) and the re-serialised tail `root`
+    (parsed from the start tag and the tail, see sheet_pieces)."""
+    serialized = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    parts[part] = head + serialized[serialized.index(b">") + 1:]
+
+
 def _header(parts: dict[str, bytes], xml: bytes, start_tag: bytes) -> dict[str, int]:
     """Header text -> column number, read from row 1 alone."""
     prefix = re.match(rb"<(\w+:)?", start_tag).group(1) or b""
@@ -483,10 +498,7 @@ def conditional_formats(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
     added to styles.xml once and reused."""
 
     def edit(parts: dict[str, bytes]) -> None:
-        part = sheet_part(parts, sheet_name)
-        if part is None:
-            raise ValueError(f"no sheet {sheet_name!r}")
-        start_tag, head, tail = _split_sheet(parts[part])
+        part, start_tag, head, tail = sheet_pieces(parts, sheet_name)
         header = _header(parts, head, start_tag)
         missing = [c for c in (STATUS, DEADLINE, OVERDUE) if c not in header]
         if missing:
@@ -520,8 +532,6 @@ def conditional_formats(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
             follower.addprevious(block)
         else:
             root.append(block)
-        serialized = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-        # Keep the original head (rows untouched) and put the re-serialised tail after it.
-        parts[part] = head + serialized[serialized.index(b">") + 1:]
+        rewrite_tail(parts, part, head, root)
 
     return edit

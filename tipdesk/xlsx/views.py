@@ -20,7 +20,7 @@ from typing import Iterable
 from lxml import etree
 
 from tipdesk.domain.columns import REGISTER_SHEET
-from tipdesk.xlsx.graft import _AFTER_CF, _bytes, _header, _split_sheet, _xml, sheet_part
+from tipdesk.xlsx.graft import _AFTER_CF, _bytes, _header, _xml, rewrite_tail, sheet_pieces
 from tipdesk.xlsx.package import MAIN_NS, WORKBOOK, column_index, column_letter
 from tipdesk.xlsx.patch import PackageEdit
 
@@ -46,12 +46,6 @@ def _place(root: etree._Element, element: etree._Element, followers: Iterable[st
         root.append(element)
 
 
-def _rewrite_tail(parts: dict[str, bytes], part: str, start_tag: bytes, head: bytes,
-                  root: etree._Element) -> None:
-    serialized = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-    parts[part] = head + serialized[serialized.index(b">") + 1:]
-
-
 def _columns_of(sqref: str) -> set[int]:
     """The columns a validation's cells touch (rows are not needed: ours cover whole columns)."""
     found = set()
@@ -68,10 +62,7 @@ def list_validations(lists: dict[str, int], sheet_name: str = REGISTER_SHEET) ->
     its choices from column A, B, C … of LISTS_SHEET in the order given (row 1 is a title)."""
 
     def edit(parts: dict[str, bytes]) -> None:
-        part = sheet_part(parts, sheet_name)
-        if part is None:
-            raise ValueError(f"no sheet {sheet_name!r}")
-        start_tag, head, tail = _split_sheet(parts[part])
+        part, start_tag, head, tail = sheet_pieces(parts, sheet_name)
         header = _header(parts, head, start_tag)
         root = _xml(start_tag + tail)
         block = root.find(f"{_M}dataValidations")
@@ -96,7 +87,7 @@ def list_validations(lists: dict[str, int], sheet_name: str = REGISTER_SHEET) ->
             block.set("count", str(len(block)))
         else:
             root.remove(block)
-        _rewrite_tail(parts, part, start_tag, head, root)
+        rewrite_tail(parts, part, head, root)
 
     return edit
 
@@ -147,10 +138,7 @@ def print_setup(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
     orientation of its own (the clerk's choice, or ours from an earlier run, wins)."""
 
     def edit(parts: dict[str, bytes]) -> None:
-        part = sheet_part(parts, sheet_name)
-        if part is None:
-            raise ValueError(f"no sheet {sheet_name!r}")
-        start_tag, head, tail = _split_sheet(parts[part])
+        part, start_tag, head, tail = sheet_pieces(parts, sheet_name)
         root = _xml(start_tag + tail)
         setup = root.find(f"{_M}pageSetup")
         if setup is not None and setup.get("orientation"):
@@ -176,7 +164,7 @@ def print_setup(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
             footer = etree.Element(f"{_M}headerFooter")
             etree.SubElement(footer, f"{_M}oddFooter").text = FOOTER
             _place(root, footer, _PRINT_ORDER[4:])
-        _rewrite_tail(parts, part, start_tag, head, root)
+        rewrite_tail(parts, part, head, root)
         _print_titles(parts, sheet_name)
 
     return edit

@@ -362,3 +362,33 @@ def test_a_folder_that_does_not_exist_is_named(ws, dovecot, monkeypatch, capsys)
     ws.set_config("folder: INBOX ", "folder: 单位来件 ")
     assert ws.run("fetch", now="2026-12-01 16:00") == 0
     assert "找不到邮箱文件夹“单位来件”（mail.imap.folder）" in capsys.readouterr().out
+
+
+def test_an_eml_sent_from_the_clerks_client_is_confirmed_from_the_sent_folder(ws, dovecot, monkeypatch):
+    # Outbox mode: tipdesk writes the .eml, the clerk sends it from Foxmail, which keeps a copy
+    # in 已发送; the next run finds our Message-ID there and 催办记录 stops saying 发件箱待发.
+    from openpyxl import load_workbook
+
+    from tests.test_daily_mail import ZJ
+
+    imap_to(ws, dovecot, monkeypatch)
+    ws.set_config("sent_folder: ''", "sent_folder: 已发送")
+    book = load_workbook(ws.register)
+    for row in book["联络人"].iter_rows(min_row=2):
+        if row[0].value == ZJ:
+            for cell, value in zip(row[2:11], ("周局", "138", "吴科", "139", "郑丽", "0571-1", "zl@zj.gov.cn",
+                                               "已报送", datetime(2026, 1, 10))):
+                cell.value = value
+    book.save(ws.register)
+    row = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now="2026-11-30 08:30") == 0
+    assert ws.run("daily", now="2026-12-08 08:30") == 0
+    assert "预警（邮件，发件箱待发）" in ws.row(row)["催办记录"]
+    (eml,) = (ws.root / "outbox" / "2026-12-08").glob("*预警*.eml")
+    from email import message_from_bytes, policy
+
+    dovecot.deliver(message_from_bytes(eml.read_bytes(), policy=policy.SMTP), folder="已发送")
+    assert ws.run("daily", now="2026-12-08 10:00") == 0
+    log = ws.row(row)["催办记录"]
+    assert "2026-12-08 08:30 预警（邮件）" in log and "发件箱待发" not in log
+    assert dovecot.subjects("已发送") == [str(message_from_bytes(eml.read_bytes(), policy=policy.default)["Subject"])]

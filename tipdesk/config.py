@@ -71,7 +71,8 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "units": None,
 }
 SMTP_KEYS = ("host", "port", "security", "user", "password_env", "ca_file", "timeout")
-IMAP_KEYS = ("host", "port", "security", "user", "password_env", "folder", "done_folder", "ca_file", "timeout")
+IMAP_KEYS = ("host", "port", "security", "user", "password_env", "folder", "done_folder", "sent_folder",
+             "ca_file", "timeout")
 UNIT_KEYS = ("name", "type", "aliases", "industries", "areas", "office")
 
 
@@ -168,6 +169,9 @@ class ImapSettings:
     password_env: str = DEFAULT_IMAP_PASSWORD_ENV
     folder: str = "INBOX"
     done_folder: str = "tipdesk已处理"
+    # Where the clerk's Outlook/Foxmail keeps what it sent: an .eml found there was really
+    # sent (outbox mode). Empty: not looked for.
+    sent_folder: str = ""
     ca_file: Path | None = None
     timeout: int = 60
 
@@ -671,6 +675,7 @@ def _imap(r: _Reader, root: Path) -> ImapSettings:
         password_env=password_env,
         folder=r.text("mail.imap.folder", "INBOX") or "INBOX",
         done_folder=r.text("mail.imap.done_folder", "tipdesk已处理") or "tipdesk已处理",
+        sent_folder=r.text("mail.imap.sent_folder"),
         ca_file=(root / ca_file).resolve() if ca_file else None,
         timeout=r.integer("mail.imap.timeout", 60, 1, 600),
     )

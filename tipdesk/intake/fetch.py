@@ -24,7 +24,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
@@ -53,6 +53,10 @@ LISTED = 20  # mails with nothing for us named in the summary; the rest counted
 _BYTES_PARSER = BytesParser(policy=policy.default)
 
 
+# How far back written .eml files are looked for in the Sent folder.
+SENT_LOOKBACK = timedelta(days=30)
+
+
 @dataclass
 class FetchReport:
     saved: list[str] = field(default_factory=list)      # "file（sender，date）"
@@ -60,6 +64,7 @@ class FetchReport:
     bounces: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    confirmed: list[str] = field(default_factory=list)  # outbox .eml found in the Sent folder
     files: list[Path] = field(default_factory=list)
 
     @property
@@ -72,6 +77,7 @@ class FetchReport:
                 "邮箱收件：回复邮件": self.replies,
                 "邮箱收件：退信（地址有误，改为纸质送达）": self.bounces,
                 "邮箱收件：没有表格也不涉及案件，留在邮箱原处": ignored,
+                "邮箱收件：已发送核对": self.confirmed,
                 "邮箱收件：问题": self.problems}
 
     def lines(self) -> list[str]:
@@ -277,6 +283,8 @@ class _Fetch:
             return self.report
         try:
             self._folder(client)
+            if self.imap.sent_folder:
+                self._sent(client)
         except TipdeskError as exc:
             self.report.problems.append(f"{exc.message}；本次没有从邮箱收件")
         except Exception as exc:
@@ -331,6 +339,26 @@ class _Fetch:
                     self.report.problems.append(
                         f"{self._describe(head)}：无法处理（{exc.__class__.__name__}：{exc}），已留在邮箱中，"
                         "下次运行再试；可请单位重新发送或手工存入 inbox")
+
+    def _sent(self, client) -> None:
+        """Outbox mode: the .eml files the clerk opened and sent from Outlook/Foxmail are in
+        the Sent folder with our Message-ID; those mails are confirmed sent, so 催办记录 stops
+        saying 发件箱待发. The folder is only read."""
+        pending = self.journal.written_unconfirmed(self.now - SENT_LOOKBACK)
+        if not pending:
+            return
+        if not client.folder_exists(self.imap.sent_folder):
+            self.report.problems.append(f"邮箱中没有文件夹“{self.imap.sent_folder}”（mail.imap.sent_folder），"
+                                        "无法核对发件箱中的邮件是否已发出；请改填邮件客户端“已发送”文件夹的名称")
+            return
+        client.select_folder(self.imap.sent_folder, readonly=True)
+        found = 0
+        for message_id, attempts in pending.items():
+            if client.search(["HEADER", "Message-ID", message_id]):
+                self.journal.confirm_sent(attempts, f"{self.now:%Y-%m-%d %H:%M} 已在“{self.imap.sent_folder}”中找到")
+                found += 1
+        if found:
+            self.report.confirmed.append(f"发件箱中的邮件已确认发出：{found}封（在“{self.imap.sent_folder}”中找到）")
 
     def _describe(self, message: Message) -> str:
         subject = _header(message, "Subject") or "（无主题）"

@@ -342,6 +342,21 @@ class Journal:
     def update_attempt(self, attempt: str, status: str, detail: str = "") -> None:
         self.db.execute("UPDATE mails SET status = ?, detail = ? WHERE attempt = ?", (status, detail, attempt))
 
+    def written_unconfirmed(self, since: datetime) -> dict[str, list[str]]:
+        """Message-ID -> attempts of mails written as .eml (outbox mode) since `since` whose
+        sending the mailbox has not confirmed yet."""
+        out: dict[str, list[str]] = {}
+        for attempt, message_id in self.db.execute(
+                "SELECT DISTINCT attempt, message_id FROM mails WHERE status = ? AND coalesce(message_id, '') != '' "
+                "AND at >= ?", (WRITTEN, as_text(since))):
+            out.setdefault(message_id.strip(), []).append(attempt)
+        return out
+
+    def confirm_sent(self, attempts: Iterable[str], detail: str) -> None:
+        """The .eml of these attempts was found in the Sent folder: it really left."""
+        self.db.executemany("UPDATE mails SET status = ?, detail = detail || '；' || ? WHERE attempt = ? AND status = ?",
+                            [(SENT, detail, attempt, WRITTEN) for attempt in attempts])
+
     def sent_references(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         """(Message-ID -> case ids, subject -> case ids) of every referral and notice that left,
         for matching a unit's reply to what it answers."""

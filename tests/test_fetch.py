@@ -298,6 +298,26 @@ def test_a_bounce_sends_that_units_next_referral_on_paper(ws, dovecot, smtp_serv
     assert len(recorder.messages) == 1                      # nothing more to the failing address
     assert dovecot.subjects(DONE) == ["Undelivered Mail Returned to Sender"]
     assert ws.row(second)["状态"] == "已交办"
+    # The 联络人 sheet says so, beside the address, until the clerk corrects it.
+    from openpyxl import load_workbook
+
+    def contact_row():
+        sheet = load_workbook(ws.register)["联络人"]
+        headers = [c.value for c in sheet[1]]
+        row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == ZJ)
+        return headers, dict(zip(headers, row))
+
+    headers, values = contact_row()
+    assert headers[-1] == "邮箱状态"
+    assert values["邮箱状态"] == "zl@zj.gov.cn 退信（2026-12-01），已改为纸质送达，请核对后改正邮箱"
+    book = load_workbook(ws.register)
+    sheet = book["联络人"]
+    for cells in sheet.iter_rows(min_row=2):
+        if cells[0].value == ZJ:
+            cells[headers.index("电子邮箱")].value = "zhengli@zj.gov.cn"
+    book.save(ws.register)
+    assert ws.run("daily", now="2026-12-01 11:00") == 0
+    assert contact_row()[1]["邮箱状态"] is None
 
 
 @pytest.mark.parametrize("old, new, key", [

@@ -210,7 +210,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                  journal.case_states(), journal.last_numbers("letter"), arrivals,
                                  journal.issued_sheets(), journal.answered_cases(), started,
                                  reply_acknowledgements(journal.replies(now - REPLY_WINDOW), config.case_prefix,
-                                                        *journal.sent_references()))
+                                                        *journal.sent_references()),
+                                 journal.bounced_addresses())
             folder = config.day_folder(now)
             contacts = contacts_of(config, contacts_after(register, plan), now, started, journal.bounced_addresses())
             senders = sender_lines(arrivals, journal.fetched_senders(), contacts)

@@ -50,6 +50,7 @@ from tipdesk.domain.columns import SOURCES, normal_category
 from tipdesk.domain.notes import NOTE_DATE, NOTE_SOURCE
 from tipdesk.rules.dates import impossible_dates, moment as _when
 from tipdesk.domain.launcher import RUN
+from tipdesk.rules.contacts import split_emails
 
 
 @dataclass
@@ -180,6 +181,37 @@ class Planner:
                 self.plan.changes.append(CellChange(number, str(values.get("单位") or ""), column, old, new,
                                                     why, CONTACTS_SHEET))
 
+    def _bounce_marks(self, bounced: dict[str, tuple[str, str]]) -> None:
+        """联络人: a unit whose address bounced gets a line in 邮箱状态 (added after the last
+        column when missing) until the clerk corrects the address; mail to it goes on paper."""
+        sheet = self.register.sheets.get(CONTACTS_SHEET)
+        if sheet is None or not sheet.grid:
+            return
+        marked = MAIL_STATE in sheet.columns
+        if not bounced and not marked:
+            return
+        address_columns = [c for c in ("电子邮箱", "科长邮箱", "分管领导邮箱") if c in sheet.columns]
+        for number, values in enumerate(sheet.grid[1:], start=2):
+            cells = {c: (values[sheet.columns[c] - 1] if sheet.columns[c] - 1 < len(values) else "") for c in
+                     address_columns + ([MAIL_STATE] if marked else [])}
+            unit = str(values[sheet.columns["单位"] - 1] if "单位" in sheet.columns and
+                       sheet.columns["单位"] - 1 < len(values) else "").strip()
+            failing = [a for c in address_columns for a in split_emails(cells[c])[0] if a.lower() in bounced]
+            text = "；".join(f"{a} 退信（{bounced[a.lower()][0][:10]}），已改为纸质送达，请核对后改正邮箱"
+                            for a in dict.fromkeys(failing)) or None
+            current = str(cells.get(MAIL_STATE) or "").strip() or None
+            if text == current:
+                continue
+            if not marked:
+                sheet.columns[MAIL_STATE] = max(len(r) for r in sheet.grid) + 1
+                self.plan.changes.append(CellChange(1, "", MAIL_STATE, None, MAIL_STATE, "退信：补上邮箱状态列",
+                                                    CONTACTS_SHEET))
+                marked = True
+            self.plan.changes.append(CellChange(number, unit, MAIL_STATE, current, text,
+                                                "退信" if text else "邮箱已改正", CONTACTS_SHEET))
+            if text:
+                self.plan.findings.append(Finding("clerk", "", f"{unit}：{text}（联络人表第{number}行）。"))
+
     def _liaison_defaults(self) -> None:
         """After the notice's deadline, a unit with no liaison form is handled by its office."""
         sheet = self.register.sheets.get(CONTACTS_SHEET)
@@ -208,7 +240,8 @@ class Planner:
     # ---- the whole register -------------------------------------------------------------
     def plan_register(self, register: Register, arrivals: list | None = None,
                       issued_sheets: dict[str, dict] | None = None,
-                      answered: set[str] | None = None, acknowledgements: list | None = None) -> Plan:
+                      answered: set[str] | None = None, acknowledgements: list | None = None,
+                      bounced: dict[str, tuple[str, str]] | None = None) -> Plan:
         self.register = register
         self.edits: dict[int, _RowEdit] = {}
         self._new_contacts: dict[str, int] = {}
@@ -241,6 +274,7 @@ class Planner:
                 if case_id:
                     self.plan.changes[i] = dataclasses.replace(change, case_id=case_id)
         self._liaison_defaults()
+        self._bounce_marks({a.lower(): v for a, v in (bounced or {}).items()})
         self._acknowledgements()
         self._callbacks(register)
         self._calendar_warnings()
@@ -774,6 +808,8 @@ def _place_key(value: Any) -> str | None:
     return text if len(text) >= 4 and text not in VAGUE_PLACES else None
 
 
+# The 联络人 column where a bounced address is marked (not in the contract: added when needed).
+MAIL_STATE = "邮箱状态"
 # How far back the summary lists closed cases awaiting the call back (回访).
 CALLBACK_WINDOW_DAYS = 30
 
@@ -789,9 +825,10 @@ def plan_register(register: Register, config: Config, calendar: WorkCalendar, no
                   last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
                   last_letter_numbers: dict[int, int] | None = None, arrivals: list | None = None,
                   issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None,
-                  started: date | None = None, acknowledgements: list | None = None) -> Plan:
+                  started: date | None = None, acknowledgements: list | None = None,
+                  bounced: dict[str, tuple[str, str]] | None = None) -> Plan:
     """Everything the daily run would change in the register, with reasons, and the findings.
     `started`: the day of the desk's first run (none yet: this one); `acknowledgements`
     (rules.acknowledge.Acknowledgement): units' replies by mail (签收)."""
     return Planner(config, calendar, now, last_numbers, states, last_letter_numbers, started).plan_register(
-        register, arrivals, issued_sheets, answered, acknowledgements)
+        register, arrivals, issued_sheets, answered, acknowledgements, bounced)

@@ -15,11 +15,8 @@ centre_email, date.
 from __future__ import annotations
 
 import importlib.util
-import io
 import sys
 from pathlib import Path
-
-from docx import Document
 
 _spec = importlib.util.spec_from_file_location(
     "make_letter_template", Path(__file__).resolve().parent / "make_letter_template.py")
@@ -42,21 +39,11 @@ def write_body(doc) -> None:
 
 
 def build() -> bytes:
-    doc = Document()
-    letter.setup_styles(doc)
-    letter.setup_page(doc)
-    write_body(doc)
-    letter.clean_package(doc)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return letter.fixed_zip(buffer.getvalue(), letter.TEMPLATE_DATE)
+    return letter.build_document(letter.setup_styles, write_body)
 
 
 def main() -> int:
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_bytes(build())
-    print(f"已生成 {OUTPUT}")
-    return 0
+    return letter.save(OUTPUT, build)
 
 
 if __name__ == "__main__":

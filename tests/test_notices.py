@@ -295,3 +295,24 @@ def test_the_units_own_interim_sheet_is_no_answer_to_its_request(ws, smtp_server
          {"办理状态": "阶段性反馈", "核查情况": "已完成现场检查，等待检测报告。"})
     assert ws.run("daily", now="2026-12-02 08:30") == 0
     assert notices(recorder, "延期批复") == []
+
+
+def test_a_notice_is_an_eml_in_outbox_mode_for_a_unit_with_an_address(ws):
+    from email import message_from_bytes, policy
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(ws.register)
+    for cells in book["联络人"].iter_rows(min_row=2):
+        if cells[0].value == ZJ:
+            cells[8].value, cells[9].value = "zl@zj.gov.cn", "已报送"
+    book.save(ws.register)
+    row = ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=ISSUED) == 0
+    ws.edit(row, 承办单位="东城街道")
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    (eml,) = (ws.root / "outbox" / "2026-12-01").glob("*撤回*.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert str(message["Subject"]).startswith(f"【撤回】{ZJ}：撤回AJ2026-0001交办")
+    assert message["To"].addresses[0].addr_spec == "zl@zj.gov.cn" and message["X-Unsent"] == "1"
+    assert [p.get_filename() for p in message.iter_attachments()] == ["撤回-安举函〔2026〕1号.docx"]

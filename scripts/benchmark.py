@@ -126,7 +126,7 @@ def returned_sheets(config_path: Path, count: int) -> None:
 
     from tipdesk.config import load_config
     from tipdesk.store.journal import Journal
-    from tipdesk.output.issuing import IssuedDocuments, record
+    from tipdesk.output.issuing import IssuedDocuments
     from tipdesk.output.referral import feedback_sheet, referral_context
     from tipdesk.store.register import read_register
 
@@ -147,7 +147,7 @@ def returned_sheets(config_path: Path, count: int) -> None:
         wb.save(path)
         issued.append(IssuedDocuments(case["案件编号"], case["交办文号"], case["承办单位"], sheet_id, path, path))
     with journal.transaction():
-        record(journal.db, issued, datetime(2026, 11, 1))
+        journal.record_letters(issued, datetime(2026, 11, 1))
     journal.close()
 
 

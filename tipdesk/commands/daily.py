@@ -220,7 +220,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                          folder, dry_run=True).planned
                 planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder,
                                           dry_run=True).planned
-                extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned}
+                extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned,
+                         "将发出的通知": [f"{n.unit}【{n.kind}】{n.case_id}" for n in plan.notices]}
                 summary = daily_summary(plan, now, extra, dry_run=True)
                 echo("计划修改：" if plan.changes else "台账无需修改。")
                 for line in describe_changes(plan):
@@ -276,8 +277,9 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             inbox.settle(arrivals, config, now)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
                                       again=plan.refer_again)
-            noticed = send_notices(config, now, rows_by_id(register, plan, journal.owed_case_ids()), contacts,
-                                   journal, folder)
+            owed = journal.owed_notices()
+            noticed = send_notices(config, now, owed, rows_by_id(register, plan, {n["case_id"] for n in owed}),
+                                   contacts, journal, folder)
         finally:
             journal.close()
     extra = {**fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,

@@ -85,15 +85,15 @@ def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], c
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 
-def send_notices(config: Config, now: datetime, cases: dict[str, dict], contacts: dict,
-                 journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
+def send_notices(config: Config, now: datetime, owed: list[dict[str, Any]], cases: dict[str, dict],
+                 contacts: dict, journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
     """Every notice the journal owes a unit (撤回, 批复, 反馈表退回, 重新办理, 期限更正), once
-    each: a notice is owed until the mail ledger holds a delivered mail for it.
+    each: `owed` is Journal.owed_notices(), owed until the mail ledger holds a delivered mail.
 
     `cases`: register rows by case id for the notices' cases (any status: a withdrawn case
     is no longer open)."""
     latest = journal.latest_letters()
-    mails = plan_notice_mails(journal.owed_notices(), cases, contacts, config.mail, now,
+    mails = plan_notice_mails(owed, cases, contacts, config.mail, now,
                               lambda case_id, letter_no: latest.get((case_id, letter_no), ()))
     return _deliver(config, mails, journal, day_folder, dry_run)
 

@@ -283,9 +283,6 @@ class Journal:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 
-    def owed_case_ids(self) -> set[str]:
-        return {row["case_id"] for row in self.owed_notices()}
-
     # --- letters ---------------------------------------------------------------------------
 
     def record_letters(self, issued: Iterable[Any], at: datetime) -> None:
@@ -378,10 +375,6 @@ class Journal:
 
 
     # --- mail intake (IMAP): each mail of the centre's mailbox taken once ----------------------
-
-    def imap_uidvalidity(self, folder: str) -> int | None:
-        row = self.db.execute("SELECT uidvalidity FROM imap_folders WHERE folder = ?", (folder,)).fetchone()
-        return row[0] if row else None
 
     def set_imap_uidvalidity(self, folder: str, uidvalidity: int) -> None:
         self.db.execute("INSERT OR REPLACE INTO imap_folders (folder, uidvalidity) VALUES (?, ?)",

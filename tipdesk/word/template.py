@@ -167,10 +167,6 @@ class CompiledTemplate:
                 name = str(part.partname).lstrip("/")
                 self.tagged[name] = (tpl.patch_xml(xml), part, tpl.get_headers_footers_encoding(xml))
 
-    def variables(self) -> set[str]:
-        """The names the template's tags use (for `check`)."""
-        return DocxTemplate(self.template.template_file).get_undeclared_template_variables()
-
     def render(self, context: dict, *, author: str, title: str, subject: str, when: datetime) -> bytes:
         parts = dict(self.parts)
         for name, (source, part, encoding) in self.tagged.items():

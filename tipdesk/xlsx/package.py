@@ -19,8 +19,6 @@ PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 STYLES_REL = f"{REL_NS}/styles"
-# The last column and row Excel has: XFD, 1048576.
-MAX_COLUMN, MAX_ROW = 16384, 1048576
 
 
 def column_letter(index: int) -> str:

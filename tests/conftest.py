@@ -215,15 +215,17 @@ service imap-login {{
 """, encoding="utf-8")
         self.process = subprocess.Popen(["dovecot", "-F", "-c", str(root / "dovecot.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 15
+        # Ready once a login succeeds: the listener opens before the auth process answers, and
+        # on a loaded machine the first logins get "Temporary authentication failure".
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                self.client().logout()
                 return
-            except OSError:
+            except Exception:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"dovecot failed: {self.process.stderr.read().decode()}")
-                time.sleep(0.1)
+                time.sleep(0.2)
         raise RuntimeError("dovecot did not start")
 
     def client(self):

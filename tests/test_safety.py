@@ -2,13 +2,16 @@
 
 Every test here was checked by removing its mechanism once and watching it go red: the
 read-back verification (store.register._verify), the "saved meanwhile" checks before the
-patch and before the replace, the inbox moving files only after the save, and the lock.
+patch, before the replace and of the backup's copy, the inbox moving files only after the
+save, and the lock. The commit protocol's own (intent, resume, 督办 numbers held, an older
+copy refused) are shown by tests/test_commit.py, each also seen red without its mechanism.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import zipfile
 from datetime import datetime
 
@@ -81,7 +84,27 @@ def test_a_save_by_the_clerk_during_the_write_is_not_overwritten(ws, tmp_path):
     register = typed_register(ws)
     with pytest.raises(TipdeskError) as err:
         save_changes(register, [a_change(register)], tmp_path / "backups", 5, NOW,
-                     before_commit=lambda: clerk_saves(ws.register))
+                     before_commit=lambda digest, skipped: clerk_saves(ws.register))
+    assert err.value.exit_code == EXIT_BUSY and "被别人保存过" in err.value.message
+    assert load_workbook(ws.register)["台账"]["Y3"].value == "文员刚改的"
+
+
+def test_a_save_by_the_clerk_just_before_the_backup_is_not_overwritten(ws, tmp_path):
+    # The last moment: after the final "saved meanwhile" check, as the backup is copied. The
+    # clerk's Excel acts then (a profile hook stands in for the clock); the copy shows it.
+    register = typed_register(ws)
+
+    def clerk_at_the_backup(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "backup" and frame.f_code.co_filename.endswith("register.py"):
+            sys.setprofile(None)
+            clerk_saves(ws.register)
+
+    sys.setprofile(clerk_at_the_backup)
+    try:
+        with pytest.raises(TipdeskError) as err:
+            save_changes(register, [a_change(register)], tmp_path / "backups", 5, NOW)
+    finally:
+        sys.setprofile(None)
     assert err.value.exit_code == EXIT_BUSY and "被别人保存过" in err.value.message
     assert load_workbook(ws.register)["台账"]["Y3"].value == "文员刚改的"
 

@@ -165,10 +165,12 @@ def _build_parser() -> argparse.ArgumentParser:
                                    "以及双击即可运行每日处理的 每日运行.bat。已有的文件不会被覆盖。",
                        epilog=f"例子：{RUN} init 我的工作区")
     p.add_argument("folder", type=Path, metavar="文件夹", help="工作区文件夹")
-    sub.add_parser("daily", parents=[common, changes], help="每日运行：编号、分类、交办、期限、汇总",
-                   description="每日运行：读取台账，给新案件编号、建议类别、确定承办单位、"
-                               "计算办理期限，安全写回台账并生成每日汇总。",
-                   epilog=f'例子：{RUN} daily --now "2026-12-03 08:30" --dry-run')
+    p = sub.add_parser("daily", parents=[common, changes], help="每日运行：编号、分类、交办、期限、汇总",
+                       description="每日运行：读取台账，给新案件编号、建议类别、确定承办单位、"
+                                   "计算办理期限，安全写回台账并生成每日汇总。",
+                       epilog=f'例子：{RUN} daily --now "2026-12-03 08:30" --dry-run')
+    p.add_argument("--accept-register", action="store_true",
+                   help="上次运行写入的案件或反馈已不在台账中、且确是有意删除时使用：本次照常运行")
     p = sub.add_parser("letter", parents=[common, changes], help="补发某案件的交办单和反馈表",
                        description="补发丢失的交办单（文号不变）和一张新的反馈表，放在 outbox/当天日期/承办单位/ 下。",
                        epilog=f"例子：{RUN} letter AJ2026-0015")
@@ -300,7 +302,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "daily":
         from tipdesk.commands.daily import run_daily
 
-        run_daily(config, now, dry_run=args.dry_run)
+        run_daily(config, now, dry_run=args.dry_run, accept_register=args.accept_register)
         return 0
     if args.command == "letter":
         from tipdesk.commands.letter import reissue

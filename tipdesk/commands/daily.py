@@ -1,49 +1,48 @@
-"""The daily run: read the register, plan every change, then commit it all or nothing.
-
-Order of the commit: the journal transaction opens; the register is written (backup, temp
-file, verify, atomic replace); the journal records the numbers used and each cell changed and
-commits; then the summary is saved. A failure before the replace leaves register and journal
-as they were; a crash between replace and journal commit loses only the audit lines, never a
-number (used numbers are also read back from the register).
+"""The daily run: read the register, plan every change, then commit it by the protocol of
+store/commit.py — reminders held in the mail ledger, the intent recorded in the journal, the
+register replaced, the intent applied, the files moved — and only then send the mails. A run
+that dies anywhere is finished by the next; nothing leaves before the register holds it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 
+from tipdesk.config import Config
+from tipdesk.domain.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, OPEN_STATUSES, STATUS, UNIT
+from tipdesk.domain.notices import REDO as REDO_NOTICE
+from tipdesk.domain.textnorm import as_text
 from tipdesk.intake import inbox
 from tipdesk.intake.fetch import FetchReport, fetch_mail, unit_by_address
-from tipdesk.domain.notices import REDO as REDO_NOTICE
+from tipdesk.mail.dispatch import (
+    HOURLY_CATEGORIES, chase_changes, contacts_of, deliver_mails, record_chases, reserve_reminders,
+    send_notices, send_referrals,
+)
 from tipdesk.output import issuing
+from tipdesk.output.statsheet import register_edits
+from tipdesk.output.summary import daily_summary, save_summary
 from tipdesk.output.upward import FOLDER as UPWARD_FOLDER
 from tipdesk.output.upward import file_name as upward_file_name
 from tipdesk.output.upward import upward_report
-from tipdesk.config import Config
-from tipdesk.mail.dispatch import (
-    HOURLY_CATEGORIES, chase_changes, contacts_of, record_chases, send_notices, send_referrals,
-    send_reminders,
-)
-from tipdesk.store.journal import open_journal
-from tipdesk.domain.textnorm import as_text
-from tipdesk.domain.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, STATUS
-from tipdesk.domain.columns import OPEN_STATUSES
-from tipdesk.rules.plan import Plan, plan_register
-from tipdesk.store.register import read_register, refuse_if_open, save_changes
-from tipdesk.output.statsheet import register_edits
-from tipdesk.output.summary import daily_summary, save_summary
 from tipdesk.output.views import view_edits, views_signature
-from tipdesk.xlsx.package import column_letter
-from tipdesk.store.lock import workspace_lock
-from tipdesk.rules.stats import requests_after
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
-from tipdesk.domain.columns import UNIT
+from tipdesk.rules.plan import Plan, plan_register
+from tipdesk.rules.stats import requests_after
+from tipdesk.store.commit import (
+    DROPPED, MOVE, FileOp, InboxRecord, Intent, apply_intent, finish_files, finish_pending, refuse_if_went_back,
+)
 from tipdesk.store.files import free_path
+from tipdesk.store.journal import open_journal
+from tipdesk.store.lock import workspace_lock
+from tipdesk.store.register import digest_of, keep_written, read_register, refuse_if_open, save_changes
+from tipdesk.xlsx.package import column_letter
 
 # How far back units' reply mails count as 签收 (a case is answered well within this).
 REPLY_WINDOW = timedelta(days=60)
@@ -60,20 +59,7 @@ class DailyResult:
     summary_path: Path | None      # 每日汇总.txt: every run of the day, this one first
     backup: Path | None
     skipped_formulas: set
-    issued: list[issuing.IssuedDocuments]
-
-
-def write_upward_reports(reports: dict[str, bytes], folder: Path, now: datetime) -> list[tuple[str, Path]]:
-    """outbox/DATE/上报/<centre>-办理结果上报-….xlsx, each written whole or not at all."""
-    out = []
-    for source, data in sorted(reports.items()):
-        target = free_path(folder / UPWARD_FOLDER / upward_file_name(source, now))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(target.name + ".tmp")
-        temp.write_bytes(data)
-        temp.replace(target)
-        out.append((source, target))
-    return out
+    issued: list   # store.commit.IssuedRecord: the letters issued
 
 
 def notice_numbering(journal, config: Config) -> Callable[[int], str]:
@@ -164,21 +150,25 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
     calendar = config.calendar()
     with workspace_lock(config):
         refuse_if_open(config.register)
-        register = read_register(config.register)
-        open_cases = {str(r.get(CASE_ID)).strip(): r.values for r in register.rows
-                      if r.get(CASE_ID) and r.get(CATEGORY) in HOURLY_CATEGORIES and r.get(STATUS) in OPEN_STATUSES}
         journal = open_journal(config.journal)
         try:
+            resumed = finish_pending(journal, config.register, notice_numbering(journal, config))
+            register = read_register(config.register)
+            refuse_if_went_back(register, journal, now)
+            open_cases = {str(r.get(CASE_ID)).strip(): r.values for r in register.rows
+                          if r.get(CASE_ID) and r.get(CATEGORY) in HOURLY_CATEGORIES and r.get(STATUS) in OPEN_STATUSES}
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
                                    if CONTACTS_SHEET in register.sheets else [], now, journal.first_run(),
                                    journal.bounced_addresses())
-            mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
-                                   config.day_folder(now), categories=HOURLY_CATEGORIES)
+            # Held first, written into 催办记录, then sent: as in the daily run.
+            reminders = reserve_reminders(config, now, open_cases, contacts, journal, calendar,
+                                          categories=HOURLY_CATEGORIES)
             record_chases(config, register, journal, now, set(open_cases))
+            mails = deliver_mails(config, reminders, journal, config.day_folder(now))
         finally:
             journal.close()
     phone, _ = unacknowledged(open_cases.values(), now, calendar, config.acknowledge)
-    lines = [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
+    lines = resumed + [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
     lines += [f"未签收：{c.get(CASE_ID)}（{c.get(UNIT)}，{c.get(CATEGORY)}类）交办已{hours_since(c, now)}小时仍未签收，"
               "请电话联系该单位。" for c in phone]
     for line in lines:
@@ -186,20 +176,46 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
     return "；".join(lines) or "无需提醒"
 
 
+def staged_reports(reports: dict[str, bytes], staging: Path, folder: Path, now: datetime
+                   ) -> tuple[list[tuple[str, Path]], list[FileOp]]:
+    """The upward reports written into staging, and where each goes in outbox/DATE/上报/."""
+    out, ops = [], []
+    for source, data in sorted(reports.items()):
+        name = upward_file_name(source, now)
+        staged = staging / UPWARD_FOLDER / name
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+        target = free_path(folder / UPWARD_FOLDER / name)
+        ops.append(FileOp(MOVE, str(target), str(staged)))
+        out.append((source, target))
+    return out, ops
+
+
+def _clear_staging(config: Config, journal) -> None:
+    """Letters a run rendered before it died short of its intent never reach the outbox; the
+    staging of a run still to be finished (its outbox was full) is kept for the next try."""
+    pending = {Intent.decode(run["intent"]).staging for run in journal.pending_runs()}
+    for stale in config.outbox.glob(".staging-*"):
+        if str(stale) not in pending:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def run_daily(config: Config, now: datetime, dry_run: bool = False,
-              echo: Callable[[str], None] = print, fetched: FetchReport | None = None) -> DailyResult:
-    """`fetched`: the mailbox was just read (watch's hourly pass): shown, not read again."""
+              echo: Callable[[str], None] = print, fetched: FetchReport | None = None,
+              accept_register: bool = False) -> DailyResult:
+    """`fetched`: the mailbox was just read (watch's hourly pass): shown, not read again.
+    `accept_register`: rows the last run wrote are missing on purpose (store.commit)."""
     calendar = config.calendar()
     config.register.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(config):
         refuse_if_open(config.register)
-        if not dry_run:
-            # Letters a run rendered before it died (power cut) never reached the outbox.
-            for stale in config.outbox.glob(".staging-*"):
-                shutil.rmtree(stale, ignore_errors=True)
-        register = read_register(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
+            resumed = [] if dry_run else finish_pending(journal, config.register, notice_numbering(journal, config))
+            register = read_register(config.register)
+            deleted = refuse_if_went_back(register, journal, now, accept_register)
+            if not dry_run:
+                _clear_staging(config, journal)
             # First the units' replies from the centre's mailbox (mail.imap): into the inbox.
             if fetched is None:
                 fetched = FetchReport() if dry_run else fetch_mail(config, journal, now,
@@ -216,65 +232,9 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             contacts = contacts_of(config, contacts_after(register, plan), now, started, journal.bounced_addresses())
             senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
             if dry_run:
-                planned = send_reminders(config, now, plan.open_cases, contacts, journal, calendar,
-                                         folder, dry_run=True).planned
-                planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder,
-                                          dry_run=True).planned
-                extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned,
-                         "将发出的通知": [f"{n.unit}【{n.kind}】{n.case_id}" for n in plan.notices]}
-                summary = daily_summary(plan, now, extra, dry_run=True)
-                echo("计划修改：" if plan.changes else "台账无需修改。")
-                for line in describe_changes(plan):
-                    echo("  " + line)
-                if plan.referred:
-                    echo("将生成交办单和反馈表：")
-                    for line in issuing.planned_paths(plan.referred, folder):
-                        echo("  " + line)
-                echo(summary)
-                return DailyResult(plan, summary, None, None, set(), [])
-            # The upward reports are built before the save: 上报时间 is written only with them ready.
-            reports = {source: upward_report(source, rows, config.centre, now) for source, rows in plan.upward.items()}
-            staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
-            try:
-                # Letters render while the rest goes on; the register is replaced only once they
-                # all exist, so a broken template still leaves the register untouched.
-                with issuing.Rendering(plan.referred, config, now, staging) as rendering:
-                    reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder)
-                    plan.changes += chase_changes(
-                        [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal)
-                    with journal.transaction():
-                        run_id = journal.start_run("daily", now)
-                        for name, numbers in (("case", plan.numbers), ("letter", plan.letter_numbers)):
-                            for year, last in numbers.items():
-                                journal.set_last_number(name, year, last)
-                        # The managers' 统计 sheet and colours: with any change, and once a day;
-                        # the drop-downs and print setup with them, and when config's lists change.
-                        views = views_signature(config)
-                        fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
-                                 or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
-                        edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback,
-                                                                [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
-                                 + view_edits(config) if fresh else [])
-                        saved, skipped = save_changes(register, plan.changes, config.backup_folder,
-                                                      config.backup_keep, now, edits, rendering.wait)
-                        if fresh:
-                            journal.set_mark(STATS_MARK, f"{now:%Y-%m-%d}")
-                            journal.set_mark(VIEWS_MARK, views)
-                        applied = [c for c in plan.changes
-                                   if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped]
-                        journal.record_changes(run_id, now, applied)
-                        journal.record_feedback(run_id, plan.feedback)
-                        journal.record_notices(run_id, now, plan.notices, notice_numbering(journal, config))
-                        journal.save_case_states(plan.states)
-                        issued = issuing.publish(rendering.wait(), staging, folder)
-                        reported = write_upward_reports(reports, folder, now)
-                        journal.record_letters(issued, now)
-                        journal.record_inbox(arrivals, now)
-                        journal.finish_run(run_id, "ok")
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-            # Only now that the register holds what they caused do the files leave the inbox.
-            inbox.settle(arrivals, config, now)
+                return _dry_run(config, now, plan, contacts, journal, calendar, folder, arrivals, echo)
+            committed = _commit(config, now, register, journal, plan, arrivals, contacts, calendar, folder)
+            reminded = deliver_mails(config, committed.reminders, journal, folder)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
                                       again=plan.refer_again)
             owed = journal.owed_notices()
@@ -282,9 +242,13 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    contacts, journal, folder)
         finally:
             journal.close()
-    extra = {**fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
-             **inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
-             "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）" for s, p in reported]}
+    skipped = committed.skipped
+    extra = {"补完上次中断的运行": resumed, "已从台账删除的案件": deleted, **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
+             **inbox.summary_lines(arrivals), "收件箱：未能移出": committed.not_settled,
+             "交办单和反馈表": issuing.describe(committed.letters, config.outbox),
+             "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）"
+                               for s, p in committed.reported],
+             "未能放入发件箱（下次运行再试）": committed.not_published}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):
         extra[heading] = extra.get(heading, []) + lines
     if skipped:
@@ -294,4 +258,105 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
     summary = daily_summary(plan, now, extra)
     summary_path, _ = save_summary(folder, now, summary)
     echo(summary)
-    return DailyResult(plan, summary, summary_path, saved, skipped, issued)
+    return DailyResult(plan, summary, summary_path, committed.backup, skipped, committed.letters)
+
+
+def _dry_run(config, now, plan, contacts, journal, calendar, folder, arrivals, echo) -> DailyResult:
+    planned = [m.describe() for m in reserve_reminders(config, now, plan.open_cases, contacts, journal,
+                                                       calendar, dry_run=True)]
+    planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder, dry_run=True).planned
+    extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned,
+             "将发出的通知": [f"{n.unit}【{n.kind}】{n.case_id}" for n in plan.notices]}
+    summary = daily_summary(plan, now, extra, dry_run=True)
+    echo("计划修改：" if plan.changes else "台账无需修改。")
+    for line in describe_changes(plan):
+        echo("  " + line)
+    if plan.referred:
+        echo("将生成交办单和反馈表：")
+        for line in issuing.planned_paths(plan.referred, folder):
+            echo("  " + line)
+    echo(summary)
+    return DailyResult(plan, summary, None, None, set(), [])
+
+
+@dataclass
+class Committed:
+    reminders: list
+    backup: Path | None = None
+    skipped: set = field(default_factory=set)
+    letters: list = field(default_factory=list)
+    reported: list = field(default_factory=list)
+    not_settled: list[str] = field(default_factory=list)
+    not_published: list[str] = field(default_factory=list)
+
+
+def _commit(config: Config, now: datetime, register, journal, plan: Plan, arrivals: list, contacts: dict,
+            calendar, folder: Path) -> Committed:
+    """The commit protocol (store/commit.py): reminders held, intent recorded, register
+    replaced, intent applied, files moved. What it raises leaves the register as it was, or
+    a journal intent the next run finishes."""
+    # The upward reports are built before the save: 上报时间 is written only with them ready.
+    reports = {source: upward_report(source, rows, config.centre, now) for source, rows in plan.upward.items()}
+    staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
+    intent: list[Intent] = []
+    written: list[str] = []  # the digest of the new register, once recorded
+    keep_staging = False
+    try:
+        # Letters render while the rest goes on; the register is replaced only once they all
+        # exist, so a broken template still leaves the register untouched.
+        with issuing.Rendering(plan.referred, config, now, staging) as rendering:
+            done = Committed(reserve_reminders(config, now, plan.open_cases, contacts, journal, calendar))
+            plan.changes += chase_changes(
+                [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal)
+            run_id = journal.start_run("daily", now)
+            # The managers' 统计 sheet and colours: with any change, and once a day; the
+            # drop-downs and print setup with them, and when config's lists change.
+            views = views_signature(config)
+            fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
+                     or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
+            edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback,
+                                                    [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
+                     + view_edits(config) if fresh else [])
+
+            def record_intent(digest: str, skipped: set) -> None:
+                letters, ops = issuing.publish_ops(rendering.wait(), staging, folder)
+                done.reported, report_ops = staged_reports(reports, staging, folder, now)
+                intent.append(Intent(
+                    as_text(now), {"case": plan.numbers, "letter": plan.letter_numbers},
+                    {STATS_MARK: f"{now:%Y-%m-%d}", VIEWS_MARK: views} if fresh else {},
+                    [c for c in plan.changes if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped],
+                    plan.feedback, plan.notices, plan.states, letters,
+                    [InboxRecord(a.digest, a.path.name, a.kind, a.outcome, a.error) for a in arrivals],
+                    ops + report_ops + inbox.settle_ops(arrivals, config, now), str(staging)))
+                done.skipped, done.letters = skipped, letters
+                encoded = intent[0].encode()
+                journal.record_intent(run_id, encoded, register.digest, digest)
+                written.append(digest)
+                # From here on the run applies what it recorded, as a next run would after a crash.
+                intent[0] = Intent.decode(encoded)
+
+            try:
+                done.backup, _ = save_changes(register, plan.changes, config.backup_folder,
+                                              config.backup_keep, now, edits, record_intent)
+                if not intent:  # nothing to change in the register: the journal and files still
+                    record_intent(register.digest, set())
+            except BaseException:
+                if written and digest_of(config.register) == written[0]:
+                    keep_staging = True  # replaced after all: the next run finishes it
+                else:
+                    with suppress(Exception):  # a full disk: the next run drops it just the same
+                        journal.finish_run(run_id, DROPPED)
+                raise
+        keep_staging = True
+        if done.backup:
+            journal.set_backup_after(run_id, str(keep_written(config.register, config.backup_folder, now)))
+        apply_intent(journal, run_id, intent[0], notice_numbering(journal, config))
+        failed = finish_files(journal, run_id, intent[0])
+        keep_staging = any(op.source.startswith(str(staging)) for op, _ in failed)
+        done.not_settled = inbox.not_settled(failed, config)
+        done.not_published = [f"{Path(op.target).name}：{why}" for op, why in failed
+                              if op.source.startswith(str(staging))]
+    finally:
+        if not keep_staging:
+            shutil.rmtree(staging, ignore_errors=True)
+    return done

@@ -7,13 +7,14 @@ from datetime import datetime
 from tipdesk.config import Config
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
-from tipdesk.output.issuing import IssuedDocuments, planned_paths, publish, render
+from tipdesk.output.issuing import planned_paths, publish_ops, render
+from tipdesk.store.commit import IssuedRecord, apply_file_ops
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import read_register
 
 
-def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) -> IssuedDocuments | None:
+def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) -> IssuedRecord | None:
     """`letter CASE_ID`: the same letter (same 交办文号) and a fresh feedback sheet, for one lost."""
     with workspace_lock(config):
         register = read_register(config.register)
@@ -31,11 +32,14 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
         try:
             staged = render(case, config, now, staging)
+            (issued,), ops = publish_ops([staged], staging, folder)
+            failed = apply_file_ops(ops)
+            if failed:
+                raise TipdeskError(f"{failed[0][0].target}：无法写入发件箱（{failed[0][1]}），未补发。"
+                                   f"请检查磁盘空间和文件夹权限后重试。")
             journal = open_journal(config.journal)
             try:
-                with journal.transaction():
-                    (issued,) = publish([staged], staging, folder)
-                    journal.record_letters([issued], now)
+                journal.record_letters([issued], now)
             finally:
                 journal.close()
         finally:

@@ -9,12 +9,12 @@ dropped again are recognised by their SHA-256 in the journal and never applied t
 from __future__ import annotations
 
 import hashlib
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 from tipdesk.domain.columns import CASE_ID, REFERRED_AT, REGISTER_SHEET, UNIT
 from tipdesk.config import Config
+from tipdesk.store.commit import MOVE, TEXT, FileOp
 from tipdesk.store.files import free_path
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.intake.forms import classify, feedback
@@ -92,18 +92,26 @@ def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> 
     return [read_arrival(path, config, now, seen) for path in inbox_files(config)]
 
 
-def settle(arrivals: list[Arrival], config: Config, now: datetime) -> None:
-    """Move each file to processed/ or rejected/ (after the register was saved), reasons beside."""
+def settle_ops(arrivals: list[Arrival], config: Config, now: datetime) -> list[FileOp]:
+    """Where each file goes once the register is saved: processed/ or rejected/ (dated), with
+    its reason beside a rejected one. Done by store.commit, again by the next run if this
+    one dies; a target name is taken now, so a repeat never makes a second copy."""
+    ops, taken = [], set()
     for arrival in arrivals:
-        try:
-            folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
-            folder.mkdir(parents=True, exist_ok=True)
-            target = free_path(folder / arrival.path.name)
-            if arrival.error:
-                reason_file(target).write_text(reason_text(arrival), encoding="utf-8")
-            shutil.move(str(arrival.path), str(target))
-        except OSError as exc:  # a file open in Excel on Windows: the others and the mail go on
-            arrival.done.append(f"未能移出收件箱（{exc.strerror or exc}），文件仍在 inbox 中，下次运行会识别为重复文件")
+        folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
+        target = free_path(folder / arrival.path.name, taken)
+        taken.add(target)
+        if arrival.error:
+            ops.append(FileOp(TEXT, str(reason_file(target)), text=reason_text(arrival)))
+        ops.append(FileOp(MOVE, str(target), str(arrival.path)))
+    return ops
+
+
+def not_settled(failed: list[tuple[FileOp, str]], config: Config) -> list[str]:
+    """Summary lines for the inbox files that could not be moved (open in Excel on Windows):
+    they stay in the inbox, and the next run recognises them as already handled."""
+    return [f"{Path(op.source).name}：未能移出收件箱（{why}），文件仍在 inbox 中，下次运行会识别为重复文件"
+            for op, why in failed if op.kind == MOVE and Path(op.source).parent == config.inbox]
 
 
 # File names are limited to 255 bytes; a long Chinese name (3 bytes a character) plus the

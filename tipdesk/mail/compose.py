@@ -95,6 +95,7 @@ class Mail:
     attachments: tuple[Attachment, ...] = ()
     number: str = ""                         # the 督办通知 number, if any
     note: str = ""                           # why it goes to the office or on paper
+    attempt: str = ""                        # the ledger attempt reserved for it (reminders)
 
     @property
     def paper(self) -> bool:

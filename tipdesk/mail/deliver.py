@@ -21,7 +21,7 @@ import os
 import smtplib
 import ssl
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.header import Header
 from email.headerregistry import Address
@@ -35,7 +35,7 @@ from tipdesk.domain.errors import TipdeskError
 from tipdesk.store.files import free_path
 from tipdesk.store.secrets import login_password
 from tipdesk.store.journal import (
-    FAILED, PAPER, SENDING, SENT, UNCERTAIN, WRITTEN, Journal, MailRow,
+    FAILED, OWED, PAPER, SENDING, SENT, UNCERTAIN, WRITTEN, Journal, MailRow,
 )
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import (
@@ -84,6 +84,8 @@ def sent_stages(journal: Journal, cases: Iterable[Mapping[str, Any]] | None = No
 
 
 _HOW = {SENT: "邮件", WRITTEN: "邮件，发件箱待发", PAPER: "无邮箱，需纸质送达", UNCERTAIN: "邮件，送达待核实"}
+# A reminder owed by this run (it goes out right after the save), by how it will go.
+_HOW_OWED = {"smtp": SENT, "outbox": WRITTEN, "paper": PAPER}
 
 
 def chase_log_lines(journal: Journal, case_id: str) -> list[str]:
@@ -91,8 +93,8 @@ def chase_log_lines(journal: Journal, case_id: str) -> list[str]:
     rows = journal.delivered_history(case_id, STAGES)
     rows.sort(key=lambda row: (row[0], STAGES.index(row[1])))  # one digest: 催办 before 督办
     lines = []
-    for at, stage, status, who, number in rows:
-        how = _HOW[status] + (f"，{number}" if number and stage == ESCALATION else "")
+    for at, stage, status, mode, who, number in rows:
+        how = _HOW[_HOW_OWED.get(mode, SENT) if status == OWED else status] + (f"，{number}" if number and stage == ESCALATION else "")
         line = f"{at[:16]} {stage}（{how}）" + (f"→ {who}" if who else "")
         if line not in lines:
             lines.append(line)
@@ -114,6 +116,22 @@ def escalation_numbering(journal: Journal, ladder: Ladder) -> Callable[[str, int
         return ladder.number(year, n)
 
     return number
+
+
+def reserve(mails: Sequence[Mail], mode: str, journal: Journal) -> list[Mail]:
+    """Hold each mail's place in the ledger (OWED) before the register is saved: its 督办
+    number is then taken for good, and the register's 催办记录 can already name it. Call it
+    inside the transaction that numbered the mails."""
+    out = []
+    for mail in mails:
+        mail = replace(mail, attempt=uuid.uuid4().hex)
+        _record(journal, mail.attempt, mail, "paper" if mail.paper else mode, OWED)
+        out.append(mail)
+    return out
+
+
+def _attempt(mail: Mail) -> str:
+    return mail.attempt or uuid.uuid4().hex
 
 
 def _record(journal: Journal, attempt: str, mail: Mail, mode: str, status: str, detail: str = "",
@@ -230,14 +248,14 @@ def _deliver_paper(mail: Mail, journal: Journal, day_folder: Path) -> Outcome:
             target = free_path(day_folder / safe_name(attachment.name, "附件"))
             _write_atomic(target, attachment.data)
             files.append(target)
-    _record(journal, uuid.uuid4().hex, mail, "paper", PAPER, "; ".join(str(f) for f in files))
+    _record(journal, _attempt(mail), mail, "paper", PAPER, "; ".join(str(f) for f in files))
     return Outcome(mail, "已存打印件 " + "、".join(f.name for f in files) if files else "")
 
 
 def _deliver_outbox(mail: Mail, settings: MailSettings, journal: Journal, day_folder: Path) -> Outcome:
     day_folder.mkdir(parents=True, exist_ok=True)
     path = free_path(day_folder / f"{_file_stem(mail)}.eml")
-    attempt = uuid.uuid4().hex
+    attempt = _attempt(mail)
     message = build_message(mail, settings)
     _record(journal, attempt, mail, "outbox", SENDING, str(path), message)
     try:
@@ -304,7 +322,7 @@ def _send_one(client, mail: Mail, settings: MailSettings, journal: Journal) -> t
     Delivered once the server accepted the mail for at least one of its To addresses. A
     mail whose every To address was refused is retried next run: a second copy for the Cc
     is a lesser evil than a handler who never got it."""
-    attempt = uuid.uuid4().hex
+    attempt = _attempt(mail)
     message = build_message(mail, settings)
     _record(journal, attempt, mail, "smtp", SENDING, message=message)
     try:
@@ -343,7 +361,7 @@ def _deliver_smtp(mails: list[Mail], settings: MailSettings, journal: Journal,
                     down = _smtp_error(exc, settings)
             if down:
                 # Recorded too: the log shows the attempt, and a 督办 number is kept for the retry.
-                _record(journal, uuid.uuid4().hex, mail, "smtp", FAILED, down)
+                _record(journal, _attempt(mail), mail, "smtp", FAILED, down)
                 report.failed.append(Outcome(mail, down))
                 continue
             delivered, detail, alive = _send_one(client, mail, settings, journal)

@@ -1,10 +1,10 @@
 """The mail step of a run: the reminder ladder, referral mails, and 催办记录 from the mail log.
 
-Reminders go out before the register is saved, so what was delivered is written into
-催办记录 in the same save (the register records only what was sent; a save that then fails
-is mended by the next run from the mail log). Referral mails go out after the save: a letter
-number must be in the register before any unit sees it. Delivery happens outside the journal
-transaction, each mail recorded as it goes.
+Nothing leaves before the register holds what caused it. Reminders are composed and
+numbered before the save and their places held in the mail ledger (`reserve_reminders`), so
+the save writes them into 催办记录; they are delivered after it (`deliver_mails`). Referral
+mails and notices are sent after the save from what the journal owes. Delivery happens
+outside any journal transaction, each mail recorded as it goes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.columns import ACCIDENT, CASE_ID, CATEGORIES, CHASE_LOG, LETTER_NO, UNIT, URGENT
 from tipdesk.config import Config
 from tipdesk.rules.contacts import effective_contacts, without_bounced
-from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, sent_stages
+from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, reserve, sent_stages
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import REFERRAL, REFERRAL_AGAIN, plan_notice_mails, plan_referral_mails, plan_reminder_mails
@@ -41,15 +41,29 @@ def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dr
     return Dispatch(sections=deliver(mails, config.mail, journal, day_folder).sections())
 
 
-def send_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
-                   journal: Journal, calendar: WorkCalendar, day_folder: Path, dry_run: bool = False,
-                   categories: tuple[str, ...] = CATEGORIES) -> Dispatch:
-    """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent."""
+RELEASED = "上次运行在发送前中断，未发出；按需重发，编号沿用"
+
+
+def reserve_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
+                      journal: Journal, calendar: WorkCalendar, dry_run: bool = False,
+                      categories: tuple[str, ...] = CATEGORIES) -> list:
+    """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent, composed,
+    numbered and held in the ledger in one transaction (a dry run: composed only)."""
     settings, ladder = config.mail, config.reminders
     sent = sent_stages(journal, open_cases.values())
     reminders = plan_reminders(open_cases.values(), now, calendar, ladder, sent, categories)
-    number = (lambda unit, year: "（编号待定）") if dry_run else escalation_numbering(journal, ladder)
-    mails = plan_reminder_mails(reminders, open_cases, contacts, settings, ladder, now, number)
+    if dry_run:
+        return plan_reminder_mails(reminders, open_cases, contacts, settings, ladder, now,
+                                   lambda unit, year: "（编号待定）")
+    with journal.transaction():
+        journal.release_owed(RELEASED)
+        mails = plan_reminder_mails(reminders, open_cases, contacts, settings, ladder, now,
+                                    escalation_numbering(journal, ladder))
+        return reserve(mails, settings.mode, journal)
+
+
+def deliver_mails(config: Config, mails: list, journal: Journal, day_folder: Path,
+                  dry_run: bool = False) -> Dispatch:
     return _deliver(config, mails, journal, day_folder, dry_run)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
-import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from pathlib import Path
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
 from tipdesk.domain.textnorm import safe_name
+from tipdesk.store.commit import MOVE, FileOp, IssuedRecord
 from tipdesk.store.files import free_path
 from tipdesk.output.referral import feedback_sheet, file_names, referral_context, referral_letter
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
@@ -108,22 +108,24 @@ class Rendering:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path) -> list[IssuedDocuments]:
-    """Move staged documents into the day's outbox (same file system: renames)."""
-    out = []
+def publish_ops(issued: list[IssuedDocuments], staging: Path, day_folder: Path
+                ) -> tuple[list[IssuedRecord], list[FileOp]]:
+    """Where each staged document goes in the day's outbox, and the journal's record of it
+    there; the moves are done once the register is saved (store.commit)."""
+    records, ops, taken = [], [], set()
     for doc in issued:
-        moved = []
+        targets = []
         for path in (doc.letter, doc.sheet):
-            target = free_path(day_folder / path.relative_to(staging))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), str(target))
-            moved.append(target)
-        out.append(IssuedDocuments(doc.case_id, doc.letter_no, doc.unit, doc.sheet_id, *moved))
-    return out
+            target = free_path(day_folder / path.relative_to(staging), taken)
+            taken.add(target)
+            ops.append(FileOp(MOVE, str(target), str(path)))
+            targets.append(str(target))
+        records.append(IssuedRecord(doc.sheet_id, doc.case_id, doc.letter_no, doc.unit, *targets))
+    return records, ops
 
 
-def describe(issued: list[IssuedDocuments], outbox: Path) -> list[str]:
-    return [f"{d.case_id}（{d.letter_no}）→ {d.unit}：{d.letter.relative_to(outbox)}、{d.sheet.name}"
+def describe(issued: list[IssuedRecord], outbox: Path) -> list[str]:
+    return [f"{d.case_id}（{d.letter_no}）→ {d.unit}：{Path(d.letter).relative_to(outbox)}、{Path(d.sheet).name}"
             for d in issued]
 
 

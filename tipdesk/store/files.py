@@ -7,10 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 
-def free_path(path: Path) -> Path:
-    """`path`, or path-2, path-3 … when that name is taken: nothing already there is overwritten."""
+def free_path(path: Path, taken: set[Path] | frozenset = frozenset()) -> Path:
+    """`path`, or path-2, path-3 … when that name is taken (on disk, or in `taken`: names a
+    plan has already given out): nothing already there is overwritten."""
     n, candidate = 1, path
-    while candidate.exists():
+    while candidate.exists() or candidate in taken:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate

@@ -31,7 +31,12 @@ from tipdesk.domain.textnorm import as_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY, command TEXT, started_at TEXT, run_now TEXT, outcome TEXT);
+    id INTEGER PRIMARY KEY, command TEXT, started_at TEXT, run_now TEXT,
+    outcome TEXT,                 -- intent | replaced | files | ok | dropped (store/commit.py)
+    intent TEXT,                  -- what the run records once its register is replaced (JSON)
+    register_before TEXT,         -- SHA-256 of the register the run read
+    register_after TEXT,          -- and of the file it wrote
+    backup_after TEXT);           -- the copy of that file kept in backups/
 CREATE TABLE IF NOT EXISTS sequences (
     name TEXT, year INTEGER, last INTEGER NOT NULL, PRIMARY KEY (name, year));
 CREATE TABLE IF NOT EXISTS changes (
@@ -97,6 +102,9 @@ CREATE TABLE IF NOT EXISTS fetched (
     detail TEXT,
     UNIQUE (folder, uidvalidity, uid));
 CREATE INDEX IF NOT EXISTS fetched_message ON fetched (message_id);
+CREATE TABLE IF NOT EXISTS absent_cases (
+    case_id TEXT PRIMARY KEY, at TEXT NOT NULL,
+    why TEXT NOT NULL);           -- archived, or removed from the register by the clerk on purpose
 CREATE TABLE IF NOT EXISTS bounces (
     address TEXT PRIMARY KEY, at TEXT NOT NULL, message_id TEXT, detail TEXT);
 """
@@ -104,6 +112,8 @@ CREATE TABLE IF NOT EXISTS bounces (
 # Statuses of a mails row; the first four mean "done, never again".
 SENT, WRITTEN, PAPER, UNCERTAIN, SENDING, FAILED = (
     "sent", "written", "paper", "uncertain", "sending", "failed")
+# A reminder composed and numbered but not yet handed to delivery: its 督办 number is held.
+OWED = "owed"
 DONE = (SENT, WRITTEN, PAPER, UNCERTAIN)
 # feedback.state values that are requests the clerk decides (counted as 延期 / 退回).
 REQUEST_STATES = ("申请延期", "申请退回")
@@ -155,10 +165,49 @@ class Journal:
                               (command, as_text(datetime.now()), as_text(now)))
         return cur.lastrowid
 
+    def record_intent(self, run_id: int, intent: str, before: str, after: str) -> None:
+        self.db.execute("UPDATE runs SET outcome = 'intent', intent = ?, register_before = ?, register_after = ? "
+                        "WHERE id = ?", (intent, before, after, run_id))
+
+    def set_backup_after(self, run_id: int, path: str) -> None:
+        self.db.execute("UPDATE runs SET backup_after = ? WHERE id = ?", (path, run_id))
+
+    def pending_runs(self) -> list[dict[str, Any]]:
+        """Runs that recorded an intent and did not finish (store/commit.py), oldest first."""
+        cursor = self.db.execute("SELECT id, command, run_now, outcome, intent, register_before, register_after "
+                                 "FROM runs WHERE outcome IN ('intent', 'replaced', 'files') ORDER BY id")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def last_writes(self, limit: int) -> list[dict[str, Any]]:
+        """The latest runs that changed the register and whose replace is certain, newest
+        first: id, clock, the digest of the file each wrote and the copy kept of it."""
+        cursor = self.db.execute("SELECT id, run_now, register_after, backup_after FROM runs "
+                                 "WHERE outcome IN ('ok', 'replaced', 'files') AND coalesce(register_after, '') != '' "
+                                 "AND register_after != coalesce(register_before, '') ORDER BY id DESC LIMIT ?",
+                                 (limit,))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def tracked_cases(self) -> set[str]:
+        """Cases tipdesk has handled that should be in the live register (not archived, not
+        removed on purpose)."""
+        return {r[0] for r in self.db.execute(
+            "SELECT case_id FROM case_state WHERE case_id NOT IN (SELECT case_id FROM absent_cases)")}
+
+    def set_absent(self, case_ids: Iterable[str], at: datetime, why: str) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO absent_cases (case_id, at, why) VALUES (?, ?, ?)",
+                            [(c, as_text(at), why) for c in case_ids])
+
+    def run_changes(self, run_id: int) -> list[tuple[str, str, str, str, str]]:
+        """(sheet, case_id, column, old, new) of every cell one run changed."""
+        return self.db.execute("SELECT sheet, case_id, column_name, old, new FROM changes WHERE run_id = ? "
+                               "ORDER BY id", (run_id,)).fetchall()
+
     def first_run(self) -> date | None:
         """The day of the earliest run that finished (by the run's own clock): when this desk
         started working, for the first liaison deadline."""
-        row = self.db.execute("SELECT MIN(run_now) FROM runs WHERE outcome = 'ok'").fetchone()
+        row = self.db.execute("SELECT MIN(run_now) FROM runs WHERE outcome IN ('ok', 'replaced', 'files')").fetchone()
         return date.fromisoformat(row[0][:10]) if row and row[0] else None
 
     def finish_run(self, run_id: int, outcome: str) -> None:
@@ -201,7 +250,7 @@ class Journal:
     def record_inbox(self, arrivals: list, at: datetime) -> None:
         self.db.executemany(
             "INSERT INTO inbox_files (digest, name, kind, outcome, at, reason) VALUES (?, ?, ?, ?, ?, ?)",
-            [(a.digest, a.path.name, a.kind, a.outcome, as_text(at), a.error) for a in arrivals])
+            [(a.digest, a.name, a.kind, a.outcome, as_text(at), a.error) for a in arrivals])
 
     # --- feedback: which cases were answered, which asked for more time or a return ----------
 
@@ -257,7 +306,9 @@ class Journal:
     def _add_columns(self) -> None:
         """Journals from before a column was added get it (empty) when first opened."""
         for table, column in (("case_state", "deadline_rule"), ("case_state", "deadline_basis"),
-                              ("case_state", "status"), ("mails", "message_id"), ("mails", "subject")):
+                              ("case_state", "status"), ("mails", "message_id"), ("mails", "subject"),
+                              ("runs", "intent"), ("runs", "register_before"), ("runs", "register_after"),
+                              ("runs", "backup_after")):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
@@ -312,12 +363,19 @@ class Journal:
                                f"({_marks(DONE)})", DONE)
         return [MailRow(case_id, stage, unit, deadline or "") for case_id, stage, unit, deadline in rows]
 
-    def delivered_history(self, case_id: str, stages: tuple[str, ...]) -> list[tuple[str, str, str, str, str]]:
-        """(at, stage, status, recipients, number) of the delivered `stages` of one case, in order."""
+    def delivered_history(self, case_id: str, stages: tuple[str, ...]) -> list[tuple[str, str, str, str, str, str]]:
+        """(at, stage, status, mode, recipients, number) of the `stages` of one case delivered,
+        or owed by this run (they go out right after the register is saved), in order."""
         return self.db.execute(
-            f"SELECT at, stage, status, recipients, number FROM mails WHERE case_id = ? "
-            f"AND stage IN ({_marks(stages)}) AND status IN ({_marks(DONE)}) ORDER BY id",
-            (case_id, *stages, *DONE)).fetchall()
+            f"SELECT at, stage, status, mode, recipients, number FROM mails WHERE case_id = ? "
+            f"AND stage IN ({_marks(stages)}) AND status IN ({_marks(DONE + (OWED,))}) ORDER BY id",
+            (case_id, *stages, *DONE, OWED)).fetchall()
+
+    def release_owed(self, detail: str) -> int:
+        """Reminders a dead run composed but never handed over: failed, so the next plan sends
+        them again under the same 督办 number (undelivered_number)."""
+        return self.db.execute("UPDATE mails SET status = ?, detail = ? WHERE status = ?",
+                               (FAILED, detail, OWED)).rowcount
 
     def undelivered_number(self, unit: str, stage: str, year: int) -> str | None:
         """A number of `unit`'s `stage` mail (督办) in `year` whose every attempt failed."""
@@ -330,6 +388,18 @@ class Journal:
     def record_attempt(self, attempt: str, at: datetime, mode: str, kind: str, items: Iterable[MailRow],
                        addresses: Iterable[str], number: str, status: str, detail: str = "",
                        message_id: str = "", subject: str = "") -> None:
+        """One attempt's rows; they take the place of the attempt's reservation (OWED), if any."""
+        if self.db.in_transaction:
+            self._record_attempt(attempt, at, mode, kind, items, addresses, number, status, detail,
+                                 message_id, subject)
+            return
+        with self.transaction():
+            self._record_attempt(attempt, at, mode, kind, items, addresses, number, status, detail,
+                                 message_id, subject)
+
+    def _record_attempt(self, attempt, at, mode, kind, items, addresses, number, status, detail,
+                        message_id, subject) -> None:
+        self.db.execute("DELETE FROM mails WHERE attempt = ? AND status = ?", (attempt, OWED))
         self.db.executemany(
             "INSERT INTO mails (attempt, at, mode, kind, case_id, stage, unit, deadline, recipients, addresses, "
             "number, status, detail, message_id, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

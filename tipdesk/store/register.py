@@ -28,7 +28,8 @@ from tipdesk.domain.launcher import RUN
 TEMP_SUFFIX = ".tipdesk-tmp"
 
 
-def _digest(path: Path) -> str:
+def digest_of(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -73,7 +74,7 @@ def read_register(path: Path) -> Register:
         # calamine would read an .xls renamed .xlsx; it could not be written back safely.
         raise TipdeskError(f"{path.name}：台账不是 .xlsx 格式（可能是旧版 .xls 或 WPS .et 改了扩展名）。"
                            f"请在 Excel/WPS 中打开，另存为“Excel 工作簿 (.xlsx)”，再运行。", EXIT_USAGE)
-    digest = _digest(path)
+    digest = digest_of(path)
     grids, sheets = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
     grid = grids[REGISTER_SHEET]
     columns = header_columns(grid[0] if grid else [])
@@ -123,15 +124,37 @@ def refuse_if_open(path: Path) -> None:
 def backup(path: Path, folder: Path, keep: int, now: datetime) -> Path:
     """Copy the register to folder/<name>-YYYYMMDD-HHMMSS.xlsx and keep the newest `keep`."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{path.stem}-{now:%Y%m%d-%H%M%S}{path.suffix}"
-    n = 1
-    while target.exists():
-        target = folder / f"{path.stem}-{now:%Y%m%d-%H%M%S}-{n}{path.suffix}"
-        n += 1
+    target = free_path_in(folder, f"{path.stem}-{now:%Y%m%d-%H%M%S}", path.suffix)
     shutil.copy2(path, target)
-    olds = sorted(folder.glob(f"{path.stem}-*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+    olds = sorted((p for p in folder.glob(f"{path.stem}-*{path.suffix}") if not p.stem.endswith(WRITTEN_SUFFIX)),
+                  key=lambda p: p.stat().st_mtime)
     for old in olds[:-keep]:
         old.unlink()
+    return target
+
+
+# The register as a run left it, kept until two later runs wrote theirs: when an older copy is
+# saved over the register, this is where the run's cases and answers are found again.
+WRITTEN_SUFFIX = "-写入后"
+WRITTEN_KEEP = 2
+
+
+def keep_written(path: Path, folder: Path, now: datetime) -> Path:
+    """Copy the register just written to folder/<name>-YYYYMMDD-HHMMSS-写入后.xlsx."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = free_path_in(folder, f"{path.stem}-{now:%Y%m%d-%H%M%S}{WRITTEN_SUFFIX}", path.suffix)
+    shutil.copy2(path, target)
+    olds = sorted(folder.glob(f"{path.stem}-*{WRITTEN_SUFFIX}*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+    for old in olds[:-WRITTEN_KEEP]:
+        old.unlink()
+    return target
+
+
+def free_path_in(folder: Path, stem: str, suffix: str) -> Path:
+    target, n = folder / f"{stem}{suffix}", 1
+    while target.exists():
+        target = folder / f"{stem}-{n}{suffix}"
+        n += 1
     return target
 
 
@@ -157,7 +180,12 @@ def _as_datetime(value: Any) -> Any:
 def _refuse_if_changed(register: Register) -> None:
     """Exit 3 when the register is open now, or its bytes are not those this run read."""
     refuse_if_open(register.path)
-    if _digest(register.path) != register.digest:
+    _refuse_if_not_read(register, register.path)
+
+
+def _refuse_if_not_read(register: Register, copy: Path) -> None:
+    """Exit 3 when `copy` (the register, or the backup just made of it) is not what this run read."""
+    if digest_of(copy) != register.digest:
         raise TipdeskError(f"{register.path.name}：台账在本次运行期间被别人保存过，本次没有做任何修改。"
                            f"请重新运行。", EXIT_BUSY)
 
@@ -182,13 +210,14 @@ def _long_texts(register: Register, rows: dict[int, dict[int, Any]]) -> dict[int
 
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
                  keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = (),
-                 before_commit: Callable[[], Any] | None = None
+                 before_commit: Callable[[str, set[tuple[str, int, int]]], Any] | None = None
                  ) -> tuple[Path | None, set[tuple[str, int, int]]]:
     """Apply `changes` (and package `edits`, e.g. whole sheets) to the register file safely.
 
-    `before_commit` runs once the new file is written and verified, just before it replaces
-    the register: what it raises leaves the register untouched. Returns the backup made and
-    the formula cells (sheet, row, column) that were left alone.
+    `before_commit(digest, skipped)` runs once the new file is written and verified, just
+    before it replaces the register, with the new file's SHA-256 and the formula cells left
+    alone: what it raises leaves the register untouched (the run records its intent there).
+    Returns the backup made and the formula cells (sheet, row, column) that were left alone.
     """
     edits = list(edits)
     if not changes and not edits:
@@ -207,22 +236,37 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         written = _read_back(path.name, temp, list(by_sheet))
         for name, by_row in by_sheet.items():
             _verify(path.name, name, register.sheets[name].grid, written[name], by_row, skipped[name])
+        cells = {(name, r, c) for name, by_cell in skipped.items() for r, c in by_cell}
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
         if before_commit:
-            before_commit()
+            before_commit(digest_of(temp), cells)
         # Writing and verifying take seconds on a large register: a clerk who saved (or
         # opened) it meanwhile keeps that, and this run stops instead of replacing it.
         _refuse_if_changed(register)
         saved = backup(path, backup_folder, keep, now)
-        with open(temp, "rb") as f:
-            os.fsync(f.fileno())
+        # Saved between the check and the copy (a tool that leaves no lock file): the copy shows it.
+        _refuse_if_not_read(register, saved)
         try:
             os.replace(temp, path)
         except PermissionError:
             raise TipdeskError(f"{path.name}：台账被其他程序占用，无法写入，本次没有做任何修改。"
                                f"请关闭台账后重新运行。", EXIT_BUSY)
+        _sync_folder(path.parent)
     finally:
         temp.unlink(missing_ok=True)
-    return saved, {(name, r, c) for name, cells in skipped.items() for r, c in cells}
+    return saved, cells
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename itself on disk before the journal says it happened (POSIX; Windows has no
+    handle for a folder and makes renames durable on its own)."""
+    if os.name != "nt":
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, list[list[Any]]]:

@@ -316,3 +316,35 @@ def test_a_notice_is_an_eml_in_outbox_mode_for_a_unit_with_an_address(ws):
     assert str(message["Subject"]).startswith(f"【撤回】{ZJ}：撤回AJ2026-0001交办")
     assert message["To"].addresses[0].addr_spec == "zl@zj.gov.cn" and message["X-Unsent"] == "1"
     assert [p.get_filename() for p in message.iter_attachments()] == ["撤回-安举函〔2026〕1号.docx"]
+
+
+def test_a_case_sent_back_to_a_unit_it_had_before_is_mailed_again(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    row = referred(ws, recorder)
+    ws.edit(row, 承办单位="东城街道")
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    ws.edit(row, 承办单位=ZJ)
+    assert ws.run("daily", now="2026-12-02 08:30") == 0
+    referrals = [m for m in received(recorder) if str(m["Subject"]).startswith("【交办】")]
+    assert [str(m["To"].addresses[0].addr_spec) for m in referrals] == ["zl@zj.gov.cn", "zl@zj.gov.cn"]
+    names = {p.get_filename() for p in referrals[1].iter_attachments()}
+    assert names == {"AJ2026-0001-交办单.docx", "AJ2026-0001-反馈表.xlsx"}
+    assert ws.row(row)["交办文号"] == "安举交〔2026〕3号"
+    assert ws.run("daily", now="2026-12-02 11:00") == 0
+    assert len([m for m in received(recorder) if str(m["Subject"]).startswith("【交办】")]) == 2
+
+
+def test_a_journal_from_before_the_letter_key_sends_no_referral_again(ws, smtp_server):
+    import sqlite3
+
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    referred(ws, recorder)
+    db = sqlite3.connect(ws.config.journal)
+    with db:  # as an older tipdesk left it: referral rows keyed by the deadline, no migration mark
+        db.execute("UPDATE mails SET deadline = '2026-12-09 23:59:00' WHERE stage = '交办'")
+        db.execute("DELETE FROM marks WHERE key = 'referrals_keyed_by_letter'")
+    db.close()
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    assert len([m for m in received(recorder) if str(m["Subject"]).startswith("【交办】")]) == 1

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The referral mail: once per 交办文号 (a case referred to a unit again gets a new one), its
+# ledger rows keyed by LETTER_KEY + the 交办文号.
+REFERRAL = "交办"
+LETTER_KEY = "文号:"
 WITHDRAWAL = "撤回"            # the old unit after 改派, or a case closed without referral
 EXTENSION_REPLY = "延期批复"    # extension request granted (new deadline) or refused
 RETURN_REPLY = "退回批复"       # return request granted (case reassigned) or refused

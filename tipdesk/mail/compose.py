@@ -35,8 +35,8 @@ from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import fullwidth_brackets, safe_name
 from tipdesk.word.template import compiled
 from tipdesk.domain.launcher import RUN
+from tipdesk.domain.notices import LETTER_KEY, REFERRAL
 
-REFERRAL = "交办"
 # The same referral sent once more to a unit that has not acknowledged it (签收).
 REFERRAL_AGAIN = "再次交办"
 ESCALATION_SEQUENCE = "督办"
@@ -65,9 +65,10 @@ class MailItem:
 
     @property
     def key(self) -> tuple[str, str, str, str]:
-        # A referral is once per unit; a reminder once per unit and deadline, so an extension
-        # or a re-referral starts the ladder again.
-        return (self.case_id, self.stage, self.unit, "" if self.stage == REFERRAL else self.deadline)
+        # A referral is once per unit and 交办文号 (`deadline` holds LETTER_KEY + the number),
+        # so a case sent back to a unit it had before is mailed again; a reminder once per
+        # unit and deadline, so an extension or a re-referral starts the ladder again.
+        return (self.case_id, self.stage, self.unit, self.deadline)
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ def plan_referral_mails(referrals: Mapping[str, Sequence[tuple[str, Sequence[Pat
                 continue
             case = cases.get(case_id, {CASE_ID: case_id, UNIT: unit})
             views.append(_case_view(case))
-            key = str(case.get(LETTER_NO) or "") if again else as_text(as_deadline(case.get(DEADLINE))) or ""
+            key = str(case.get(LETTER_NO) or "") if again else LETTER_KEY + str(case.get(LETTER_NO) or "")
             items.append(MailItem(case_id, stage, unit, key, _who(contact, REFERRAL)))
             attachments += [_read_attachment(Path(p), case_id) for p in paths]
         if not items:

@@ -43,7 +43,8 @@ from tipdesk.mail.compose import (
     MailSettings, _clean, _one_line,
 )
 from tipdesk.rules.reminders import ESCALATION, STAGES, Ladder, as_deadline
-from tipdesk.domain.columns import CASE_ID, DEADLINE, UNIT
+from tipdesk.domain.columns import CASE_ID, DEADLINE, LETTER_NO, UNIT
+from tipdesk.domain.notices import LETTER_KEY
 from tipdesk.domain.textnorm import safe_name
 
 # Raw attachment headers below are written unfolded; everything else is folded as usual.
@@ -75,8 +76,9 @@ def sent_stages(journal: Journal, cases: Iterable[Mapping[str, Any]] | None = No
     for r in rows:
         case = current.get(r.case_id)
         if case is not None:
-            item = MailItem(r.case_id, r.stage, str(case.get(UNIT) or "").strip(),
-                            as_text(as_deadline(case.get(DEADLINE))) or "")
+            qualifier = (LETTER_KEY + str(case.get(LETTER_NO) or "") if r.stage == REFERRAL
+                         else as_text(as_deadline(case.get(DEADLINE))) or "")
+            item = MailItem(r.case_id, r.stage, str(case.get(UNIT) or "").strip(), qualifier)
             if MailItem(r.case_id, r.stage, r.unit, r.deadline).key != item.key:
                 continue
         out.add((r.case_id, r.stage))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from tipdesk.domain.arrivals import FeedbackEvent
-from tipdesk.domain.notices import NOTICE_KINDS, Notice
+from tipdesk.domain.notices import LETTER_KEY, NOTICE_KINDS, REFERRAL, Notice
 from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.domain.columns import REDO as REDO_STATUS
 from tipdesk.domain.textnorm import as_text
@@ -120,6 +120,7 @@ REQUEST_STATES = ("申请延期", "申请退回")
 # Journals written before the feedback table: the state a feedback sheet set, by 状态 value.
 _LEGACY_FEEDBACK_STATES = {"已办结": "已办结", "办理中": "阶段性反馈", "申请延期": "申请延期", "申请退回": "申请退回"}
 _FEEDBACK_BACKFILLED = "feedback_table_backfilled"
+_REFERRALS_KEYED = "referrals_keyed_by_letter"
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class Journal:
         self.db.executescript(SCHEMA)
         self._add_columns()
         self._backfill_feedback()
+        self._key_referrals_by_letter()
 
     def close(self) -> None:
         self.db.close()
@@ -288,6 +290,20 @@ class Journal:
                 f"SELECT run_id, min(at), case_id, coalesce(max(CASE WHEN column_name = '状态' THEN {state} END), ''), "
                 "min(substr(why, 5)) FROM changes WHERE why LIKE '反馈表 %' GROUP BY run_id, case_id")
             self.set_mark(_FEEDBACK_BACKFILLED, "1")
+
+    def _key_referrals_by_letter(self) -> None:
+        """Journals from before referral mails were keyed by 交办文号 (once per unit) get each
+        referral row's 交办文号 from the letters it carried (a migration): none goes again."""
+        if self.mark(_REFERRALS_KEYED):
+            return
+        with self.transaction():
+            self.db.execute(
+                "UPDATE mails SET deadline = coalesce(? || (SELECT l.letter_no FROM letters l "
+                "WHERE l.case_id = mails.case_id AND l.unit = mails.unit "
+                "AND substr(l.issued_at, 1, 16) <= substr(mails.at, 1, 16) ORDER BY l.issued_at DESC LIMIT 1), "
+                "deadline) WHERE stage = ? AND coalesce(deadline, '') NOT LIKE ? || '%'",
+                (LETTER_KEY, REFERRAL, LETTER_KEY))
+            self.set_mark(_REFERRALS_KEYED, "1")
 
     def case_states(self) -> dict[str, dict[str, str | None]]:
         rows = self.db.execute("SELECT case_id, category, unit, deadline, referred_at, deadline_rule, "
@@ -534,4 +550,5 @@ def open_journal(path: Path, readonly: bool = False) -> Journal:
     journal.db.executescript(SCHEMA)
     journal._add_columns()
     journal._backfill_feedback()
+    journal._key_referrals_by_letter()
     return journal

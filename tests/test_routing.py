@@ -128,6 +128,17 @@ def test_an_address_naming_two_units_is_ambiguous_and_names_both():
 
 # ---- territory: the most specific place -----------------------------------------------------
 
+def test_a_longer_road_that_contains_a_configured_one_waits_for_the_clerk():
+    cfg = config(("东城街道", ["东城", "人民路"]), ("青山镇", ["青山"]))
+    decision = area("新人民路15号仓库", cfg)
+    assert decision.value is None and decision.candidates == ("东城街道",)
+    assert decision.why == "地址中“新人民路”与配置的“人民路”可能不是同一条路，请核对"
+    assert area("东城人民路15号", cfg).value == "东城街道"         # a place before the road is no prefix
+    assert area("新人民路与人民路交叉口", cfg).value == "东城街道"   # the road itself named too
+    both = config(("东城街道", ["人民路"]), ("青山镇", ["新人民路"]))
+    assert area("新人民路15号", both).value == "青山镇"             # the configured longer road wins
+
+
 def test_the_longest_place_word_wins():
     cfg = config(("东城街道", ["东城", "人民路"]), ("青山镇", ["青山", "东城村", "幸福小区"]))
     assert area("东城村3组", cfg).why == "地址含“东城村”"

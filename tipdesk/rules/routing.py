@@ -112,10 +112,33 @@ class _Match:
     why: str
 
 
+# A road found right after one of these is likely a longer name of another road (新人民路,
+# 东人民路, 老街 in 北老街): the case waits for the clerk rather than go to the wrong town.
+_ROAD_PREFIXES = set("新老旧东西南北中前后上下外内小大")
+_ROAD_ENDINGS = ("路", "街", "道", "巷", "弄", "里")
+
+
+def _inside_a_longer_road(text: str, word: str) -> str | None:
+    """The longer road name `word` only ever appears inside (新人民路 for 人民路), if so."""
+    if not word.endswith(_ROAD_ENDINGS):
+        return None
+    longer, start = None, text.find(word)
+    while start >= 0:
+        if start == 0 or text[start - 1] not in _ROAD_PREFIXES:
+            return None
+        longer = text[start - 1:start + len(word)]
+        start = text.find(word, start + 1)
+    return longer
+
+
 def _place_matches(address: str, text: str, unit: Unit, missed: dict[str, list[str]]) -> list[_Match]:
     found = []
     for place in unit.places:
         if not place.word or place.word not in text:
+            continue
+        longer = _inside_a_longer_road(text, place.word)
+        if longer:
+            missed.setdefault(f"“{longer}”与配置的“{place.word}”", []).append(unit.name)
             continue
         if not place.ranged:
             found.append(_Match((len(place.word), 0), place.word, f"地址含“{place.word}”"))
@@ -156,7 +179,9 @@ def infer_area(address: str, config: Config) -> Decision:
     if not found:
         if missed:
             where, along = next(iter(missed.items()))
-            return Decision(None, f"“{where}”不在配置的门牌号范围内", tuple(dict.fromkeys(along)))
+            why = (f"地址中{where}可能不是同一条路，请核对" if where.startswith("“")
+                   else f"“{where}”不在配置的门牌号范围内")
+            return Decision(None, why, tuple(dict.fromkeys(along)))
         return Decision(None, "事发地址未匹配到镇街")
     # Each word points to the units that match it best (for a road: the range holding the number).
     owners = {word: [u for u, m in by_unit.items() if m.strength == max(x.strength for x in by_unit.values())]

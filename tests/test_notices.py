@@ -130,7 +130,7 @@ def test_redo_refers_again_with_a_new_number_and_the_new_letter(ws, smtp_server)
     fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "a.xlsx", CLOSED)
     assert ws.run("daily", now="2026-12-01 08:30") == 0
     assert ws.row(row)["状态"] == "已办结"
-    ws.edit(row, 状态="退回重办", 备注="整改照片与现场不符，需重新核查")
+    ws.edit(row, 状态="退回重办", 备注="来电人住3号楼，回访时很不满意\n退回理由：整改照片与现场不符，需重新核查")
     assert ws.run("daily", now="2026-12-02 08:30") == 0
     case = ws.row(row)
     assert (case["状态"], case["交办文号"], case["承办单位"]) == ("已交办", "安举交〔2026〕2号", ZJ)
@@ -141,6 +141,7 @@ def test_redo_refers_again_with_a_new_number_and_the_new_letter(ws, smtp_server)
     assert str(redo["Subject"]) == f"【重新办理】{ZJ}：AJ2026-0001退回重办（安举交〔2026〕2号）—安举函〔2026〕1号"
     text = body(redo)
     assert "退回理由：整改照片与现场不符，需重新核查" in text and "办理期限至2026年12月11日" in text
+    assert "3号楼" not in text and "不满意" not in text      # only the line marked for the unit leaves
     assert sorted(p.get_filename() for p in redo.iter_attachments()) == [
         "AJ2026-0001-交办单.docx", "AJ2026-0001-反馈表.xlsx", "重新办理-安举函〔2026〕1号.docx"]
     assert ws.run("daily", now="2026-12-02 11:00") == 0

@@ -51,9 +51,15 @@ def append_line(log: str | None, line: str) -> str:
     return f"{current}\n{line}" if current else line
 
 
-def clerk_text(notes: str | None) -> str:
-    """What the clerk wrote in 备注, without tipdesk's own 〔…〕 notes and history lines."""
-    text = re.sub(re.escape(OPEN) + r"[^" + CLOSE + r"]*" + re.escape(CLOSE), "", str(notes or ""))
-    lines = [line.strip() for line in text.split("\n")
-             if line.strip() and not re.match(r"^\d{4}-\d{2}-\d{2} ", line.strip())]
-    return "；".join(lines)
+REDO_REASON = "退回理由"
+
+
+def redo_reason(notes: str | None) -> str:
+    """The reason for a 退回重办 that goes to the unit: only what the clerk marked for it, a
+    line of 备注 starting “退回理由：”. Other remarks (a call back, where the reporter lives)
+    never leave the centre."""
+    for line in str(notes or "").split("\n"):
+        found = re.match(r"\s*" + REDO_REASON + r"\s*[:：]\s*(.+)", line)
+        if found:
+            return found.group(1).strip()
+    return ""

@@ -665,12 +665,12 @@ class Planner:
 
     def _redo(self, edit: _RowEdit, category: str | None, unit: str | None) -> None:
         """退回重办: the unit's closure is not accepted; refer it again to the same unit with a
-        new 交办文号 and deadline, the reason (the clerk's words in 备注) going with it."""
+        new 交办文号 and deadline, the reason (the 备注 line “退回理由：…”) going with it."""
         if not unit or not category:
             edit.find("clerk", "状态为退回重办，但没有承办单位或类别，无法重新交办，请补全。")
             return
         old_letter, result = edit.text(LETTER_NO), edit.text(RESULT)
-        reason = N.clerk_text(edit.get(NOTES))
+        reason = N.redo_reason(edit.get(NOTES))
         history = f"{self.now:%Y-%m-%d} 退回重办（原{old_letter or '交办'}的办结不予认可）" + (
             f"，原处理结果：{result[:200]}" if result else "")
         edit.set(NOTES, N.append_line(edit.get(NOTES), history), "退回重办")
@@ -680,7 +680,8 @@ class Planner:
         self._refer(edit, category, unit, self.now, "退回重办", recompute=True, reassigned=True)
         self._notify(edit, REDO_NOTICE, old=old_letter, new=as_text(edit.get(DEADLINE)) or "",
                      detail=reason or "办理结果未达到要求")
-        edit.find("referred", f"退回重办：{unit}｜新文号 {edit.text(LETTER_NO)}｜期限 {_fmt(_when(edit.get(DEADLINE)))}")
+        edit.find("referred", f"退回重办：{unit}｜新文号 {edit.text(LETTER_NO)}｜期限 {_fmt(_when(edit.get(DEADLINE)))}"
+                              + ("" if reason else f"｜备注中没有“{N.REDO_REASON}：”一行，通知只写了“办理结果未达到要求”"))
 
     def _without_referral(self, edit: _RowEdit, state: dict | None) -> None:
         """不予受理, 已转办, 已并案: closed without a unit's answer, never chased. A unit that had

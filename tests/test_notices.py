@@ -349,3 +349,21 @@ def test_a_journal_from_before_the_letter_key_sends_no_referral_again(ws, smtp_s
     db.close()
     assert ws.run("daily", now="2026-12-01 08:30") == 0
     assert len([m for m in received(recorder) if str(m["Subject"]).startswith("【交办】")]) == 1
+
+
+def test_a_category_change_is_told_and_a_refusal_saved_with_it_quotes_the_new_deadline(ws, smtp_server):
+    controller, recorder = smtp_server()
+    mail_to(ws, controller.port)
+    row = referred(ws, recorder)
+    fill(sheet_of(ws, "AJ2026-0001", ZJ), ws.root / "inbox" / "a.xlsx",
+         {"办理状态": "申请延期", "申请延期至": "2026.12.20", "申请理由": "需第三方检测"})
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    ws.edit(row, 类别="紧急", 状态="办理中")     # one save: more urgent, and no extension
+    assert ws.run("daily", now="2026-12-01 10:00") == 0
+    assert ws.row(row)["办理期限"] == datetime(2026, 12, 1, 8, 30)
+    (refusal,) = notices(recorder, "延期批复")
+    assert "不同意延期。请按原办理期限（2026年12月1日8时30分）办结并反馈" in body(refusal)
+    (correction,) = notices(recorder, "期限更正")
+    text = body(correction)
+    assert "类别调整为紧急类" in text and "原办理期限：2026年12月9日" in text and "更正后办理期限：2026年12月1日8时30分" in text
+    assert "放假安排" not in text

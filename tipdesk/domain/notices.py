@@ -19,7 +19,9 @@ EXTENSION_REPLY = "延期批复"    # extension request granted (new deadline) o
 RETURN_REPLY = "退回批复"       # return request granted (case reassigned) or refused
 SHEET_RETURNED = "反馈表退回"   # a returned sheet that could not be taken, every fault listed
 REDO = "重新办理"              # a closure not accepted (退回重办): new 交办文号 and deadline
-CORRECTION = "期限更正"         # a deadline moved because a year's calendar changed
+CORRECTION = "期限更正"         # a deadline moved because a year's calendar changed, or the category
+# The detail of a 期限更正 caused by a category change (not a calendar): "类别:紧急".
+CATEGORY_CHANGE = "类别:"
 
 # kind -> (template stem, numbered like an office letter)
 NOTICE_KINDS: dict[str, tuple[str, bool]] = {

@@ -35,7 +35,7 @@ from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import fullwidth_brackets, safe_name
 from tipdesk.word.template import compiled
 from tipdesk.domain.launcher import RUN
-from tipdesk.domain.notices import LETTER_KEY, REFERRAL
+from tipdesk.domain.notices import CATEGORY_CHANGE, LETTER_KEY, REFERRAL
 
 # The same referral sent once more to a unit that has not acknowledged it (签收).
 REFERRAL_AGAIN = "再次交办"
@@ -344,6 +344,7 @@ def plan_notice_mails(notices: Sequence[Mapping[str, Any]], cases: Mapping[str, 
                    "old": _when_text(row.get("old") or ""), "new": _when_text(row.get("new") or ""),
                    "granted": row.get("decision") == GRANTED, "decision": row.get("decision") or "",
                    "detail_lines": [line.strip() for line in str(detail).split("\n") if line.strip()],
+                   "category_change": detail[len(CATEGORY_CHANGE):] if detail.startswith(CATEGORY_CHANGE) else "",
                    "attached": bool(row.get("attachment"))}
         body = _render(env, f"notice_{stem}_body.j2", context)
         attachments.insert(0, Attachment(safe_name(f"{kind}-{row.get('number') or case_id}.docx", "通知.docx"),

@@ -42,7 +42,7 @@ from tipdesk.domain.notes import NOTE_DEADLINE_CORRECTED
 from tipdesk.domain.columns import OPEN_STATUSES
 from tipdesk.domain.columns import ACKNOWLEDGED_AT, CLOSED_WITHOUT_REFERRAL, MERGED, REDO
 from tipdesk.domain.notices import REDO as REDO_NOTICE
-from tipdesk.domain.notices import CORRECTION, EXTENSION_REPLY, GRANTED, Notice, REFUSED, RETURN_REPLY, WITHDRAWAL
+from tipdesk.domain.notices import CATEGORY_CHANGE, CORRECTION, EXTENSION_REPLY, GRANTED, Notice, REFUSED, RETURN_REPLY, WITHDRAWAL
 from tipdesk.domain.columns import RESULT, VERIFIED
 from tipdesk.rules.acknowledge import hours_since, unacknowledged
 from tipdesk.domain.columns import CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_AT, SOURCE, UPSTREAM_NO, UPSTREAM_SOURCES
@@ -632,12 +632,17 @@ class Planner:
             edit.note("改派", f"{self.now:%Y-%m-%d}由{state['unit']}改派{unit}")
             edit.find("referred", f"改派：{state['unit']} → {unit}｜期限 {_fmt(_when(edit.get(DEADLINE)))}")
             return
-        self._replies(edit, state, deadline_text)
         if category and state.get("category") and category != state["category"] \
                 and deadline_text == state.get("deadline") and edit.get(REFERRED_AT):
+            old = edit.get(DEADLINE)
             deadline = self._compute_deadline(edit, category, _when(edit.get(REFERRED_AT)), f"类别改为{category}：")
             edit.note(NOTE_CATEGORY, None)
-            edit.find("referred", f"类别改为{category}，期限改为 {_fmt(deadline)}")
+            if as_text(deadline) != as_text(old):  # the unit's letter says otherwise: it is told
+                self._notify(edit, CORRECTION, old=as_text(old) or "", new=as_text(deadline) or "",
+                             detail=CATEGORY_CHANGE + category)
+            edit.find("referred", f"类别改为{category}，期限改为 {_fmt(deadline)}，已通知{edit.text(UNIT)}")
+        # After a category change: a refused extension quotes the deadline as it now is.
+        self._replies(edit, state, deadline_text)
 
     def _notify(self, edit: _RowEdit, kind: str, **fields: Any) -> None:
         """A decision the unit must be told of (the journal keeps it until a mail carries it)."""
@@ -656,7 +661,8 @@ class Planner:
         if asked == EXTENSION_REQUESTED:
             granted = deadline_text != state.get("deadline") and edit.get(DEADLINE) is not None
             self._notify(edit, EXTENSION_REPLY, decision=GRANTED if granted else REFUSED,
-                         old=state.get("deadline") or "", new=deadline_text or "")
+                         old=state.get("deadline") or "" if granted else as_text(edit.get(DEADLINE)) or "",
+                         new=deadline_text or "")
             edit.find("referred", f"延期申请{'已同意，期限改为 ' + _fmt(_when(edit.get(DEADLINE))) if granted else '未同意'}"
                                   f"，已通知{edit.text(UNIT)}")
         else:

@@ -125,7 +125,7 @@ def backup(path: Path, folder: Path, keep: int, now: datetime) -> Path:
     """Copy the register to folder/<name>-YYYYMMDD-HHMMSS.xlsx and keep the newest `keep`."""
     folder.mkdir(parents=True, exist_ok=True)
     target = free_path_in(folder, f"{path.stem}-{now:%Y%m%d-%H%M%S}", path.suffix)
-    shutil.copy2(path, target)
+    _copy_whole(path, target)
     olds = sorted((p for p in folder.glob(f"{path.stem}-*{path.suffix}") if not p.stem.endswith(WRITTEN_SUFFIX)),
                   key=lambda p: p.stat().st_mtime)
     for old in olds[:-keep]:
@@ -143,11 +143,19 @@ def keep_written(path: Path, folder: Path, now: datetime) -> Path:
     """Copy the register just written to folder/<name>-YYYYMMDD-HHMMSS-写入后.xlsx."""
     folder.mkdir(parents=True, exist_ok=True)
     target = free_path_in(folder, f"{path.stem}-{now:%Y%m%d-%H%M%S}{WRITTEN_SUFFIX}", path.suffix)
-    shutil.copy2(path, target)
+    _copy_whole(path, target)
     olds = sorted(folder.glob(f"{path.stem}-*{WRITTEN_SUFFIX}*{path.suffix}"), key=lambda p: p.stat().st_mtime)
     for old in olds[:-WRITTEN_KEEP]:
         old.unlink()
     return target
+
+
+def _copy_whole(source: Path, target: Path) -> None:
+    """A copy that is whole or absent: a power cut mid-copy leaves no half backup that a
+    clerk might restore."""
+    temp = target.with_name(target.name + TEMP_SUFFIX)
+    shutil.copy2(source, temp)
+    os.replace(temp, target)
 
 
 def free_path_in(folder: Path, stem: str, suffix: str) -> Path:

@@ -154,7 +154,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
         try:
             resumed = finish_pending(journal, config.register, notice_numbering(journal, config))
             register = read_register(config.register)
-            refuse_if_went_back(register, journal, now)
+            refuse_if_went_back(register, journal, now, tell=False)
             open_cases = {str(r.get(CASE_ID)).strip(): r.values for r in register.rows
                           if r.get(CASE_ID) and r.get(CATEGORY) in HOURLY_CATEGORIES and r.get(STATUS) in OPEN_STATUSES}
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid

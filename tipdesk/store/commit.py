@@ -272,13 +272,14 @@ def finish_files(journal, run_id: int, intent: Intent) -> list[tuple[FileOp, str
 WRITES_CHECKED = 5
 
 
-def refuse_if_went_back(register, journal, now: datetime, accept: bool = False) -> list[str]:
+def refuse_if_went_back(register, journal, now: datetime, accept: bool = False, tell: bool = True) -> list[str]:
     """Exit 3, before anything changes, when an older copy of the register was saved over the
     one tipdesk wrote: most of what one of its latest runs wrote is gone (its new cases, its
     answers back to the old values). The clerk is told which cases and answers are missing
     and which copy holds them. Otherwise, cases tipdesk handled that the clerk deleted are
     returned as summary lines, once (their numbers are never given again).
-    `accept` (daily --accept-register): the clerk removed them on purpose."""
+    `accept` (daily --accept-register): the clerk removed them on purpose. `tell=False` (the
+    hourly pass, which writes no summary): deleted cases are left for the daily run to tell."""
     writes = journal.last_writes(WRITES_CHECKED)
     if not writes or register.digest == writes[0]["register_after"]:
         return []
@@ -288,6 +289,8 @@ def refuse_if_went_back(register, journal, now: datetime, accept: bool = False) 
                  None)
     if found and not accept:
         raise TipdeskError(_went_back_message(register, *found), EXIT_BUSY)
+    if not tell:
+        return []
     journal.set_absent(missing, now, "已从台账删除" + ("（daily --accept-register）" if accept else ""))
     return [f"{case_id} 已不在台账中（编号不再使用）；如是误删，可从 backups 文件夹中的备份恢复该行" for case_id in missing]
 

@@ -35,6 +35,8 @@ from tipdesk.domain.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, STATUS
 from tipdesk.domain.columns import OPEN_STATUSES
 from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.store.register import read_register, refuse_if_open, save_changes
+from tipdesk.store.archive import read_archived
+from tipdesk.rules.archive import with_archived
 from tipdesk.output.statsheet import register_edits
 from tipdesk.output.summary import daily_summary, save_summary
 from tipdesk.output.views import view_edits, views_signature
@@ -211,7 +213,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                  journal.issued_sheets(), journal.answered_cases(), started,
                                  reply_acknowledgements(journal.replies(now - REPLY_WINDOW), config.case_prefix,
                                                         *journal.sent_references()),
-                                 journal.bounced_addresses())
+                                 journal.bounced_addresses(), archived_upstream=journal.archived_upstream())
             folder = config.day_folder(now)
             contacts = contacts_of(config, contacts_after(register, plan), now, started, journal.bounced_addresses())
             senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
@@ -252,7 +254,9 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         views = views_signature(config)
                         fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
                                  or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
-                        edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback,
+                        # Last year's archived cases: the sheet compares with the same span of last year.
+                        edits = (register_edits(with_archived(plan.final_rows(register), read_archived(
+                                     config.register, [now.year - 1])), now, requests_after(journal.requests(), plan.feedback,
                                                                 [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
                                  + view_edits(config) if fresh else [])
                         saved, skipped = save_changes(register, plan.changes, config.backup_folder,

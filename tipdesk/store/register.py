@@ -20,6 +20,7 @@ import python_calamine
 
 from tipdesk.xlsx import patch as xlsxpatch
 from tipdesk.xlsx.package import cell_ref
+from tipdesk.xlsx.prune import drop_rows
 from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
@@ -223,6 +224,41 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     finally:
         temp.unlink(missing_ok=True)
     return saved, {(name, r, c) for name, cells in skipped.items() for r, c in cells}
+
+
+def save_without_rows(register: Register, drop: set[int], backup_folder: Path, keep: int,
+                      now: datetime, target: Path | None = None,
+                      edits: Iterable[xlsxpatch.PackageEdit] = ()) -> Path | None:
+    """The register without its 台账 rows `drop` (the rows below move up), written as
+    save_changes writes: temp file, read back and check every remaining cell in its new row,
+    then one atomic rename. Without `target` it replaces the register (backed up first);
+    with it, it becomes that new file (an archive made from the register, formatting and all).
+    `edits` change the package further, as in save_changes. Returns the backup made."""
+    path = register.path
+    dst = target or path
+    _refuse_if_changed(register)
+    expected = [values for number, values in enumerate(register.grid, start=1) if number not in drop]
+    temp = dst.with_name(dst.name + TEMP_SUFFIX)
+    saved = None
+    try:
+        xlsxpatch.patch_workbook(path, temp, {}, {}, [drop_rows(REGISTER_SHEET, drop), *edits])
+        written = _read_back(dst.name, temp, [REGISTER_SHEET])
+        _verify(dst.name, REGISTER_SHEET, expected, written[REGISTER_SHEET], {}, set())
+        _refuse_if_changed(register)
+        if target is None:
+            saved = backup(path, backup_folder, keep, now)
+        elif target.exists():
+            raise TipdeskError(f"{target.name}：文件已存在，本次没有做任何修改。请重新运行。", EXIT_BUSY)
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.replace(temp, dst)
+        except PermissionError:
+            raise TipdeskError(f"{dst.name}：文件被其他程序占用，无法写入，本次没有做任何修改。"
+                               f"请关闭该文件后重新运行。", EXIT_BUSY)
+    finally:
+        temp.unlink(missing_ok=True)
+    return saved
 
 
 def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, list[list[Any]]]:

@@ -37,12 +37,10 @@ from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.store.register import read_register, refuse_if_open, save_changes
 from tipdesk.store.archive import read_archived
 from tipdesk.rules.archive import with_archived
-from tipdesk.output.statsheet import register_edits
 from tipdesk.output.summary import daily_summary, save_summary
 from tipdesk.output.views import view_edits, views_signature
 from tipdesk.xlsx.package import column_letter
 from tipdesk.store.lock import workspace_lock
-from tipdesk.rules.stats import requests_after
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.domain.columns import UNIT
 from tipdesk.store.files import free_path
@@ -53,6 +51,20 @@ STATS_SHEET = "统计"
 STATS_MARK = "stats_day"
 NOTICE_SEQUENCE = "notice"
 VIEWS_MARK = "views"
+
+
+def register_edits(rows: list, now: datetime, requests: dict) -> list:
+    """The 统计 sheet and the colours (output.statsheet): pandas and openpyxl load only on a
+    run that rebuilds them, not on every run."""
+    from tipdesk.output.statsheet import register_edits as edits
+
+    return edits(rows, now, requests)
+
+
+def requests_after(requests: dict, events: list, redone: list) -> dict:
+    from tipdesk.rules.stats import requests_after as after
+
+    return after(requests, events, redone)
 
 
 @dataclass

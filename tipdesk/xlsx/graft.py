@@ -433,7 +433,8 @@ def _split_sheet(xml: bytes) -> tuple[bytes, bytes, bytes]:
     if end < 0:
         raise ValueError("the sheet has no rows, so no header")
     end += len(close)
-    return start.group(0), xml[:end], xml[end:]
+    # The head (every row) is a view, never copied: on a large register it is most of the file.
+    return start.group(0), memoryview(xml)[:end], xml[end:]
 
 
 def sheet_pieces(parts: dict[str, bytes], sheet_name: str) -> tuple[str, bytes, bytes, bytes]:
@@ -448,7 +449,7 @@ def rewrite_tail(parts: dict[str, bytes], part: str, head: bytes, root: etree._E
     """The sheet as its original head (the rows, untouched) and the re-serialised tail `root`
     (parsed from the start tag and the tail, see sheet_pieces)."""
     serialized = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-    parts[part] = head + serialized[serialized.index(b">") + 1:]
+    parts[part] = b"".join([head, serialized[serialized.index(b">") + 1:]])
 
 
 def _header(parts: dict[str, bytes], xml: bytes, start_tag: bytes) -> dict[str, int]:

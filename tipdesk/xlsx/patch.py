@@ -274,24 +274,28 @@ def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
     end = xml.index(b"</%ssheetData>" % prefix, found.end())
     # Only start tags are matched: scanning every row's content with a regex is the slow part.
     row_start = re.compile(rb"<%srow\b[^>]*?(/?)>" % prefix)
-    pieces, pos, number = [], 0, 0
+    # The rows in between are views of `xml`, not copies: the output is the one copy made.
+    view = memoryview(xml)
+    pieces, pos, number = [], found.end(), 0
     for match in row_start.finditer(xml, found.end(), end):
         if not todo:
             break
         ref = _ROW_R.search(match.group(0))
         number = int(ref.group(1)) if ref else number + 1
         if todo[0] < number:
-            pieces += [xml[pos:match.start()], new_rows(number)]
+            pieces += [view[pos:match.start()], new_rows(number)]
             pos = match.start()
         if todo and todo[0] == number:
             todo.pop(0)
             stop = match.end() if match.group(1) else xml.index(row_end, match.end()) + len(row_end)
-            pieces.append(xml[pos:match.start()])
+            pieces.append(view[pos:match.start()])
             pieces.append(_patch_row(xml[match.start():stop], prefix, number, changes[number],
                                      styles, date1904, skipped, columns, heights.get(number)))
             pos = stop
-    pieces += [xml[pos:end], new_rows(None), xml[end:]]
-    return _fix_extent(b"".join(pieces), prefix, last_row), skipped
+    pieces += [view[pos:end], new_rows(None)]
+    # <dimension> is before the rows, the filter after them: fixed there, not in the whole.
+    head, tail = _fix_extent(xml[:found.end()], prefix, last_row), _fix_extent(xml[end:], prefix, last_row)
+    return b"".join([head, *pieces, tail]), skipped
 
 
 def _fix_extent(xml: bytes, prefix: bytes, last_row: int | None) -> bytes:

@@ -144,7 +144,7 @@ def print_setup(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
         if setup is not None and setup.get("orientation"):
             return
         prefix = re.match(rb"<(\w+:)?", start_tag).group(1) or b""
-        head = _fit_to_page(head, prefix)
+        head = _fit_to_page(bytes(head), prefix)  # once: later runs find the orientation set
         if root.find(f"{_M}printOptions") is None:
             _place(root, etree.Element(f"{_M}printOptions", gridLines="1"), _PRINT_ORDER[1:])
         margins = root.find(f"{_M}pageMargins")

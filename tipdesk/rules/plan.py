@@ -327,7 +327,9 @@ class Planner:
             if str(get(STATUS) or "").strip() != CLOSED:
                 continue
             called, result = get(CALLED_BACK_AT), str(get(CALL_BACK_RESULT) or "").strip()
-            closed_at = _when(get(FEEDBACK_AT))
+            answered = row.raw(FEEDBACK_AT) if edit is None else None
+            # A real date-time as read needs no parsing (most closed rows of a large register).
+            closed_at = answered if answered.__class__ is datetime else _when(get(FEEDBACK_AT))
             if result == "不满意" and isinstance(called, datetime) and called >= since:
                 self.plan.findings.append(Finding(
                     "clerk", str(get(CASE_ID)), f"回访结果为不满意（{get(UNIT)}）：可考虑把状态改为退回重办。"))
@@ -395,7 +397,10 @@ class Planner:
         for row in register.rows:
             for regex, last, column in ((pattern, self.last_numbers, CASE_ID),
                                         (letter, self.last_letters, LETTER_NO)):
-                found = regex.match(str(row.get(column) or "").strip())
+                value = row.raw(column)  # raw: 50,000 rows, and only text can be a number
+                if value.__class__ is not str:
+                    continue
+                found = regex.match(value.strip())
                 if found:
                     year, n = int(found.group(1)), int(found.group(2))
                     last[year] = max(last.get(year, 0), n)

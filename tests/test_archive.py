@@ -189,7 +189,7 @@ def test_archive_refuses_a_year_with_open_cases_and_names_them(ws, capsys):
     capsys.readouterr()
     assert ws.run("archive", "--year", "2025", now=NOW) == 2
     err = capsys.readouterr().err
-    assert "2025年受理的案件还有未办结的，本次没有归档任何案件：AJ2025-0011（第" in err
+    assert "2025年受理的案件还有未办结或没有编号的，本次没有归档任何案件：AJ2025-0011（第" in err
     assert "状态“已交办”" in err
     assert digest(ws.register) == before and not (ws.root / ARCHIVE_2025).exists()
     # The current year is never archived; a dry run shows the plan and changes nothing.

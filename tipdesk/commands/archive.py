@@ -40,12 +40,13 @@ class ArchiveResult:
 
 def _refusal(config: Config, selection: Selection) -> TipdeskError:
     lines = [f"{row.get(CASE_ID)}（第{row.number}行，状态“{row.get(STATUS) or '空'}”）" for row in selection.still_open]
-    lines += [f"第{row.number}行（尚未编号）" for row in selection.unnumbered]
+    lines += [f"第{row.number}行（没有案件编号）" for row in selection.unnumbered]
     more = f"等 {len(lines)} 件" if len(lines) > SHOWN else f"共 {len(lines)} 件"
     return TipdeskError(
-        f"{config.register.name}：{selection.year}年受理的案件还有未办结的，本次没有归档任何案件："
+        f"{config.register.name}：{selection.year}年受理的案件还有未办结或没有编号的，本次没有归档任何案件："
         f"{'、'.join(lines[:SHOWN])}{more}。一年的案件须全部办结（已办结、不予受理、已转办或已并案）"
-        f"后才能归档；尚未编号的请先运行 {RUN} daily。", EXIT_USAGE)
+        f"后才能归档；没有案件编号的行，新登记的运行 {RUN} daily 即编号，已办结的请在台账中补上编号。",
+        EXIT_USAGE)
 
 
 def _floors(rows: list, prefix: str, letter_prefix: str) -> dict[str, dict[int, int]]:

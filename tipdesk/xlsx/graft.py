@@ -26,7 +26,7 @@ from tipdesk.xlsx.package import (
     MAIN_NS, PKG_REL_NS, REL_NS, WORKBOOK, WORKBOOK_RELS, column_index, column_letter, rels_name,
     resolve, workbook_parts,
 )
-from tipdesk.xlsx.patch import PackageEdit
+from tipdesk.xlsx.patch import PackageEdit, keeps_rows
 
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 CONTENT_TYPES = "[Content_Types].xml"
@@ -376,7 +376,7 @@ def graft_sheet(donor_xlsx: bytes, sheet_name: str) -> PackageEdit:
         position = _remove_sheet(parts, sheet_name)
         _add_sheet(parts, donor, sheet_name, position)
 
-    return edit
+    return keeps_rows(edit)
 
 
 # --- conditional formats on 台账 ------------------------------------------------------------
@@ -535,4 +535,4 @@ def conditional_formats(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
             root.append(block)
         rewrite_tail(parts, part, head, root)
 
-    return edit
+    return keeps_rows(edit)

@@ -20,7 +20,7 @@ from tests.conftest import complaint
 from tipdesk.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("init", "daily", "letter", "liaison", "report", "fetch", "watch", "calendar", "check", "demo")
+COMMANDS = ("init", "daily", "letter", "liaison", "report", "archive", "fetch", "watch", "calendar", "check", "demo")
 
 # What may stay Latin in a help text: what the clerk types (option names, commands, file and
 # folder names, config keys, examples), and names of programs.

@@ -35,6 +35,7 @@ EPILOG = f"""例子：
   {RUN} letter AJ2026-0015           补发某案件的交办单和反馈表（文号不变）
   {RUN} liaison                      下发空白联络单，列出未报送的单位
   {RUN} report --month 2026-11       月度通报（--quarter 2026-Q4、--year 2026）
+  {RUN} archive --year 2025          每年 1 月：把上一年已办结的案件移入归档台账
   {RUN} fetch                        从指挥中心邮箱取回单位回复的邮件，附件存入 inbox/
   {RUN} watch                        值守：工作日定时运行，每小时检查紧急、事故类期限
   {RUN} check                        检查配置和台账
@@ -187,6 +188,13 @@ def _build_parser() -> argparse.ArgumentParser:
     period.add_argument("--month", metavar="年-月", help="月度通报，例如 2026-11")
     period.add_argument("--quarter", metavar="年-季度", help="季度通报，例如 2026-Q4")
     period.add_argument("--year", metavar="年", help="年度通报，例如 2026")
+    p = sub.add_parser("archive", parents=[common, changes], help="归档：把某年已办结的案件移入归档台账",
+                       description="把某一年受理、已经办结（已办结、不予受理、已转办、已并案）的案件从台账移到台账旁边的"
+                                   "归档台账（台账名-YYYY年归档.xlsx，列和格式与台账相同）。案件编号不变、不会再用；"
+                                   "统计表、通报、letter 照常计入和查找归档的案件。该年还有未办结的案件时不归档，并列出这些案件。"
+                                   "每年 1 月归档上一年。",
+                       epilog=f"例子：{RUN} archive --year 2025 --dry-run；{RUN} archive --year 2025")
+    p.add_argument("--year", required=True, type=int, metavar="年", help="要归档的年份，例如 2025")
     sub.add_parser("fetch", parents=[common], help="从指挥中心邮箱（mail.imap）取回单位回复，附件存入 inbox/",
                    description="登录 mail.imap 配置的邮箱，读取 folder 中的新邮件：附件中的表格存入 inbox/"
                                "（记下发件人、日期和 Message-ID），回复交办邮件的记为签收，退信把该地址标为有误；"
@@ -319,6 +327,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tipdesk.commands.report import run_report
 
         run_report(config, args.month or args.quarter or args.year, now, dry_run=args.dry_run)
+        return 0
+    if args.command == "archive":
+        from tipdesk.commands.archive import run_archive
+
+        run_archive(config, args.year, now, dry_run=args.dry_run)
         return 0
     if args.command == "fetch":
         from tipdesk.commands.fetch import run_fetch

@@ -422,7 +422,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"{path}：找不到配置文件。请先运行 {RUN} init 文件夹 创建工作区，"
             "或用 --config 指定配置文件。", EXIT_USAGE)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        # libyaml's loader when PyYAML has it: a tenth of the pure-Python one's time, every run.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark else ""

@@ -26,7 +26,6 @@ from tipdesk.mail.dispatch import (
     send_notices, send_referrals,
 )
 from tipdesk.output import issuing
-from tipdesk.output.statsheet import register_edits
 from tipdesk.output.summary import daily_summary, save_summary
 from tipdesk.output.upward import FOLDER as UPWARD_FOLDER
 from tipdesk.output.upward import file_name as upward_file_name
@@ -34,10 +33,12 @@ from tipdesk.output.upward import upward_report
 from tipdesk.output.views import view_edits, views_signature
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.rules.plan import Plan, plan_register
-from tipdesk.rules.stats import requests_after
+from tipdesk.rules.archive import with_archived
 from tipdesk.store.commit import (
-    DROPPED, MOVE, FileOp, InboxRecord, Intent, apply_intent, finish_files, finish_pending, refuse_if_went_back,
+    DROPPED, MOVE, FileOp, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
+    refuse_if_went_back,
 )
+from tipdesk.store.archive import read_archived
 from tipdesk.store.files import free_path
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
@@ -48,8 +49,21 @@ from tipdesk.xlsx.package import column_letter
 REPLY_WINDOW = timedelta(days=60)
 STATS_SHEET = "统计"
 STATS_MARK = "stats_day"
-NOTICE_SEQUENCE = "notice"
 VIEWS_MARK = "views"
+
+
+def register_edits(rows: list, now: datetime, requests: dict) -> list:
+    """The 统计 sheet and the colours (output.statsheet): pandas and openpyxl load only on a
+    run that rebuilds them, not on every run."""
+    from tipdesk.output.statsheet import register_edits as edits
+
+    return edits(rows, now, requests)
+
+
+def requests_after(requests: dict, events: list, redone: list) -> dict:
+    from tipdesk.rules.stats import requests_after as after
+
+    return after(requests, events, redone)
 
 
 @dataclass
@@ -60,15 +74,6 @@ class DailyResult:
     backup: Path | None
     skipped_formulas: set
     issued: list   # store.commit.IssuedRecord: the letters issued
-
-
-def notice_numbering(journal, config: Config) -> Callable[[int], str]:
-    """The next number of the centre's letters to units (撤回, 批复, 重新办理), yearly."""
-    def number(year: int) -> str:
-        n = journal.last_number(NOTICE_SEQUENCE, year) + 1
-        journal.set_last_number(NOTICE_SEQUENCE, year, n)
-        return config.notice_number.format(year=year, n=n)
-    return number
 
 
 def rows_by_id(register, plan: Plan, case_ids: set[str]) -> dict[str, dict]:
@@ -152,7 +157,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
         refuse_if_open(config.register)
         journal = open_journal(config.journal)
         try:
-            resumed = finish_pending(journal, config.register, notice_numbering(journal, config))
+            resumed = finish_pending(journal, config)
             register = read_register(config.register)
             refuse_if_went_back(register, journal, now, tell=False)
             open_cases = {str(r.get(CASE_ID)).strip(): r.values for r in register.rows
@@ -211,7 +216,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         refuse_if_open(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
-            resumed = [] if dry_run else finish_pending(journal, config.register, notice_numbering(journal, config))
+            resumed = [] if dry_run else finish_pending(journal, config)
             register = read_register(config.register)
             deleted = refuse_if_went_back(register, journal, now, accept_register)
             if not dry_run:
@@ -227,7 +232,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                  journal.issued_sheets(), journal.answered_cases(), started,
                                  reply_acknowledgements(journal.replies(now - REPLY_WINDOW), config.case_prefix,
                                                         *journal.sent_references()),
-                                 journal.bounced_addresses())
+                                 journal.bounced_addresses(), archived_upstream=journal.archived_upstream())
             folder = config.day_folder(now)
             contacts = contacts_of(config, contacts_after(register, plan), now, started, journal.bounced_addresses())
             senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
@@ -314,8 +319,10 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, arriva
             views = views_signature(config)
             fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
                      or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
-            edits = (register_edits(plan.final_rows(register), now, requests_after(journal.requests(), plan.feedback,
-                                                    [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
+            # Last year's archived cases: the sheet compares with the same span of last year.
+            edits = (register_edits(with_archived(plan.final_rows(register), read_archived(config.register, [now.year - 1])),
+                                    now, requests_after(journal.requests(), plan.feedback,
+                                                        [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
                      + view_edits(config) if fresh else [])
 
             def record_intent(digest: str, skipped: set) -> None:

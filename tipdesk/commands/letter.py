@@ -8,6 +8,7 @@ from tipdesk.config import Config
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.output.issuing import planned_paths, publish_ops, render
+from tipdesk.store.archive import find_archived
 from tipdesk.store.commit import IssuedRecord, apply_file_ops
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
@@ -19,11 +20,16 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
     with workspace_lock(config):
         register = read_register(config.register)
         row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
+        where = config.register.name
         if row is None:
-            raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”，请核对编号。", EXIT_USAGE)
+            found = find_archived(config.register, case_id)  # a case of an archived year
+            if found is None:
+                raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”（归档台账中也没有），"
+                                   f"请核对编号。", EXIT_USAGE)
+            where, row = found[0].name, found[1]
         case = row.values
         if not case.get(LETTER_NO) or not case.get(UNIT):
-            raise TipdeskError(f"{config.register.name} 第{row.number}行：案件{case_id}尚未交办（没有交办文号或"
+            raise TipdeskError(f"{where} 第{row.number}行：案件{case_id}尚未交办（没有交办文号或"
                                f"承办单位），无需补发；交办后 daily 会自动生成交办单。", EXIT_USAGE)
         folder = config.day_folder(now)
         if dry_run:

@@ -10,6 +10,8 @@ from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.textnorm import chinese_date
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
+from tipdesk.rules.archive import with_archived
+from tipdesk.store.archive import read_archived
 from tipdesk.store.register import read_register
 from tipdesk.store.journal import open_journal
 
@@ -22,7 +24,9 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
     if period.start > now:
         raise TipdeskError(f"{period.label}还没有开始（现在是{chinese_date(now, with_time=True)}），没有可通报的数据。"
                            f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
-    rows = [row.values for row in read_register(config.register).rows]
+    # Archived years count as they did before the archive (year-on-year, repeated reports).
+    rows = with_archived([row.values for row in read_register(config.register).rows],
+                         [row.values for row in read_archived(config.register)])
     folder = config.outbox / f"{now:%Y-%m-%d}"
     paths = [folder / name for name in file_names(period)]
     if dry_run:

@@ -23,10 +23,11 @@ class Row:
 
     def get(self, column: str) -> Any:
         """One value without building the whole row; most rows (closed cases) need only a few."""
-        if self._values is not None:
-            return self._values.get(column)
-        index = self._columns[column] - 1
-        return clean_cell(self._raw[index]) if index < len(self._raw) else None
+        values = self._values
+        if values is not None:
+            return values.get(column)
+        index, raw = self._columns[column] - 1, self._raw
+        return clean_cell(raw[index]) if index < len(raw) else None
 
     def raw(self, column: str) -> Any:
         """The value as calamine read it ('' for empty, float-noisy date-times): for fast checks."""
@@ -91,14 +92,16 @@ class CellChange:
 
 def clean_cell(value: Any) -> Any:
     """Calamine's '' means empty; a date is a date-time at midnight (one type for dates)."""
-    if value == "":
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
+    if value.__class__ is str:  # most cells, asked for millions of times on a large register
+        return value or None
+    if isinstance(value, datetime):
+        if value.microsecond:
+            # Excel stores times as fractions of a day; round off the float noise.
+            return (value.replace(microsecond=0) if value.microsecond < 500000
+                    else value.replace(microsecond=0) + timedelta(seconds=1))
+        return value
+    if isinstance(value, date):
         return datetime.combine(value, time())
-    if isinstance(value, datetime) and value.microsecond:
-        # Excel stores times as fractions of a day; round off the float noise.
-        return (value.replace(microsecond=0) if value.microsecond < 500000
-                else value.replace(microsecond=0) + timedelta(seconds=1))
     return value
 
 

@@ -21,7 +21,6 @@ from tipdesk.config import Config
 from tipdesk.domain.textnorm import safe_name
 from tipdesk.store.commit import MOVE, FileOp, IssuedRecord
 from tipdesk.store.files import free_path
-from tipdesk.output.referral import feedback_sheet, file_names, referral_context, referral_letter
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.word.template import compiled
 
@@ -49,6 +48,9 @@ def unit_folder(day_folder: Path, unit: str) -> Path:
 
 def render(case: dict, config: Config, issued_at: datetime, folder: Path) -> IssuedDocuments:
     """Write the letter and the feedback sheet of `case` into folder/<unit>/."""
+    # openpyxl and docxtpl load only on a run that issues documents.
+    from tipdesk.output.referral import feedback_sheet, file_names, referral_context, referral_letter
+
     try:
         context = referral_context(case, config.centre, issued_at, config.deadlines, config.documents)
     except ValueError as exc:
@@ -93,6 +95,7 @@ class Rendering:
         else:
             # fork: the workers start with everything imported and the template compiled.
             config = self.jobs[0][1]
+            import tipdesk.output.referral  # noqa: F401 - imported once, before the fork
             compiled(letter_template(config), config.documents.fonts)
             self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
             self.futures = [self.pool.submit(_render_job, job) for job in self.jobs]

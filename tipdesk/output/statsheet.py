@@ -23,7 +23,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from tipdesk.domain.calendar import END_OF_DAY
 from tipdesk.domain.textnorm import chinese_date
-from tipdesk.rules.stats import LABELS, CaseRef, PeriodStats, Repeat, period_of, period_stats
+from tipdesk.rules.stats import LABELS, CaseRef, PeriodStats, Repeat, cases_since, period_of, period_stats
 from tipdesk.xlsx.graft import conditional_formats, graft_sheet
 from tipdesk.xlsx.patch import PackageEdit
 from typing import Collection, Mapping
@@ -444,5 +444,7 @@ def register_edits(rows: list[dict], now: datetime,
     The sheet covers the year so far against the same span of last year: the units' ranking
     over the year is what the notice's 考核 looks at, and unlike the current month it is
     never empty in the first days of a month. The bulletin covers single months."""
-    stats = period_stats(rows, period_of(now, "year").upto(now), now, requests)
+    period = period_of(now, "year").upto(now)
+    # Earlier years count for nothing here; on a register of many years they are most rows.
+    stats = period_stats(cases_since(rows, period.previous.start), period, now, requests)
     return [graft_sheet(stats_workbook(stats), SHEET), conditional_formats()]

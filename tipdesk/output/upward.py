@@ -11,8 +11,6 @@ import io
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from tipdesk.domain.columns import (
     CASE_ID, FEEDBACK_AT, RESULT, STATUS, UNIT, UPSTREAM_NO, VERIFIED,
@@ -23,8 +21,6 @@ from tipdesk.domain.textnorm import chinese_date, safe_name
 HEADERS = ("上级编号", "案件编号", "承办单位", "办理状态", "是否属实", "处理结果", "办结时间")
 WIDTHS = (18, 14, 20, 10, 10, 60, 14)
 FOLDER = "上报"
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def file_name(source: str, now: datetime) -> str:
@@ -34,6 +30,12 @@ def file_name(source: str, now: datetime) -> str:
 def upward_report(source: str, rows: Sequence[Mapping[str, Any]], centre: Mapping[str, str],
                   now: datetime) -> bytes:
     """The report to one upper centre: a titled, printable list (A4 landscape, header repeated)."""
+    # openpyxl loads only on a run that has results to report (most runs have none).
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wb = Workbook()
     ws = wb.active
     ws.title = "上报"
@@ -50,7 +52,7 @@ def upward_report(source: str, rows: Sequence[Mapping[str, Any]], centre: Mappin
         cell.font = Font(name="宋体", size=11, bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
+        cell.border = border
         ws.column_dimensions[cell.column_letter].width = width
     for number, row in enumerate(rows, start=4):
         safe = redact_case(dict(row))
@@ -64,7 +66,7 @@ def upward_report(source: str, rows: Sequence[Mapping[str, Any]], centre: Mappin
             cell.data_type = "s"  # text stays text: a "=…" in a unit's answer is no formula
             cell.font = Font(name="宋体", size=10)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
-            cell.border = _BORDER
+            cell.border = border
         lines = max(1, len(str(safe.get(RESULT) or "")) // 30 + 1)
         ws.row_dimensions[number].height = min(409, 15 * lines)
     ws.print_title_rows = "3:3"

@@ -12,8 +12,6 @@ import hashlib
 import io
 import json
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from tipdesk.config import Config
 from tipdesk.domain.columns import AREA, INDUSTRY, UNIT
@@ -40,6 +38,9 @@ def views_signature(config: Config) -> str:
 
 def lists_workbook(lists: dict[str, list[str]]) -> bytes:
     """A small workbook holding LISTS_SHEET (hidden): one column per list, its title in row 1."""
+    from openpyxl import Workbook  # only on a run that rebuilds the views
+    from openpyxl.styles import Font
+
     wb = Workbook()
     wb.active.title = "说明"
     ws = wb.create_sheet(LISTS_SHEET)

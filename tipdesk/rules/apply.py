@@ -190,6 +190,9 @@ def _forwarded(planner: Planner, arrival: Arrival, case: ForwardedCase, register
     if number in upstream:
         arrival.done.append(f"上级编号 {number} 已在台账中，未重复登记")
         return None
+    if number in planner.archived_upstream:
+        arrival.done.append(f"上级编号 {number} 已在归档台账中（已办结归档），未重复登记")
+        return None
     upstream.add(number)
     row_number = register.last_data_row + 1 + already
     row = Row(row_number, [], register.columns)

@@ -46,13 +46,14 @@ def _same(a: Any, b: Any) -> bool:
     return a == b or (len(a) >= 16 and len(b) >= 16 and a[:16] == b[:16] and a[4] == "-")
 
 
-def reversal(rows: Iterable[dict[str, Any]], changes: Iterable[tuple[str, str, str, str, str]]) -> Reversal:
+def reversal(rows: Iterable[dict[str, Any]], changes: Iterable[tuple[str, str, str, str, str]],
+             moved_out: set[str] = frozenset()) -> Reversal:
     """`rows`: the register's 台账 rows now; `changes`: (sheet, case_id, column, old, new) of
-    every cell the last run wrote."""
+    every cell the last run wrote; `moved_out`: cases archived or deleted on purpose."""
     by_case = {str(r.get(CASE_ID) or "").strip(): r for r in rows}
     out = Reversal()
     for sheet, case_id, column, old, new in changes:
-        if sheet != REGISTER_SHEET or not case_id or _text(new) == "":
+        if sheet != REGISTER_SHEET or not case_id or _text(new) == "" or case_id in moved_out:
             continue
         row = by_case.get(case_id)
         if row is None:

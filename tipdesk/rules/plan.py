@@ -45,6 +45,7 @@ from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.domain.notices import CATEGORY_CHANGE, CORRECTION, EXTENSION_REPLY, GRANTED, Notice, REFUSED, RETURN_REPLY, WITHDRAWAL
 from tipdesk.domain.columns import RESULT, VERIFIED
 from tipdesk.rules.acknowledge import hours_since, unacknowledged
+from tipdesk.rules.archive import archivable_years
 from tipdesk.domain.columns import CALLED_BACK_AT, CALL_BACK_RESULT, REPORTED_UP_AT, SOURCE, UPSTREAM_NO, UPSTREAM_SOURCES
 from tipdesk.domain.columns import SOURCES, normal_category
 from tipdesk.domain.notes import NOTE_DATE, NOTE_SOURCE
@@ -147,6 +148,7 @@ class Planner:
         self.last_numbers = dict(last_numbers)
         self.last_letters = dict(last_letter_numbers or {})
         self.states = states
+        self.archived_upstream: set[str] = set()
         self.plan = Plan()
 
     # ---- edits other steps make before the row plan (the inbox) -------------------------
@@ -278,7 +280,17 @@ class Planner:
         self._acknowledgements()
         self._callbacks(register)
         self._calendar_warnings()
+        self._archive_hint(register)
         return self.plan
+
+    def _archive_hint(self, register: Register) -> None:
+        """A past year's closed cases still in the live register: suggest archiving them."""
+        for year, (closed, still_open) in archivable_years(register.rows, self.now).items():
+            wait = f"（该年还有 {still_open} 件未办结，全部办结后才能归档）" if still_open else ""
+            self.plan.findings.append(Finding(
+                "warning", "", f"台账中还有{year}年受理、已办结的案件 {closed} 件{wait}：每年 1 月运行 "
+                               f"{RUN} archive --year {year} 把它们移入归档台账，台账更小、运行更快；"
+                               f"编号不变，统计和通报照常计入。"))
 
     def _report_upward(self, edit: _RowEdit) -> None:
         """A forwarded case with its result: into this run's upward report to its centre, once."""
@@ -315,7 +327,9 @@ class Planner:
             if str(get(STATUS) or "").strip() != CLOSED:
                 continue
             called, result = get(CALLED_BACK_AT), str(get(CALL_BACK_RESULT) or "").strip()
-            closed_at = _when(get(FEEDBACK_AT))
+            answered = row.raw(FEEDBACK_AT) if edit is None else None
+            # A real date-time as read needs no parsing (most closed rows of a large register).
+            closed_at = answered if answered.__class__ is datetime else _when(get(FEEDBACK_AT))
             if result == "不满意" and isinstance(called, datetime) and called >= since:
                 self.plan.findings.append(Finding(
                     "clerk", str(get(CASE_ID)), f"回访结果为不满意（{get(UNIT)}）：可考虑把状态改为退回重办。"))
@@ -383,7 +397,10 @@ class Planner:
         for row in register.rows:
             for regex, last, column in ((pattern, self.last_numbers, CASE_ID),
                                         (letter, self.last_letters, LETTER_NO)):
-                found = regex.match(str(row.get(column) or "").strip())
+                value = row.raw(column)  # raw: 50,000 rows, and only text can be a number
+                if value.__class__ is not str:
+                    continue
+                found = regex.match(value.strip())
                 if found:
                     year, n = int(found.group(1)), int(found.group(2))
                     last[year] = max(last.get(year, 0), n)
@@ -833,9 +850,12 @@ def plan_register(register: Register, config: Config, calendar: WorkCalendar, no
                   last_letter_numbers: dict[int, int] | None = None, arrivals: list | None = None,
                   issued_sheets: dict[str, dict] | None = None, answered: set[str] | None = None,
                   started: date | None = None, acknowledgements: list | None = None,
-                  bounced: dict[str, tuple[str, str]] | None = None) -> Plan:
+                  bounced: dict[str, tuple[str, str]] | None = None,
+                  archived_upstream: set[str] | None = None) -> Plan:
     """Everything the daily run would change in the register, with reasons, and the findings.
     `started`: the day of the desk's first run (none yet: this one); `acknowledgements`
-    (rules.acknowledge.Acknowledgement): units' replies by mail (签收)."""
-    return Planner(config, calendar, now, last_numbers, states, last_letter_numbers, started).plan_register(
-        register, arrivals, issued_sheets, answered, acknowledgements, bounced)
+    (rules.acknowledge.Acknowledgement): units' replies by mail (签收); `archived_upstream`:
+    上级编号 of the cases archived (out of the register, still never registered twice)."""
+    planner = Planner(config, calendar, now, last_numbers, states, last_letter_numbers, started)
+    planner.archived_upstream = set(archived_upstream or ())
+    return planner.plan_register(register, arrivals, issued_sheets, answered, acknowledgements, bounced)

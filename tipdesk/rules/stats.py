@@ -269,6 +269,17 @@ def case_frame(rows: Iterable[dict], now: datetime,
     return frame.astype({name: bool for name in COUNTS})
 
 
+def cases_since(rows: Iterable[Any], since: datetime) -> list[Any]:
+    """The rows case_frame would date on or after `since`: figures of periods from then on
+    need no others (the 统计 sheet: this year and the same span of last year)."""
+    out = []
+    for row in rows:
+        when = _date(row.get(col.RECEIVED_AT)) or _date(row.get(col.REFERRED_AT))
+        if when is not None and when >= since:
+            out.append(row)
+    return out
+
+
 def _in(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     return frame[(frame["when"] >= period.start) & (frame["when"] < period.end)]
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from tipdesk.config import Config
 from tipdesk.domain.arrivals import FeedbackEvent
 from tipdesk.domain.columns import CASE_ID, REGISTER_SHEET
 from tipdesk.domain.notices import Notice
@@ -127,6 +128,18 @@ class Intent:
             staging=data.get("staging", ""))
 
 
+NOTICE_SEQUENCE = "notice"
+
+
+def notice_numbering(journal, config: Config) -> Callable[[int], str]:
+    """The next number of the centre's letters to units (撤回, 批复, 重新办理), yearly."""
+    def number(year: int) -> str:
+        n = journal.last_number(NOTICE_SEQUENCE, year) + 1
+        journal.set_last_number(NOTICE_SEQUENCE, year, n)
+        return config.notice_number.format(year=year, n=n)
+    return number
+
+
 def apply_intent(journal, run_id: int, intent: Intent, number_notice: Callable[[int], str]) -> None:
     """Record what the run did, in one transaction; the run becomes `replaced`."""
     at = datetime.fromisoformat(intent.run_now)
@@ -212,10 +225,10 @@ def _remove_staging(intent: Intent) -> None:
         shutil.rmtree(intent.staging, ignore_errors=True)
 
 
-def finish_pending(journal, register_path: Path, number_notice: Callable[[int], str]) -> list[str]:
+def finish_pending(journal, config: Config) -> list[str]:
     """Finish every run that recorded an intent and died: drop it if its register was never
     replaced, else record it and do its file operations. Returns lines for the summary."""
-    lines = []
+    register_path, lines = config.register, []
     for run in journal.pending_runs():
         intent = Intent.decode(run["intent"])
         when = run["run_now"][:16]
@@ -225,7 +238,7 @@ def finish_pending(journal, register_path: Path, number_notice: Callable[[int], 
                 _remove_staging(intent)
                 lines.append(f"上次运行（{when}）在写入台账之前中断，台账未改动，收件仍在 inbox 中；本次重新处理。")
                 continue
-            apply_intent(journal, run["id"], intent, number_notice)
+            apply_intent(journal, run["id"], intent, notice_numbering(journal, config))
         failed = finish_files(journal, run["id"], intent)
         staged = [f"{Path(op.target).name}（{why}）" for op, why in failed if _staged(op, intent)]
         if run["outcome"] == FILES_PENDING:
@@ -285,8 +298,9 @@ def refuse_if_went_back(register, journal, now: datetime, accept: bool = False, 
         return []
     present = {str(r.get(CASE_ID) or "").strip() for r in register.rows}
     missing = sorted(journal.tracked_cases() - present)
-    found = next(((w, r) for w in writes if (r := reversal(register.rows, journal.run_changes(w["id"]))).went_back),
-                 None)
+    gone = journal.moved_out()
+    found = next(((w, r) for w in writes
+                  if (r := reversal(register.rows, journal.run_changes(w["id"]), gone)).went_back), None)
     if found and not accept:
         raise TipdeskError(_went_back_message(register, *found), EXIT_BUSY)
     if not tell:

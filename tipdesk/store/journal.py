@@ -11,7 +11,8 @@ per (case, stage) per delivery attempt, which makes each mail go once, with the 
 and subject a reply refers to); `imap_folders` (the UIDVALIDITY of the mailbox folder read) and
 `fetched` (each mail of the centre's mailbox taken or passed over, by folder, UIDVALIDITY and
 UID, with its sender, date, Message-ID and the inbox files it gave: intake/fetch.py); `bounces`
-(addresses a delivery status notification said failed).
+(addresses a delivery status notification said failed); `archived` (each case `archive` moved
+out of the register, with its 上级编号 and archive workbook).
 """
 
 from __future__ import annotations
@@ -107,6 +108,9 @@ CREATE TABLE IF NOT EXISTS absent_cases (
     why TEXT NOT NULL);           -- archived, or removed from the register by the clerk on purpose
 CREATE TABLE IF NOT EXISTS bounces (
     address TEXT PRIMARY KEY, at TEXT NOT NULL, message_id TEXT, detail TEXT);
+CREATE TABLE IF NOT EXISTS archived (
+    case_id TEXT PRIMARY KEY, year INTEGER NOT NULL, upstream_no TEXT, archive TEXT NOT NULL,
+    run_id INTEGER, at TEXT);
 """
 
 # Statuses of a mails row; the first four mean "done, never again".
@@ -195,7 +199,12 @@ class Journal:
         """Cases tipdesk has handled that should be in the live register (not archived, not
         removed on purpose)."""
         return {r[0] for r in self.db.execute(
-            "SELECT case_id FROM case_state WHERE case_id NOT IN (SELECT case_id FROM absent_cases)")}
+            "SELECT case_id FROM case_state WHERE case_id NOT IN (SELECT case_id FROM absent_cases) "
+            "AND case_id NOT IN (SELECT case_id FROM archived)")}
+
+    def moved_out(self) -> set[str]:
+        """Cases no longer in the live register on purpose: archived, or deleted and told."""
+        return {r[0] for r in self.db.execute("SELECT case_id FROM absent_cases UNION SELECT case_id FROM archived")}
 
     def set_absent(self, case_ids: Iterable[str], at: datetime, why: str) -> None:
         self.db.executemany("INSERT OR REPLACE INTO absent_cases (case_id, at, why) VALUES (?, ?, ?)",
@@ -229,6 +238,18 @@ class Journal:
             "INSERT INTO sequences (name, year, last) VALUES (?, ?, ?) "
             "ON CONFLICT (name, year) DO UPDATE SET last = max(last, excluded.last)",
             (name, year, last))
+
+    def record_archived(self, run_id: int, at: datetime, year: int, archive: str,
+                        cases: list[tuple[str, str]]) -> None:
+        """(case id, 上级编号) of each case moved into `archive`: the daily run still knows
+        those 上级编号 (a forwarded case is never registered twice)."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO archived (case_id, year, upstream_no, archive, run_id, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(case_id, year, upstream or None, archive, run_id, as_text(at)) for case_id, upstream in cases])
+
+    def archived_upstream(self) -> set[str]:
+        return {n for (n,) in self.db.execute("SELECT upstream_no FROM archived WHERE upstream_no IS NOT NULL")}
 
     def record_changes(self, run_id: int, at: datetime, changes: list) -> None:
         self.db.executemany(

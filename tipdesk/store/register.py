@@ -14,12 +14,13 @@ import shutil
 import zipfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import python_calamine
 
 from tipdesk.xlsx import patch as xlsxpatch
 from tipdesk.xlsx.package import cell_ref
+from tipdesk.xlsx.prune import drop_rows
 from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
@@ -277,34 +278,88 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, list[list[Any]]]:
-    """The new file, read as the clerk's Excel would: a whole, readable package."""
+def save_without_rows(register: Register, drop: set[int], backup_folder: Path, keep: int,
+                      now: datetime, target: Path | None = None,
+                      edits: Iterable[xlsxpatch.PackageEdit] = ()) -> Path | None:
+    """The register without its 台账 rows `drop` (the rows below move up), written as
+    save_changes writes: temp file, read back and check every remaining cell in its new row,
+    then one atomic rename. Without `target` it replaces the register (backed up first);
+    with it, it becomes that new file (an archive made from the register, formatting and all).
+    `edits` change the package further, as in save_changes. Returns the backup made."""
+    path = register.path
+    dst = target or path
+    _refuse_if_changed(register)
+    expected = [values for number, values in enumerate(register.grid, start=1) if number not in drop]
+    temp = dst.with_name(dst.name + TEMP_SUFFIX)
+    saved = None
+    try:
+        xlsxpatch.patch_workbook(path, temp, {}, {}, [drop_rows(REGISTER_SHEET, drop), *edits])
+        written = _read_back(dst.name, temp, [REGISTER_SHEET])
+        _verify(dst.name, REGISTER_SHEET, expected, written[REGISTER_SHEET], {}, set())
+        _refuse_if_changed(register)
+        if target is None:
+            saved = backup(path, backup_folder, keep, now)
+        elif target.exists():
+            raise TipdeskError(f"{target.name}：文件已存在，本次没有做任何修改。请重新运行。", EXIT_BUSY)
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.replace(temp, dst)
+        except PermissionError:
+            raise TipdeskError(f"{dst.name}：文件被其他程序占用，无法写入，本次没有做任何修改。"
+                               f"请关闭该文件后重新运行。", EXIT_BUSY)
+    finally:
+        temp.unlink(missing_ok=True)
+    return saved
+
+
+def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, Iterator[list[Any]]]:
+    """The new file, read as the clerk's Excel would: a whole, readable package. Each sheet
+    comes row by row, so that the check never holds a second copy of a large register."""
     try:
         with zipfile.ZipFile(temp) as zf:
             bad = zf.testzip()
         if bad:
             raise ValueError(f"zip member {bad} is corrupt")
-        return read_grids(temp, sheets)[0]
-    except (TipdeskError, ValueError, zipfile.BadZipFile) as exc:
+        book = python_calamine.CalamineWorkbook.from_path(str(temp))
+        return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}
+    except Exception as exc:  # calamine's own error types for a package it cannot read
         raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
 
 
-def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: list[list[Any]],
+def _grid_rows(sheet: Any) -> Iterator[list[Any]]:
+    """The rows of `sheet` from A1, as to_python(skip_empty_area=False) gives them."""
+    first_row, first_col = sheet.start or (0, 0)
+    for _ in range(first_row):
+        yield []
+    pad = [""] * first_col
+    for row in sheet.iter_rows():
+        yield pad + row if first_col else row
+
+
+def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: Iterable[list[Any]],
             by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]]) -> None:
     """Every cell must be what was there, or what we meant to write."""
-    rows = max(len(old_grid), len(grid), max(by_row, default=0))
     width = max((len(r) for r in old_grid), default=0)
-    for r in range(1, rows + 1):
-        old_row = old_grid[r - 1] if r - 1 < len(old_grid) else []
-        new_row = grid[r - 1] if r - 1 < len(grid) else []
-        wanted = by_row.get(r, {})
-        if not wanted and old_row == new_row:
-            continue  # the common case, compared in C
-        for c in range(1, max(width, len(new_row), max(wanted, default=0)) + 1):
-            old = old_row[c - 1] if c - 1 < len(old_row) else None
-            new = new_row[c - 1] if c - 1 < len(new_row) else None
-            expect = wanted[c] if c in wanted and (r, c) not in skipped else old
-            if not _same(expect, new):
-                ref = cell_ref(r, c)
-                raise TipdeskError(f"{file_name}：写入后校验失败（工作表“{sheet}”单元格 {ref} 应为“{expect}”，"
-                                   f"读回“{new}”），台账未被修改。", EXIT_UNEXPECTED)
+    last = max(len(old_grid), max(by_row, default=0))
+    r = 0
+    for r, new_row in enumerate(grid, start=1):
+        _verify_row(file_name, sheet, r, old_grid[r - 1] if r - 1 < len(old_grid) else [], new_row,
+                    by_row.get(r, {}), skipped, width)
+    for r in range(r + 1, last + 1):  # rows the new file ends before: must have been empty
+        _verify_row(file_name, sheet, r, old_grid[r - 1] if r - 1 < len(old_grid) else [], [],
+                    by_row.get(r, {}), skipped, width)
+
+
+def _verify_row(file_name: str, sheet: str, r: int, old_row: list[Any], new_row: list[Any],
+                wanted: dict[int, Any], skipped: set[tuple[int, int]], width: int) -> None:
+    if not wanted and old_row == new_row:
+        return  # the common case, compared in C
+    for c in range(1, max(width, len(new_row), max(wanted, default=0)) + 1):
+        old = old_row[c - 1] if c - 1 < len(old_row) else None
+        new = new_row[c - 1] if c - 1 < len(new_row) else None
+        expect = wanted[c] if c in wanted and (r, c) not in skipped else old
+        if not _same(expect, new):
+            ref = cell_ref(r, c)
+            raise TipdeskError(f"{file_name}：写入后校验失败（工作表“{sheet}”单元格 {ref} 应为“{expect}”，"
+                               f"读回“{new}”），台账未被修改。", EXIT_UNEXPECTED)

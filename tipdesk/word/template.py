@@ -15,8 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from docx.opc.exceptions import PackageNotFoundError
-from docxtpl import DocxTemplate
 from jinja2 import Environment
 from lxml import etree
 
@@ -150,6 +148,8 @@ class CompiledTemplate:
     run. Its table-merging tags ({% colspan %}, {% cellbg %}) and images are not used here."""
 
     def __init__(self, path: Path, fonts: Fonts):
+        from docxtpl import DocxTemplate  # docxtpl and python-docx load only when a document is made
+
         self.template = DocxTemplate(str(path))
         self.template.init_docx()
         with zipfile.ZipFile(path) as package:
@@ -195,6 +195,8 @@ def compiled(template_path: Path, fonts: Fonts = Fonts()) -> CompiledTemplate:
     if key not in _COMPILED:
         for old in [k for k in _COMPILED if k[0] == key[0]]:
             del _COMPILED[old]
+        from docx.opc.exceptions import PackageNotFoundError
+
         try:
             _COMPILED[key] = CompiledTemplate(template_path, fonts)
         except (zipfile.BadZipFile, PackageNotFoundError, KeyError, etree.XMLSyntaxError):

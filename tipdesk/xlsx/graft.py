@@ -26,7 +26,7 @@ from tipdesk.xlsx.package import (
     MAIN_NS, PKG_REL_NS, REL_NS, WORKBOOK, WORKBOOK_RELS, column_index, column_letter, rels_name,
     resolve, workbook_parts,
 )
-from tipdesk.xlsx.patch import PackageEdit
+from tipdesk.xlsx.patch import PackageEdit, keeps_rows
 
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 CONTENT_TYPES = "[Content_Types].xml"
@@ -376,7 +376,7 @@ def graft_sheet(donor_xlsx: bytes, sheet_name: str) -> PackageEdit:
         position = _remove_sheet(parts, sheet_name)
         _add_sheet(parts, donor, sheet_name, position)
 
-    return edit
+    return keeps_rows(edit)
 
 
 # --- conditional formats on 台账 ------------------------------------------------------------
@@ -433,7 +433,8 @@ def _split_sheet(xml: bytes) -> tuple[bytes, bytes, bytes]:
     if end < 0:
         raise ValueError("the sheet has no rows, so no header")
     end += len(close)
-    return start.group(0), xml[:end], xml[end:]
+    # The head (every row) is a view, never copied: on a large register it is most of the file.
+    return start.group(0), memoryview(xml)[:end], xml[end:]
 
 
 def sheet_pieces(parts: dict[str, bytes], sheet_name: str) -> tuple[str, bytes, bytes, bytes]:
@@ -448,7 +449,7 @@ def rewrite_tail(parts: dict[str, bytes], part: str, head: bytes, root: etree._E
     """The sheet as its original head (the rows, untouched) and the re-serialised tail `root`
     (parsed from the start tag and the tail, see sheet_pieces)."""
     serialized = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-    parts[part] = head + serialized[serialized.index(b">") + 1:]
+    parts[part] = b"".join([head, serialized[serialized.index(b">") + 1:]])
 
 
 def _header(parts: dict[str, bytes], xml: bytes, start_tag: bytes) -> dict[str, int]:
@@ -534,4 +535,4 @@ def conditional_formats(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
             root.append(block)
         rewrite_tail(parts, part, head, root)
 
-    return edit
+    return keeps_rows(edit)

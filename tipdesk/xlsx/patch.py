@@ -247,6 +247,15 @@ def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
 
     Returns the new XML and the formula cells left alone.
     """
+    pieces, skipped = _patched_pieces(xml, changes, styles, date1904, last_row, texts)
+    return b"".join(pieces), skipped
+
+
+def _patched_pieces(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
+                    date1904: bool, last_row: int | None,
+                    texts: dict[int, dict[int, str]] | None) -> tuple[list, set[tuple[int, int]]]:
+    """patch_sheet's XML as pieces: the head (up to <sheetData>), the rows (views of `xml`
+    and rewritten rows), the tail (from </sheetData>)."""
     columns = Columns.of(xml)
     heights = {row: wrapped_height(cells, columns) for row, cells in (texts or {}).items()}
     found = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
@@ -268,30 +277,33 @@ def patch_sheet(xml: bytes, changes: dict[int, dict[int, Any]], styles: _Styles,
 
     if found.group(2):  # <sheetData/>: an empty sheet
         body = new_rows(None)
-        out = xml[:found.start()] + b"<%ssheetData>" % prefix + body + b"</%ssheetData>" % prefix \
-            + xml[found.end():]
-        return _fix_extent(out, prefix, last_row), skipped
+        head = _fix_extent(xml[:found.start()] + b"<%ssheetData>" % prefix, prefix, last_row)
+        return [head, body, _fix_extent(b"</%ssheetData>" % prefix + xml[found.end():], prefix, last_row)], skipped
     end = xml.index(b"</%ssheetData>" % prefix, found.end())
     # Only start tags are matched: scanning every row's content with a regex is the slow part.
     row_start = re.compile(rb"<%srow\b[^>]*?(/?)>" % prefix)
-    pieces, pos, number = [], 0, 0
+    # The rows in between are views of `xml`, not copies: the output is the one copy made.
+    view = memoryview(xml)
+    pieces, pos, number = [], found.end(), 0
     for match in row_start.finditer(xml, found.end(), end):
         if not todo:
             break
         ref = _ROW_R.search(match.group(0))
         number = int(ref.group(1)) if ref else number + 1
         if todo[0] < number:
-            pieces += [xml[pos:match.start()], new_rows(number)]
+            pieces += [view[pos:match.start()], new_rows(number)]
             pos = match.start()
         if todo and todo[0] == number:
             todo.pop(0)
             stop = match.end() if match.group(1) else xml.index(row_end, match.end()) + len(row_end)
-            pieces.append(xml[pos:match.start()])
+            pieces.append(view[pos:match.start()])
             pieces.append(_patch_row(xml[match.start():stop], prefix, number, changes[number],
                                      styles, date1904, skipped, columns, heights.get(number)))
             pos = stop
-    pieces += [xml[pos:end], new_rows(None), xml[end:]]
-    return _fix_extent(b"".join(pieces), prefix, last_row), skipped
+    pieces += [view[pos:end], new_rows(None)]
+    # <dimension> is before the rows, the filter after them: fixed there, not in the whole.
+    head, tail = _fix_extent(xml[:found.end()], prefix, last_row), _fix_extent(xml[end:], prefix, last_row)
+    return [head, *pieces, tail], skipped
 
 
 def _fix_extent(xml: bytes, prefix: bytes, last_row: int | None) -> bytes:
@@ -315,6 +327,69 @@ def _widen_autofilter(xml: bytes, prefix: bytes, last_row: int) -> bytes:
 PackageEdit = Callable[[dict[str, bytes]], None]
 
 
+def keeps_rows(edit: PackageEdit) -> PackageEdit:
+    """Mark `edit` as one that reads and writes worksheets only outside their rows (the
+    header row apart): it is then given a sheet being patched without its other rows, which
+    stay where they are instead of being copied (on a large register, tens of megabytes)."""
+    edit.keeps_rows = True
+    return edit
+
+
+class _Rows:
+    """A patched sheet kept as pieces: edits that keep rows see the head, the header row and
+    the tail (the stub); the other rows are written straight from the pieces."""
+
+    def __init__(self, pieces: list, prefix: bytes):
+        head, *rest, tail = pieces
+        row_end = re.compile(re.escape(b"</%srow>" % prefix))
+        self.tail_tag = b"</%ssheetData>" % prefix
+        header, self.has_header = [], False
+        while rest:  # the header row: up to the first row end, searched in place
+            piece = rest.pop(0)
+            found = row_end.search(piece)
+            if found:
+                header.append(piece[:found.end()])
+                rest.insert(0, piece[found.end():])
+                self.has_header = True
+                break
+            header.append(piece)
+        self.row_end, self.rest = row_end, rest
+        self.stub = bytes(head + b"".join(header) + tail)
+
+    def pieces(self, stub: bytes) -> list:
+        """The whole sheet again, around the (edited) stub's head and tail."""
+        end = stub.rindex(self.tail_tag)
+        split = self.row_end.search(stub).end() if self.has_header else end
+        return [stub[:split], *self.rest, stub[end:]]
+
+
+# Parts larger than this are read in pieces into one buffer: ZipFile.read would hold the
+# decompressed sheet twice over for a moment (100 MB at 50,000 cases).
+LARGE_PART = 16 << 20
+
+
+def _read_part(zin: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | bytearray:
+    if info.file_size <= LARGE_PART:
+        return zin.read(info)
+    buffer = bytearray(info.file_size)
+    view, pos = memoryview(buffer), 0
+    with zin.open(info) as member:  # checks the CRC at the end, as read() does
+        while chunk := member.read(1 << 20):
+            view[pos:pos + len(chunk)] = chunk
+            pos += len(chunk)
+    if pos != info.file_size:
+        raise zipfile.BadZipFile(f"{info.filename}: {pos} bytes, not {info.file_size}")
+    return buffer
+
+
+def _set_level(info: zipfile.ZipInfo, level: int) -> None:
+    """The compression level of a member written with ZipFile.open (named so from 3.13)."""
+    if hasattr(zipfile.ZipInfo, "compress_level"):
+        info.compress_level = level
+    else:
+        info._compresslevel = level
+
+
 def patch_workbook(src: Path, dst: Path, changes: dict[str, dict[int, dict[int, Any]]],
                    last_rows: dict[str, int] | None = None, edits: Iterable[PackageEdit] = (),
                    texts: dict[str, dict[int, dict[int, str]]] | None = None
@@ -326,26 +401,45 @@ def patch_workbook(src: Path, dst: Path, changes: dict[str, dict[int, dict[int, 
     """
     with zipfile.ZipFile(src) as zin:
         infos = {info.filename: info for info in zin.infolist()}
-        parts = {name: zin.read(info) for name, info in infos.items()}
+        parts = {name: _read_part(zin, info) for name, info in infos.items()}
         packages = {name: locate(zin, name) for name in changes}
     skipped = {}
     styles = None
+    patched: dict[str, _Rows] = {}
     for sheet_name, sheet_changes in changes.items():
         package = packages[sheet_name]
         if styles is None:
             styles = _Styles(parts[package.styles_part] if package.styles_part else None)
-        parts[package.sheet_part], skipped[sheet_name] = patch_sheet(
-            parts[package.sheet_part], sheet_changes, styles, package.date1904,
+        xml = parts[package.sheet_part]
+        pieces, skipped[sheet_name] = _patched_pieces(
+            xml, sheet_changes, styles, package.date1904,
             (last_rows or {}).get(sheet_name), (texts or {}).get(sheet_name))
+        prefix = re.search(rb"<(\w+:)?sheetData\b", xml).group(1) or b""
+        patched[package.sheet_part] = _Rows(pieces, prefix)
+        parts[package.sheet_part] = patched[package.sheet_part].stub
+        del xml
     if styles is not None and styles.changed:
         parts[package.styles_part] = styles.xml()
+    whole: dict[str, list] = {}
     for edit in edits:
+        if not getattr(edit, "keeps_rows", False):  # it may read any row: give it every row
+            for part, rows in patched.items():
+                parts[part] = b"".join(rows.pieces(parts[part]))
+            patched.clear()
         edit(parts)
+    for part, rows in patched.items():
+        whole[part] = rows.pieces(parts[part])
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in parts.items():
             info = infos.get(name)
             out = zipfile.ZipInfo(name, date_time=info.date_time if info else (2026, 1, 1, 0, 0, 0))
             out.compress_type = zipfile.ZIP_DEFLATED
             out.external_attr = info.external_attr if info else 0o600 << 16
-            zout.writestr(out, data, compresslevel=COMPRESS_LEVEL)
+            if name in whole:
+                _set_level(out, COMPRESS_LEVEL)
+                with zout.open(out, "w") as stream:  # piece by piece: the rows are never joined
+                    for piece in whole[name]:
+                        stream.write(piece)
+            else:
+                zout.writestr(out, data, compresslevel=COMPRESS_LEVEL)
     return skipped

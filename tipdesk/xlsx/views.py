@@ -22,7 +22,7 @@ from lxml import etree
 from tipdesk.domain.columns import REGISTER_SHEET
 from tipdesk.xlsx.graft import _AFTER_CF, _bytes, _header, _xml, rewrite_tail, sheet_pieces
 from tipdesk.xlsx.package import MAIN_NS, WORKBOOK, column_index, column_letter
-from tipdesk.xlsx.patch import PackageEdit
+from tipdesk.xlsx.patch import PackageEdit, keeps_rows
 
 LISTS_SHEET = "下拉选项"
 LAST_ROW = 1048576
@@ -89,7 +89,7 @@ def list_validations(lists: dict[str, int], sheet_name: str = REGISTER_SHEET) ->
             root.remove(block)
         rewrite_tail(parts, part, head, root)
 
-    return edit
+    return keeps_rows(edit)
 
 
 def _fit_to_page(head: bytes, prefix: bytes) -> bytes:
@@ -144,7 +144,7 @@ def print_setup(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
         if setup is not None and setup.get("orientation"):
             return
         prefix = re.match(rb"<(\w+:)?", start_tag).group(1) or b""
-        head = _fit_to_page(head, prefix)
+        head = _fit_to_page(bytes(head), prefix)  # once: later runs find the orientation set
         if root.find(f"{_M}printOptions") is None:
             _place(root, etree.Element(f"{_M}printOptions", gridLines="1"), _PRINT_ORDER[1:])
         margins = root.find(f"{_M}pageMargins")
@@ -167,4 +167,4 @@ def print_setup(sheet_name: str = REGISTER_SHEET) -> PackageEdit:
         rewrite_tail(parts, part, head, root)
         _print_titles(parts, sheet_name)
 
-    return edit
+    return keeps_rows(edit)

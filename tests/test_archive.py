@@ -1,0 +1,237 @@
+"""`./run archive --year YYYY`: a past year's closed cases leave the live register for the
+year's archive workbook, and nothing the clerk or the managers see changes: every figure of
+the bulletin, the 统计 sheet, `letter`, the numbering and the forwarded cases' 上级编号."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from tests.conftest import Workspace, complaint
+from tipdesk.domain.errors import EXIT_UNEXPECTED, TipdeskError
+from tipdesk.store.archive import write_archive
+from tipdesk.store.register import read_register, save_without_rows
+from tipdesk.rules.archive import select_year
+
+NOW = "2026-03-02 09:00"
+ARCHIVE_2025 = "安全生产举报台账-2025年归档.xlsx"
+ARCHIVE_2024 = "安全生产举报台账-2024年归档.xlsx"
+PERIODS = (("--year", "2025"), ("--year", "2026"), ("--quarter", "2026-Q1"), ("--month", "2026-01"),
+           ("--quarter", "2025-Q1"))
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _closed(year: int, i: int, **extra) -> dict:
+    received = datetime(year, 1 + i % 12, 3 + i, 9, 0)
+    values = {"案件编号": f"AJ{year}-{i:04d}", "受理时间": received, "来源": "12350热线", "举报人": f"举报人{year}{i}",
+              "联系方式": "13812345678", "被举报单位": f"宏达第{i % 3}五金厂", "事发地址": f"东城街道人民路{i}号",
+              "举报内容": "车间粉尘大，没有除尘设施。", "类别": "一般", "承办单位": "区应急管理局",
+              "交办文号": f"安举交〔{year}〕{i}号", "交办时间": received,
+              "办理期限": datetime(received.year, received.month, received.day + 9, 17, 30), "状态": "已办结",
+              "反馈时间": datetime(received.year, received.month, received.day + (12 if i % 4 == 0 else 5), 9, 0),
+              "是否属实": "属实" if i % 2 else "不属实", "处理结果": "已责令整改。",
+              "是否超期": "是" if i % 4 == 0 else "否", "回复举报人": "是" if i % 3 else None}
+    values.update(extra)
+    return values
+
+
+def type_rows(ws: Workspace, rows: list[dict]) -> None:
+    """The clerk types (or pastes) rows at the bottom of the register, one save."""
+    wb = load_workbook(ws.register)
+    sheet = wb["台账"]
+    headers = [c.value for c in sheet[1]]
+    for values in rows:
+        row = sheet.max_row + 1
+        for name, value in values.items():
+            cell = sheet.cell(row=row, column=headers.index(name) + 1, value=value)
+            if isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    wb.save(ws.register)
+
+
+@pytest.fixture(scope="module")
+def three_years(tmp_path_factory) -> Path:
+    """A desk with cases of 2024 and 2025 (all closed, some late, one forwarded by the city
+    centre, one not accepted) and of 2026 (referred by daily, still open)."""
+    ws = Workspace(tmp_path_factory.mktemp("template") / "ws")
+    rows = [_closed(2024, i) for i in range(1, 6)]
+    rows += [_closed(2025, i) for i in range(1, 9)]
+    rows += [_closed(2025, 9, 来源="市转办", 上级编号="SZB-2025-077", 上报时间=datetime(2025, 10, 20, 9, 0)),
+             _closed(2025, 10, 状态="不予受理", 承办单位=None, 交办文号=None, 交办时间=None, 办理期限=None,
+                     反馈时间=None, 是否属实=None, 处理结果=None, 是否超期=None, 备注="不属于安全生产")]
+    rows += [complaint(受理时间=datetime(2026, 1 + i % 2, 10 + i, 9, 0), 被举报单位=f"宏达第{i % 3}五金厂")
+             for i in range(4)]
+    type_rows(ws, rows)
+    assert ws.run("daily", now="2026-03-02 08:30") == 0
+    return ws.root
+
+
+@pytest.fixture
+def ws(three_years, tmp_path) -> Workspace:
+    shutil.copytree(three_years, tmp_path / "ws")
+    return Workspace(tmp_path / "ws")
+
+
+def bulletin_figures(ws: Workspace) -> dict[str, tuple]:
+    """Every paragraph and table of each bulletin, and every cell of its Excel annex."""
+    out = {}
+    for flag, period in PERIODS:
+        assert ws.run("report", flag, period, now=NOW) == 0
+        docx, annex = _bulletin_files(ws)
+        document = Document(io.BytesIO(docx.read_bytes()))
+        workbook = load_workbook(annex)
+        out[period] = ([p.text for p in document.paragraphs],
+                       [[[c.text for c in row.cells] for row in t.rows] for t in document.tables],
+                       {s.title: [[c.value for c in row] for row in s.iter_rows()] for s in workbook})
+        docx.unlink()
+        annex.unlink()
+    return out
+
+
+def _bulletin_files(ws: Workspace) -> tuple[Path, Path]:
+    folder = ws.root / "outbox" / "2026-03-02"
+    (docx,) = folder.glob("*.docx")
+    (annex,) = folder.glob("*.xlsx")
+    return docx, annex
+
+
+def stats_sheet(ws: Workspace) -> list[list]:
+    return [[c.value for c in row] for row in load_workbook(ws.register)["统计"].iter_rows()]
+
+
+def case_ids(path: Path) -> list[str]:
+    return [str(r.get("案件编号")) for r in read_register(path).rows]
+
+
+def test_archive_moves_the_closed_cases_and_leaves_every_bulletin_figure_as_it_was(ws):
+    before = bulletin_figures(ws)
+    journal_changes = sqlite3.connect(ws.root / "tipdesk.sqlite3").execute("SELECT count(*) FROM changes").fetchone()
+    live_before = load_workbook(ws.register)["台账"]
+
+    assert ws.run("archive", "--year", "2025", now=NOW) == 0
+    assert ws.run("archive", "--year", "2024", now=NOW) == 0
+
+    assert case_ids(ws.register) == [f"AJ2026-000{i}" for i in range(1, 5)]
+    assert case_ids(ws.root / ARCHIVE_2025) == [f"AJ2025-{i:04d}" for i in range(1, 11)]
+    assert case_ids(ws.root / ARCHIVE_2024) == [f"AJ2024-{i:04d}" for i in range(1, 6)]
+    # The archive is the register's sheet: same columns, widths, frozen header, colours, cells.
+    archived = load_workbook(ws.root / ARCHIVE_2025)["台账"]
+    assert [c.value for c in archived[1]] == [c.value for c in live_before[1]]
+    assert archived.freeze_panes == live_before.freeze_panes == "A2"
+    assert {k: d.width for k, d in archived.column_dimensions.items()} == \
+           {k: d.width for k, d in live_before.column_dimensions.items()}
+    assert len(archived.conditional_formatting) == len(live_before.conditional_formatting) > 0
+    old_row = next(r for r in live_before.iter_rows(min_row=2) if r[0].value == "AJ2025-0009")
+    new_row = next(r for r in archived.iter_rows(min_row=2) if r[0].value == "AJ2025-0009")
+    assert [(c.value, c.number_format, c.style_id) for c in new_row] == \
+           [(c.value, c.number_format, c.style_id) for c in old_row]
+    assert (ws.root / "backups").is_dir()
+    # The journal keeps its history.
+    db = sqlite3.connect(ws.root / "tipdesk.sqlite3")
+    assert db.execute("SELECT count(*) FROM changes").fetchone() == journal_changes
+    assert db.execute("SELECT count(*) FROM archived").fetchone() == (15,)
+
+    assert bulletin_figures(ws) == before
+
+
+def test_archived_cases_stay_counted_found_and_numbered(ws, tmp_path):
+    twin = Workspace(Path(shutil.copytree(ws.root, tmp_path / "twin")))
+    assert ws.run("archive", "--year", "2025", now=NOW) == 0
+    assert ws.run("archive", "--year", "2024", now=NOW) == 0
+    # The next day's 统计 sheet (this year against the same span of last year) is the same
+    # with 2025 archived as without.
+    assert ws.run("daily", now="2026-03-03 08:30") == 0
+    assert twin.run("daily", now="2026-03-03 08:30") == 0
+    assert stats_sheet(ws) == stats_sheet(twin)
+    summary = (ws.root / "outbox" / "2026-03-03" / "每日汇总.txt").read_text(encoding="utf-8")
+    twin_summary = (twin.root / "outbox" / "2026-03-03" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert "archive --year 2025" in twin_summary and "archive" not in summary
+
+    # A lost letter of an archived case is reissued with its 交办文号.
+    assert ws.run("letter", "AJ2025-0003", now=NOW) == 0
+    assert (ws.root / "outbox" / "2026-03-02" / "区应急管理局" / "AJ2025-0003-交办单.docx").is_file()
+
+    # A 2025 case typed in late gets the next 2025 number, never an archived one; the city
+    # centre's list sent again does not register its archived case a second time; a new
+    # complaint about a company of open cases is still marked as a possible duplicate.
+    ws.add(**complaint(受理时间=datetime(2025, 12, 30, 16, 0), 被举报单位="迟到登记的公司"))
+    ws.add(**complaint(受理时间=datetime(2026, 3, 3, 9, 0), 被举报单位="宏达第1五金厂"))
+    export = openpyxl.Workbook()
+    sheet = export.active
+    sheet.append(["转办编号", "登记时间", "被举报单位", "事发地点", "问题描述", "办理时限", "举报人", "联系电话"])
+    sheet.append(["SZB-2025-077", "2025-10-01", "宏达第0五金厂", "东城街道人民路9号", "车间粉尘大", "2025-10-20", "", ""])
+    export.save(ws.root / "inbox" / "市转办清单.xlsx")
+    assert ws.run("daily", now="2026-03-04 08:30") == 0
+    rows = {r["被举报单位"]: r for r in ws.rows()}
+    assert rows["迟到登记的公司"]["案件编号"] == "AJ2025-0011"
+    assert "疑似重复" in (rows["宏达第1五金厂"]["备注"] or "")
+    assert [r["上级编号"] for r in ws.rows() if r["上级编号"]] == []
+    summary = (ws.root / "outbox" / "2026-03-04" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert "上级编号 SZB-2025-077 已在归档台账中" in summary
+
+
+def test_archive_refuses_a_year_with_open_cases_and_names_them(ws, capsys):
+    ws.add(**complaint(受理时间=datetime(2025, 12, 29, 9, 0), 被举报单位="年底的举报"))
+    assert ws.run("daily", now="2026-03-02 08:40") == 0
+    before = digest(ws.register)
+    capsys.readouterr()
+    assert ws.run("archive", "--year", "2025", now=NOW) == 2
+    err = capsys.readouterr().err
+    assert "2025年受理的案件还有未办结或没有编号的，本次没有归档任何案件：AJ2025-0011（第" in err
+    assert "状态“已交办”" in err
+    assert digest(ws.register) == before and not (ws.root / ARCHIVE_2025).exists()
+    # The current year is never archived; a dry run shows the plan and changes nothing.
+    assert ws.run("archive", "--year", "2026", now=NOW) == 2
+    assert ws.run("archive", "--year", "2024", "--dry-run", now=NOW) == 0
+    assert "【试运行】将把2024年受理、已办结的 5 件案件（AJ2024-0001 至 AJ2024-0005）" in capsys.readouterr().out
+    assert digest(ws.register) == before and not (ws.root / ARCHIVE_2024).exists()
+
+
+def test_an_archive_stopped_before_the_register_was_written_is_finished_by_the_next(ws):
+    before = bulletin_figures(ws)
+    config = ws.config
+    register = read_register(ws.register)
+    # The run dies right after writing the archive: the cases are in both files.
+    write_archive(register, select_year(register.rows, 2025).closed, ws.root / ARCHIVE_2025,
+                  config.backup_folder, config.backup_keep, datetime(2026, 3, 2, 9, 0))
+    assert len(case_ids(ws.root / ARCHIVE_2025)) == 10 and len(case_ids(ws.register)) == 19
+    assert bulletin_figures(ws) == before   # counted once, not twice
+    # Meanwhile the clerk corrects one of them; the next archive keeps the correction.
+    row = next(r.number for r in read_register(ws.register).rows if r.get("案件编号") == "AJ2025-0002")
+    ws.edit(row, 处理结果="已责令整改，复查合格。")
+    assert ws.run("archive", "--year", "2025", now=NOW) == 0
+    archived = {r.get("案件编号"): r for r in read_register(ws.root / ARCHIVE_2025).rows}
+    assert sorted(archived) == [f"AJ2025-{i:04d}" for i in range(1, 11)]   # each once
+    assert archived["AJ2025-0002"].get("处理结果") == "已责令整改，复查合格。"
+    assert not any(i.startswith("AJ2025") for i in case_ids(ws.register))
+
+
+def test_a_damaged_archive_write_is_caught_and_nothing_changes(ws, tmp_path):
+    register = read_register(ws.register)
+    before = digest(ws.register)
+    chosen = {r.number for r in select_year(register.rows, 2025).closed}
+
+    def damage(parts: dict[str, bytes]) -> None:
+        # Something corrupts a kept cell on the way to disk (a bug, a bad sector).
+        for name in parts:
+            if name.startswith("xl/") and name.endswith(".xml"):
+                for form in (lambda s: s.encode(), lambda s: "".join(f"&#{ord(c)};" for c in s).encode()):
+                    parts[name] = parts[name].replace(form("五金厂"), form("厂"))
+
+    with pytest.raises(TipdeskError) as err:
+        save_without_rows(register, chosen, tmp_path / "backups", 5, datetime(2026, 3, 2, 9, 0), edits=[damage])
+    assert err.value.exit_code == EXIT_UNEXPECTED and "写入后校验失败" in err.value.message
+    assert digest(ws.register) == before and not (tmp_path / "backups").exists()
+    assert [p.name for p in ws.root.iterdir() if "tipdesk-tmp" in p.name] == []

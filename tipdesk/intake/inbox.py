@@ -66,6 +66,7 @@ def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tupl
         if module is feedback:
             arrival.marker = feedback.read_marker(book)
         arrival.items = module.extract(book, context)
+        arrival.done += book.notes()
     except TipdeskError as exc:
         arrival.reject(exc.message)
         if arrival.kind == feedback.KIND and _free_of_personal_data(book, config):

@@ -190,7 +190,6 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
               echo: Callable[[str], None] = print, fetched: FetchReport | None = None) -> DailyResult:
     """`fetched`: the mailbox was just read (watch's hourly pass): shown, not read again."""
     calendar = config.calendar()
-    config.register.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(config):
         refuse_if_open(config.register)
         if not dry_run:
@@ -220,7 +219,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                          folder, dry_run=True).planned
                 planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder,
                                           dry_run=True).planned
-                extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned,
+                extra = {"台账提示": register.notes, **inbox.summary_lines(arrivals),
+                         "将发送的邮件（不含今天新交办的）": planned,
                          "将发出的通知": [f"{n.unit}【{n.kind}】{n.case_id}" for n in plan.notices]}
                 summary = daily_summary(plan, now, extra, dry_run=True)
                 echo("计划修改：" if plan.changes else "台账无需修改。")
@@ -282,7 +282,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    contacts, journal, folder)
         finally:
             journal.close()
-    extra = {**fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
+    extra = {"台账提示": register.notes, **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
              **inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
              "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）" for s, p in reported]}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import re
+import sqlite3
 import sys
 import traceback
 import unicodedata
@@ -260,10 +261,14 @@ _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
-def environment_error(exc: OSError) -> int | None:
-    """A full disk or a place that cannot be written, met after the checks at the start."""
-    where = f"写入 {exc.filename} 时" if exc.filename else "写入文件时"
-    if exc.errno in _FULL:
+def environment_error(exc: Exception) -> int | None:
+    """A full disk or a place that cannot be written, met after the checks at the start
+    (SQLite says so in words: "database or disk is full")."""
+    filename, number = getattr(exc, "filename", None), getattr(exc, "errno", None)
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        filename, number = "工作记录（journal）", errno.ENOSPC
+    where = f"写入 {filename} 时" if filename else "写入文件时"
+    if number in _FULL:
         what = "磁盘空间已满（或超出了配额）"
     elif exc.errno in _DENIED:
         what = "没有写入权限（文件或文件夹是只读的）"
@@ -297,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the output went to a program that stopped reading (| more)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_UNEXPECTED
-    except OSError as exc:
+    except (OSError, sqlite3.OperationalError) as exc:
         code = environment_error(exc)
         return unexpected(argv) if code is None else code
     except Exception:

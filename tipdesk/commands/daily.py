@@ -219,7 +219,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                          folder, dry_run=True).planned
                 planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder,
                                           dry_run=True).planned
-                extra = {"台账提示": register.notes, **inbox.summary_lines(arrivals),
+                extra = {"台账提示": register.notes, "收件箱：未读取的文件夹": inbox.stray_folders(config),
+                         **inbox.summary_lines(arrivals),
                          "将发送的邮件（不含今天新交办的）": planned,
                          "将发出的通知": [f"{n.unit}【{n.kind}】{n.case_id}" for n in plan.notices]}
                 summary = daily_summary(plan, now, extra, dry_run=True)
@@ -282,7 +283,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    contacts, journal, folder)
         finally:
             journal.close()
-    extra = {"台账提示": register.notes, **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
+    extra = {"台账提示": register.notes, "收件箱：未读取的文件夹": inbox.stray_folders(config), **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
              **inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
              "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）" for s, p in reported]}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):

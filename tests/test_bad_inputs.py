@@ -478,7 +478,7 @@ def forwarded_cases() -> list[Bad]:
 def control_chars(data: bytes) -> bytes:
     """A vertical tab, as Excel stores a line break pasted from Word (_x000B_)."""
     def edit(name: str, member: bytes) -> bytes:
-        if name.endswith(("sharedStrings.xml", "sheet1.xml")):
+        if name.startswith("xl/"):
             return member.replace("车间粉尘大".encode(), "车间_x000B_粉尘大".encode())
         return member
     return rezipped(data, edit)
@@ -545,7 +545,8 @@ def copy_row(ws, wb):
 
 
 def vertical_tab_in_content(name: str, member: bytes) -> bytes:
-    if name.endswith("sheet1.xml") or name.endswith("sharedStrings.xml"):
+    """A line break pasted from Word, as Excel stores it (calamine reads it as nothing)."""
+    if name.startswith("xl/"):
         return member.replace("工地脚手架".encode(), "工地_x000B_脚手架".encode(), 1)
     return member
 
@@ -894,3 +895,23 @@ def test_a_full_disk_is_said_and_loses_nothing(issued_desk, tiny_disk, leave):
 def test_a_disk_full_at_the_journal_commit(issued_desk, tiny_disk):
     # With 150 KB left the register's replace succeeds and SQLite's COMMIT is what fails.
     full_disk_run(issued_desk, tiny_disk, 150 * 1024)
+
+
+# --- files LibreOffice saved: a real .xls, .ods, .doc ------------------------------------------
+
+OFFICE = [
+    # (name, from, to format, spoil before converting, outcome, message)
+    ("xls", ".xlsx", "xls", None, "processed", ""),
+    ("ods", ".xlsx", "ods", None, "processed", ""),
+    ("xls-far-cell", ".xlsx", "xls", far_cell("IV65536"), "processed", ""),
+    ("ods-far-cell", ".xlsx", "ods", far_cell("XFD1048576"), "rejected", "Ctrl+End"),
+    ("doc", ".docx", "doc", None, "rejected", "Word"),
+]
+
+
+@pytest.mark.parametrize("name, source, fmt, spoil, outcome, says", OFFICE, ids=[o[0] for o in OFFICE])
+def test_files_saved_by_libreoffice(desk, office, capsys, name, source, fmt, spoil, outcome, says):
+    original = answered(desk, tweak=spoil) if source == ".xlsx" else docx_bytes("已办结")
+    converted = office(original, source, fmt)
+    target = f"回传.{'xls' if fmt == 'doc' else fmt}"  # a Word file named .xls, as people do
+    run_case(desk, Bad(name, raw(target, converted), (says,) if says else (), outcome=outcome), capsys)

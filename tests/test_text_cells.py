@@ -21,7 +21,7 @@ from tests.conftest import complaint
 from tests.test_forms import CLOSED_ANSWERS, answer_cell
 from tipdesk.domain import columns as col
 from tipdesk.output.upward import upward_report
-from tipdesk.xlsx.text import CUT_NOTE, EXCEL_TEXT_LIMIT
+from tipdesk.xlsx.text import CUT_NOTE, EXCEL_TEXT_LIMIT, put
 
 LINK = '=HYPERLINK("http://evil.example/","点此查看")'
 FORMULA_TEXTS = [LINK, "+东城街道人民路1号", "-工地@脚手架 =1+1", "@SUM(A1:A9)", "#N/A", "=cmd|' /C calc'!A0"]
@@ -108,3 +108,14 @@ def test_an_answer_longer_than_a_cell_is_cut_with_a_note_in_the_register(ws):
     text = result.cell(2, headers.index(col.RESULT) + 1).value
     assert len(text) == EXCEL_TEXT_LIMIT and text.endswith(CUT_NOTE) and text.startswith("查查")
     assert any((ws.root / "inbox" / "processed").rglob("回传.xlsx"))
+
+
+def test_a_cell_takes_any_text_given_to_it():
+    # Control characters cannot come through calamine (it drops _x000B_), but can from a
+    # mail or the journal: openpyxl would raise on them; they are dropped instead.
+    ws = openpyxl.Workbook().active
+    assert put(ws["A1"], "工地\x0b脚手架\x07").value == "工地脚手架"
+    assert (put(ws["A2"], "=1+1").data_type, put(ws["A3"], "#REF!").data_type) == ("s", "s")
+    assert put(ws["A4"], "").value is None and put(ws["A5"], 5).value == 5
+    cut = put(ws["A6"], "长" * 40000).value
+    assert len(cut) == EXCEL_TEXT_LIMIT and cut.endswith(CUT_NOTE)

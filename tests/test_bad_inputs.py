@@ -917,3 +917,19 @@ def test_files_saved_by_libreoffice(desk, office, capsys, name, source, fmt, spo
     converted = office(original, source, fmt)
     target = f"回传.{'xls' if fmt == 'doc' else fmt}"  # a Word file named .xls, as people do
     run_case(desk, Bad(name, raw(target, converted), (says,) if says else (), outcome=outcome), capsys)
+
+
+def test_check_names_what_daily_would_refuse_or_note(desk):
+    # check passes exactly what daily accepts: a read-only inbox, a far cell in 台账.
+    register_edit(lambda ws, wb: ws.__setitem__("XFD1048576", "x"))(desk)
+    paths = read_only("inbox")(desk)
+    try:
+        repo = Path(__file__).resolve().parent.parent
+        child = subprocess.run([sys.executable, "-m", "tipdesk", "check", "--config", str(desk.config_path)],
+                               cwd=repo, capture_output=True, text=True, timeout=300, preexec_fn=_as_ordinary_user,
+                               env={**os.environ, "PYTHONPATH": str(repo)})
+    finally:
+        os.chmod(paths[0], 0o755)
+    shown = child.stdout + child.stderr
+    assert child.returncode == 2, shown
+    assert "inbox：无法在此文件夹中写入" in shown and "XFD1048576" in shown

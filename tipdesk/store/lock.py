@@ -23,10 +23,12 @@ def _places(config: Config) -> list[tuple[str, Path]]:
             ("journal", config.journal.parent), ("backups.folder", config.backup_folder)]
 
 
-def _unwritable(folder: Path) -> str | None:
-    """Why nothing can be created in `folder` (made if missing), or None when it can."""
+def _unwritable(folder: Path, create: bool) -> str | None:
+    """Why nothing can be created in `folder` (made if missing and `create`), or None."""
     if folder.exists() and not folder.is_dir():
         return "这里是一个同名文件，不是文件夹"
+    if not folder.exists() and not create:
+        return None  # the run makes it
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder, prefix=".tipdesk-probe-"):
@@ -35,18 +37,27 @@ def _unwritable(folder: Path) -> str | None:
         return exc.strerror or str(exc)
 
 
+def unwritable_places(config: Config, create: bool = True) -> list[str]:
+    """What a run could not write, one Chinese line each naming the place and the fix
+    (`check` asks without creating the folders a run would make)."""
+    found = []
+    for key, folder in _places(config):
+        why = _unwritable(folder, create)
+        if why:
+            found.append(f"{folder}：无法在此文件夹中写入（{why}），本次没有做任何修改。请给当前用户开放该文件夹的"
+                         f"写入权限（去掉“只读”），或在 config.yaml 中把 {key} 改到可写的位置，然后重新运行。")
+    for path in (config.register, config.journal):
+        if path.exists() and not os.access(path, os.W_OK):
+            found.append(f"{path.name}：文件是只读的，本次没有做任何修改。请在文件属性中去掉“只读”"
+                         f"（或给当前用户开放写入权限），然后重新运行。")
+    return found
+
+
 def refuse_unwritable(config: Config) -> None:
     """Exit 2 before anything changes when a folder or file the run writes is read-only."""
-    for key, folder in _places(config):
-        why = _unwritable(folder)
-        if why:
-            raise TipdeskError(f"{folder}：无法在此文件夹中写入（{why}），本次没有做任何修改。请给当前用户开放该文件夹的"
-                               f"写入权限（去掉“只读”），或在 config.yaml 中把 {key} 改到可写的位置，然后重新运行。",
-                               EXIT_USAGE)
-    for key, path in (("register", config.register), ("journal", config.journal)):
-        if path.exists() and not os.access(path, os.W_OK):
-            raise TipdeskError(f"{path.name}：文件是只读的，本次没有做任何修改。请在文件属性中去掉“只读”"
-                               f"（或给当前用户开放写入权限），然后重新运行。", EXIT_USAGE)
+    found = unwritable_places(config)
+    if found:
+        raise TipdeskError(found[0], EXIT_USAGE)
 
 
 @contextmanager

@@ -30,8 +30,8 @@ NAMED = 3
 # Only rows have an r="<digits>"; only cells an r="<letters><digits>" (a plain search: fast).
 _LAST_ROW = re.compile(rb' r="([0-9]+)"')
 _WIDE_COLUMN = re.compile(rb' r="([A-Z]{2,3})[0-9]')
-# A cell holding something (not the self-closing, style-only kind): column, row.
-_VALUED = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
+# A cell holding something (a formula, a value or a string, not only a style): column, row.
+_VALUED = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>\s*<(?:\w+:)?(?:f|v|is)\b')
 _ELEMENT = re.compile(rb'<(\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(?:/>|>.*?</\1?c>)', re.S)
 _DIMENSION = re.compile(rb'<((?:\w+:)?)dimension\s[^>]*?/>')
 

@@ -24,6 +24,7 @@ import ctypes
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -560,16 +561,16 @@ def register_cases() -> list[Bad]:
         Bad("column-renamed", set_header(col.STATUS, "处理状态"), ("状态",), code=2),
         Bad("header-with-spaces", set_header(col.STATUS, " 状 态 "), ()),
         Bad("columns-swapped", register_edit(swap_columns)),
-        Bad("duplicate-case-row", register_edit(copy_row), ("AJ2026-0001",)),
+        Bad("duplicate-case-row", register_edit(copy_row), ("第4行的案件编号与第2行相同",)),
         Bad("merged-units", register_edit(merge_units)),
-        Bad("formula-in-status", in_row(2, 状态='=IF(1,"已办结","")'), ("公式",)),
+        Bad("formula-in-status", in_row(2, 状态='=IF(1,"已办结","")')),
         Bad("date-as-text", typed(受理时间="2026/12/1 8:00")),
         Bad("date-as-chinese-text", typed(受理时间="2026年12月1日上午8点")),
         Bad("date-as-serial", typed(受理时间=46357.5)),
         Bad("date-in-chinese-numerals", typed(受理时间="二〇二六年十二月一日")),
-        Bad("status-not-in-list", in_row(2, 状态="完成了")),
-        Bad("category-not-in-list", typed(类别="特急")),
-        Bad("unit-unknown", typed(承办单位="区外星人管理局")),
+        Bad("status-not-in-list", in_row(2, 状态="完成了"), ("状态“完成了”无效",)),
+        Bad("category-not-in-list", typed(类别="特急"), ("类别“特急”无效",)),
+        Bad("unit-unknown", typed(承办单位="区外星人管理局"), ("“区外星人管理局”不在配置的单位名单中",)),
         Bad("row-of-spaces", register_edit(lambda ws, wb: ws.append([" ", "\u3000", "  "]))),
         Bad("filter-and-frozen-panes", register_edit(lambda ws, wb: (setattr(ws, "freeze_panes", "C2"),
                                                                   setattr(ws.auto_filter, "ref", "A1:AC3")))),
@@ -694,11 +695,22 @@ def mails(desk: Desk) -> list[Path]:
 
 
 def what_the_clerk_reads(desk: Desk, shown: str) -> str:
-    texts = [shown]
-    for folder in (desk.inbox / "rejected", desk.root / "outbox"):
-        if folder.is_dir():
-            texts += [p.read_text(encoding="utf-8") for p in folder.rglob("*.txt")]
-    return "\n".join(texts)
+    """This run's screen (the summary is printed too) and the reasons beside rejected files."""
+    rejected = desk.inbox / "rejected"
+    reasons = [p.read_text(encoding="utf-8") for p in rejected.rglob("*.原因.txt")] if rejected.is_dir() else []
+    return "\n".join([shown, *reasons])
+
+
+CHINESE = re.compile("[\u4e00-\u9fff]")
+
+
+def said_of(desk: Desk, name: str, place: str, shown: str) -> None:
+    """The summary names every file it took or refused; a refused one has its reason beside
+    it, in Chinese, starting with the file's name."""
+    assert name[:40] in shown, f"the summary does not name {name}"
+    if place == "rejected":
+        reasons = [p.read_text(encoding="utf-8") for p in (desk.inbox / "rejected").rglob("*.原因.txt")]
+        assert any(r.startswith(name[:40]) and CHINESE.search(r[len(name):]) for r in reasons), reasons
 
 
 def run_case(desk: Desk, bad: Bad, capsys) -> None:
@@ -725,6 +737,8 @@ def run_case(desk: Desk, bad: Bad, capsys) -> None:
             assert place == "stays", f"{name} left the inbox of a failed run"
         elif wanted:
             assert place == wanted, f"{name}: {place}, expected {wanted}\n{text[-2000:]}"
+        if code == 0 and place in ("processed", "rejected"):
+            said_of(desk, name, place, shown)
     if code != 0:
         if register_before is not None and desk.register.is_file():
             assert desk.register.read_bytes() == register_before, "a refused run changed the register"

@@ -283,7 +283,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                    contacts, journal, folder)
         finally:
             journal.close()
-    extra = {"台账提示": register.notes, "收件箱：未读取的文件夹": inbox.stray_folders(config), **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
+    extra = {"台账提示": register.notes, "收件箱：未读取的文件夹": inbox.stray_folders(config),
+             **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
              **inbox.summary_lines(arrivals), "交办单和反馈表": issuing.describe(issued, config.outbox),
              "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）" for s, p in reported]}
     for heading, lines in (*reminded.sections.items(), *referred.sections.items(), *noticed.sections.items()):

@@ -637,7 +637,7 @@ def config_cases() -> list[Bad]:
         Bad("working-days-zero", config_edit("general_working_days: 7", "general_working_days: 0"),
             ("general_working_days",), code=2),
         Bad("holiday-bad-date", config_edit("extra_holidays: []", "extra_holidays: [2026-13-01]"),
-            ("“2026-13-01”不存在",), code=2),
+            ("第 48 行有无效的日期“2026-13-01”",), code=2),
         Bad("holiday-not-a-list", config_edit("extra_holidays: []", "extra_holidays: 2026-12-25")),
         Bad("prefix-empty", config_edit("prefix: AJ", "prefix: ''")),
         Bad("routing-order-typo", config_edit("order: [clerk, industry, territory]", "order: [clerk, industy]"),

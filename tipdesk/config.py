@@ -443,7 +443,7 @@ def _bad_date(text: str) -> str:
             try:
                 date(*map(int, found.groups()))
             except ValueError:
-                return f"第 {number} 行的日期“{found.group(0)}”不存在，"
+                return f"第 {number} 行有无效的日期“{found.group(0)}”（没有这一天），"
     return "有无效的日期，"
 
 

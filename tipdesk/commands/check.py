@@ -170,7 +170,7 @@ def template_problems(config: Config) -> list[str]:
 
 def run_check(config: Config, now: datetime) -> int:
     print(f"配置文件 {config.path.name}：正确（{len(config.units)} 个承办单位）。")
-    problems, notes = template_problems(config) + unwritable_places(config, create=False), []
+    problems, notes = template_problems(config) + unwritable_places(config), []
     try:
         found, notes = register_problems(config, now)
         problems += found

@@ -190,6 +190,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
               echo: Callable[[str], None] = print, fetched: FetchReport | None = None) -> DailyResult:
     """`fetched`: the mailbox was just read (watch's hourly pass): shown, not read again."""
     calendar = config.calendar()
+    config.register.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(config):
         refuse_if_open(config.register)
         if not dry_run:

@@ -23,26 +23,28 @@ def _places(config: Config) -> list[tuple[str, Path]]:
             ("journal", config.journal.parent), ("backups.folder", config.backup_folder)]
 
 
-def _unwritable(folder: Path, create: bool) -> str | None:
-    """Why nothing can be created in `folder` (made if missing and `create`), or None."""
+def _unwritable(folder: Path) -> str | None:
+    """Why nothing can be created in `folder`, or None. A folder not there yet is judged by
+    the nearest one that is (the run makes it); nothing is created but a probe, at once gone."""
     if folder.exists() and not folder.is_dir():
         return "这里是一个同名文件，不是文件夹"
-    if not folder.exists() and not create:
-        return None  # the run makes it
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"“{probe}”是一个文件，不是文件夹"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder, prefix=".tipdesk-probe-"):
+        with tempfile.TemporaryFile(dir=probe, prefix=".tipdesk-probe-"):
             return None
     except OSError as exc:
         return exc.strerror or str(exc)
 
 
-def unwritable_places(config: Config, create: bool = True) -> list[str]:
-    """What a run could not write, one Chinese line each naming the place and the fix
-    (`check` asks without creating the folders a run would make)."""
+def unwritable_places(config: Config) -> list[str]:
+    """What a run could not write, one Chinese line each naming the place and the fix."""
     found = []
     for key, folder in _places(config):
-        why = _unwritable(folder, create)
+        why = _unwritable(folder)
         if why:
             found.append(f"{folder}：无法在此文件夹中写入（{why}），本次没有做任何修改。请给当前用户开放该文件夹的"
                          f"写入权限（去掉“只读”），或在 config.yaml 中把 {key} 改到可写的位置，然后重新运行。")

@@ -110,8 +110,8 @@ def test_a_save_by_the_clerk_just_before_the_backup_is_not_overwritten(ws, tmp_p
 
 
 def test_inbox_files_stay_when_the_save_fails(ws):
-    # The backup cannot be written (its folder name is taken by a file): the run fails
-    # after reading the inbox; the returned sheet must still be there for the next run.
+    # The new register cannot be written (a folder holds the temporary file's name): the run
+    # fails after reading the inbox; the returned sheet must still be there for the next run.
     ws.add(**complaint())
     assert ws.run("daily", now="2026-11-30 08:30") == 0
     sheet = next((ws.root / "outbox" / "2026-11-30").rglob("*-反馈表.xlsx"))
@@ -130,16 +130,13 @@ def test_inbox_files_stay_when_the_save_fails(ws):
     dropped = ws.root / "inbox" / "回传.xlsx"
     wb.save(dropped)
     register_before = digest(ws.register)
-    backups = ws.root / "backups"
-    for old in backups.iterdir():
-        old.unlink()
-    backups.rmdir()
-    backups.write_text("不是文件夹", encoding="utf-8")
+    blocker = ws.register.with_name(ws.register.name + ".tipdesk-tmp")
+    blocker.mkdir()
     assert ws.run("daily", now="2026-12-01 08:30") == 1
     assert dropped.is_file()
     assert not (ws.root / "inbox" / "processed").exists() or not any((ws.root / "inbox" / "processed").rglob("*.xlsx"))
     assert digest(ws.register) == register_before
-    backups.unlink()
+    blocker.rmdir()
     assert ws.run("daily", now="2026-12-01 08:30") == 0
     assert not dropped.exists()
     assert any((ws.root / "inbox" / "processed").rglob("回传.xlsx"))

@@ -302,3 +302,21 @@ def test_safe_name_is_the_one_rule_for_file_names():
 ])
 def test_a_date_without_a_year_takes_the_nearest_sensible_year(text, today, expected):
     assert parse_when(text, today=today).at == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("二〇二六年十二月一日", datetime(2026, 12, 1)),
+    ("二零二六年一月十五号", datetime(2026, 1, 15)),
+    ("二〇二六年十月二十日", datetime(2026, 10, 20)),
+    ("二〇二六年十二月三十一日", datetime(2026, 12, 31)),
+    ("二〇二六年十二月一日下午3点", datetime(2026, 12, 1, 15)),
+])
+def test_dates_in_chinese_numerals(text, expected):
+    # How official documents write dates; units copy them into the sheet.
+    assert parse_when(text, today=date(2026, 12, 2)).at == expected
+
+
+@pytest.mark.parametrize("text, says", [("二〇二六年二月三十日", "不存在"), ("二〇二六年十十月一日", "无法识别")])
+def test_impossible_chinese_numeral_dates_are_refused(text, says):
+    with pytest.raises(ValueError, match=says):
+        parse_when(text, today=date(2026, 12, 2))

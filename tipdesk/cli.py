@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import re
+import sqlite3
 import sys
 import traceback
 import unicodedata
@@ -263,6 +265,30 @@ def unexpected(argv: list[str]) -> int:
     return EXIT_UNEXPECTED
 
 
+# What the file system says when the disk or the user's quota is full, or a file grew past
+# what it allows: the clerk can act on these, so they get a Chinese line, not a log to send.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def environment_error(exc: Exception) -> int | None:
+    """A full disk or a place that cannot be written, met after the checks at the start
+    (SQLite says so in words: "database or disk is full")."""
+    filename, number = getattr(exc, "filename", None), getattr(exc, "errno", None)
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        filename, number = "工作记录（journal）", errno.ENOSPC
+    where = f"写入 {filename} 时" if filename else "写入文件时"
+    if number in _FULL:
+        what = "磁盘空间已满（或超出了配额）"
+    elif number in _DENIED:
+        what = "没有写入权限（文件或文件夹是只读的）"
+    else:
+        return None
+    print(f"错误：{where}失败：{what}，本次运行已停止。台账只在完整校验后才会被替换，不会被写坏；"
+          f"请清理磁盘空间或开放写入权限后重新运行，已做完的部分下次会识别出来。", file=sys.stderr)
+    return EXIT_UNEXPECTED
+
+
 def main(argv: list[str] | None = None) -> int:
     _safe_output()
     # Libraries' warnings (openpyxl about a WPS extension, say) are English and not the clerk's
@@ -286,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the output went to a program that stopped reading (| more)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_UNEXPECTED
+    except (OSError, sqlite3.OperationalError) as exc:
+        code = environment_error(exc)
+        return unexpected(argv) if code is None else code
     except Exception:
         return unexpected(argv)
 

@@ -416,24 +416,52 @@ class _Reader:
         return (root / self.text(key, default)).resolve()
 
 
+_FULL_WIDTH_COLON = re.compile(r"^\s*[\w.\-]+\s*：")
+_DATE_LIKE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+
+
+def _yaml_problem(text: str, exc: yaml.YAMLError) -> str:
+    """What is wrong, in Chinese, at the line a clerk has to look at (PyYAML's own words are
+    English and often point at the line after the mistake)."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if "\t" in line[: len(line) - len(line.lstrip())]:
+            return f"第 {number} 行用 Tab 键缩进了；config.yaml 只能用空格缩进，请把 Tab 换成空格。"
+        if _FULL_WIDTH_COLON.match(line):
+            return f"第 {number} 行用了中文冒号“：”，请改为英文冒号“:”并在后面加一个空格。"
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return "格式有误（注意冒号后要有空格、缩进要对齐、引号和括号要成对）。"
+    shown = lines[mark.line].strip() if mark.line < len(lines) else ""
+    return (f"第 {mark.line + 1} 行附近格式有误（注意冒号后要有空格、缩进要对齐、引号和括号要成对）"
+            f"{f'：“{shown}”' if shown else ''}。")
+
+
+def _bad_date(text: str) -> str:
+    for number, line in enumerate(text.splitlines(), start=1):
+        for found in _DATE_LIKE.finditer(line.split("#")[0]):
+            try:
+                date(*map(int, found.groups()))
+            except ValueError:
+                return f"第 {number} 行有无效的日期“{found.group(0)}”（没有这一天），"
+    return "有无效的日期，"
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise TipdeskError(
             f"{path}：找不到配置文件。请先运行 {RUN} init 文件夹 创建工作区，"
             "或用 --config 指定配置文件。", EXIT_USAGE)
     try:
+        text = path.read_text(encoding="utf-8-sig")
         # libyaml's loader when PyYAML has it: a tenth of the pure-Python one's time, every run.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=loader) or {}
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行" if mark else ""
-        raise TipdeskError(f"{path.name}：{where}格式有误（注意冒号后要有空格、缩进要对齐）：{exc}",
-                           EXIT_USAGE)
+        raise TipdeskError(f"{path.name}：{_yaml_problem(text, exc)}", EXIT_USAGE)
     except UnicodeDecodeError:
         raise TipdeskError(f"{path.name}：不是 UTF-8 编码的文本，请用记事本另存为 UTF-8。", EXIT_USAGE)
-    except ValueError as exc:  # PyYAML builds dates itself: 2027-13-01 fails here, not as YAMLError
-        raise TipdeskError(f"{path.name}：有无效的日期（{exc}），请按 2027-01-01 的形式填写。", EXIT_USAGE)
+    except ValueError:  # PyYAML builds dates itself: 2027-13-01 fails here, not as YAMLError
+        raise TipdeskError(f"{path.name}：{_bad_date(text)}请按 2027-01-01 的形式填写。", EXIT_USAGE)
     if not isinstance(data, dict):
         raise TipdeskError(f"{path.name}：内容应为“键: 值”的配置项。", EXIT_USAGE)
     return data

@@ -11,6 +11,7 @@ from tipdesk.domain.columns import (
 )
 from tipdesk.config import Config
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.store.lock import unwritable_places
 from tipdesk.store.register import read_register
 from tipdesk.domain.rows import header_key
 from tipdesk.domain.textnorm import parse_when
@@ -29,7 +30,7 @@ def register_problems(config: Config, now: datetime) -> tuple[list[str], list[st
     tidy (a text date it turns into a date, 一般类 it writes 一般), so check and daily agree."""
     register = read_register(config.register)
     name = config.register.name
-    problems, notes, seen = [], [], {}
+    problems, notes, seen = [], list(register.notes), {}
 
     def where(row: int, column: str) -> str:
         return f"{name} 工作表“{REGISTER_SHEET}” 单元格 {column_letter(register.columns[column])}{row}（{column}）"
@@ -169,7 +170,7 @@ def template_problems(config: Config) -> list[str]:
 
 def run_check(config: Config, now: datetime) -> int:
     print(f"配置文件 {config.path.name}：正确（{len(config.units)} 个承办单位）。")
-    problems, notes = template_problems(config), []
+    problems, notes = template_problems(config) + unwritable_places(config), []
     try:
         found, notes = register_problems(config, now)
         problems += found

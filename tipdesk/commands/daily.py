@@ -237,7 +237,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             contacts = contacts_of(config, contacts_after(register, plan), now, started, journal.bounced_addresses())
             senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
             if dry_run:
-                return _dry_run(config, now, plan, contacts, journal, calendar, folder, arrivals, echo)
+                return _dry_run(config, now, register, plan, contacts, journal, calendar, folder, arrivals, echo)
             committed = _commit(config, now, register, journal, plan, arrivals, contacts, calendar, folder)
             reminded = deliver_mails(config, committed.reminders, journal, folder)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
@@ -248,7 +248,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         finally:
             journal.close()
     skipped = committed.skipped
-    extra = {"补完上次中断的运行": resumed, "已从台账删除的案件": deleted, **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
+    extra = {"台账提示": register.notes, "收件箱：未读取的文件夹": inbox.stray_folders(config),
+             "补完上次中断的运行": resumed, "已从台账删除的案件": deleted, **fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
              **inbox.summary_lines(arrivals), "收件箱：未能移出": committed.not_settled,
              "交办单和反馈表": issuing.describe(committed.letters, config.outbox),
              "上报上级（办理结果）": [f"{p.relative_to(config.outbox)}（{len(plan.upward[s])}件）"
@@ -266,11 +267,12 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
     return DailyResult(plan, summary, summary_path, committed.backup, skipped, committed.letters)
 
 
-def _dry_run(config, now, plan, contacts, journal, calendar, folder, arrivals, echo) -> DailyResult:
+def _dry_run(config, now, register, plan, contacts, journal, calendar, folder, arrivals, echo) -> DailyResult:
     planned = [m.describe() for m in reserve_reminders(config, now, plan.open_cases, contacts, journal,
                                                        calendar, dry_run=True)]
     planned += send_referrals(config, now, plan.open_cases, contacts, journal, folder, dry_run=True).planned
-    extra = {**inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned,
+    extra = {"台账提示": register.notes, "收件箱：未读取的文件夹": inbox.stray_folders(config),
+             **inbox.summary_lines(arrivals), "将发送的邮件（不含今天新交办的）": planned,
              "将发出的通知": [f"{n.unit}【{n.kind}】{n.case_id}" for n in plan.notices]}
     summary = daily_summary(plan, now, extra, dry_run=True)
     echo("计划修改：" if plan.changes else "台账无需修改。")

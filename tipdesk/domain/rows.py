@@ -66,6 +66,7 @@ class Register:
     sheet_names: list[str] = field(default_factory=list)
     sheets: dict[str, SheetData] = field(default_factory=dict)   # 台账 and, if present, 联络人
     added_columns: list[str] = field(default_factory=list)  # contract columns the file lacks (headers to write)
+    notes: list[str] = field(default_factory=list)  # what the clerk should know about the file (far cells)
 
     @property
     def last_row(self) -> int:

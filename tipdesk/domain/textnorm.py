@@ -144,11 +144,36 @@ def _from_number(value: int | float, today: date) -> When:
     return _from_datetime(at)
 
 
+# 二〇二六年十二月一日: the way official documents write a date, in Chinese numerals.
+_CN_DIGITS = {c: n for n, chars in enumerate(("〇零○Ｏ", "一", "二", "三", "四", "五", "六", "七", "八", "九"))
+              for c in chars}
+_CN_DATE = re.compile(r"([〇零○Ｏ一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})([日号])")
+
+
+def _cn_number(text: str) -> int:
+    """一 -> 1, 十 -> 10, 十二 -> 12, 二十 -> 20, 三十一 -> 31; -1 for what is no number."""
+    tens, ten, ones = text.partition("十")
+    if not ten:
+        tens, ones = "", tens
+    if len(tens) > 1 or len(ones) > 1 or any(c not in _CN_DIGITS for c in tens + ones) or not (ten or ones):
+        return -1
+    if not ten:
+        return _CN_DIGITS[ones]
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
+def _arabic_date(text: str) -> str:
+    def digits(match: re.Match[str]) -> str:
+        year = "".join(str(_CN_DIGITS[c]) for c in match[1])
+        return f"{year}年{_cn_number(match[2])}月{_cn_number(match[3])}{match[4]}"
+    return _CN_DATE.sub(digits, text)
+
+
 def _from_text(raw: str, today: date) -> When | None:
     text = normalize_text(raw)
     if not text:
         return None
-    compact = _WEEKDAY.sub("", _LOOSE_SPACE.sub("", text))
+    compact = _arabic_date(_WEEKDAY.sub("", _LOOSE_SPACE.sub("", text)))
     for form in _DATE_FORMS:
         match = form.match(compact)
         if match is None:

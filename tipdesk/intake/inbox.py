@@ -15,7 +15,7 @@ from pathlib import Path
 from tipdesk.domain.columns import CASE_ID, REFERRED_AT, REGISTER_SHEET, UNIT
 from tipdesk.config import Config
 from tipdesk.store.commit import MOVE, TEXT, FileOp
-from tipdesk.store.files import free_path
+from tipdesk.store.files import fit_name, free_path
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.intake.forms import classify, feedback
 from tipdesk.xlsx.sheetfile import read_workbook
@@ -30,12 +30,35 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# Files that Windows and macOS put in any folder they show; nobody sends them.
+_SYSTEM_FILES = {"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"}
+# A download or a save still under way (browsers, mail clients, Office's ~WRL….tmp): the
+# finished file gets its real name, and is read then.
+_UNFINISHED = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart")
+
+
+def _dropped(path: Path) -> bool:
+    name = path.name.lower()
+    # "." and "~" start lock files (~$x.xlsx, .~lock.x#), macOS's ._x copies and Office temps.
+    return (path.is_file() and not name.startswith((".", "~")) and name not in _SYSTEM_FILES
+            and not name.endswith(_UNFINISHED) and not path.name.endswith(REASON_SUFFIX))
+
+
 def inbox_files(config: Config) -> list[Path]:
-    """Files dropped directly into the inbox (not its processed/rejected folders, not lock files)."""
+    """Files dropped directly into the inbox (not its processed/rejected folders, not lock,
+    system or unfinished files, which stay where they are)."""
     if not config.inbox.is_dir():
         return []
-    return sorted(p for p in config.inbox.iterdir()
-                  if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(REASON_SUFFIX))
+    return sorted(p for p in config.inbox.iterdir() if _dropped(p))
+
+
+def stray_folders(config: Config) -> list[str]:
+    """Folders someone put into the inbox (an unpacked attachment): not read, and said so."""
+    if not config.inbox.is_dir():
+        return []
+    return [f"inbox 中的文件夹“{p.name}”不会被读取：请把其中的表格直接放入 inbox（不要放在文件夹里）"
+            for p in sorted(config.inbox.iterdir())
+            if p.is_dir() and p.name not in (PROCESSED, REJECTED) and not p.name.startswith(".")]
 
 
 def _is_a_register(book) -> bool:
@@ -48,8 +71,14 @@ def _is_a_register(book) -> bool:
 
 def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> Arrival:
     """Read one file; whatever goes wrong becomes a rejection reason, never an exception."""
-    saved_at = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
-    arrival = Arrival(path, _digest(path), min(saved_at, now))
+    try:
+        saved_at = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        arrival = Arrival(path, _digest(path), min(saved_at, now))
+    except OSError as exc:  # no read permission, or taken away while the run looked
+        arrival = Arrival(path, "", now)
+        arrival.reject(f"无法读取文件（{exc.strerror or exc}）。请确认文件没有被其他程序占用、当前用户有权读取，"
+                       "然后重新放入 inbox。")
+        return arrival
     before = seen.get(arrival.digest)
     if before and before[0] == PROCESSED:
         arrival.previous = before[1]
@@ -66,6 +95,7 @@ def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tupl
         if module is feedback:
             arrival.marker = feedback.read_marker(book)
         arrival.items = module.extract(book, context)
+        arrival.done += book.notes()
     except TipdeskError as exc:
         arrival.reject(exc.message)
         if arrival.kind == feedback.KIND and _free_of_personal_data(book, config):
@@ -89,7 +119,17 @@ def _free_of_personal_data(book, config: Config) -> bool:
 
 
 def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> list[Arrival]:
-    return [read_arrival(path, config, now, seen) for path in inbox_files(config)]
+    """Every dropped file read; the same bytes under a second name in one run (saved twice
+    from a mail, copied as "(1)") count once, as a file seen on an earlier day does."""
+    arrivals, first = [], {}
+    for path in inbox_files(config):
+        arrival = read_arrival(path, config, now, seen)
+        twin = first.setdefault(arrival.digest, path.name) if arrival.digest else path.name
+        if twin != path.name and not arrival.previous:
+            arrival = Arrival(path, arrival.digest, arrival.received_at, kind=arrival.kind, previous=twin,
+                              done=[f"与同时放入的 {twin} 内容相同，未重复登记"])
+        arrivals.append(arrival)
+    return arrivals
 
 
 def settle_ops(arrivals: list[Arrival], config: Config, now: datetime) -> list[FileOp]:
@@ -121,10 +161,7 @@ _NAME_BYTES = 240
 
 def reason_file(target: Path) -> Path:
     """<name>.原因.txt beside the rejected file, the name shortened to fit when it is long."""
-    name = target.name
-    while len((name + REASON_SUFFIX).encode("utf-8")) > _NAME_BYTES:
-        name = name[:-1]
-    return target.with_name(name + REASON_SUFFIX)
+    return target.with_name(fit_name(target.name, REASON_SUFFIX, _NAME_BYTES))
 
 
 def reason_text(arrival: Arrival) -> str:
@@ -139,8 +176,8 @@ def reason_text(arrival: Arrival) -> str:
 def summary_lines(arrivals: list[Arrival]) -> dict[str, list[str]]:
     applied, held, rejected = [], [], []
     for a in arrivals:
-        if a.error:
-            (held if a.held else rejected).append(a.error)
+        if a.error:  # and what went wrong moving it, if anything
+            (held if a.held else rejected).append("；".join([a.error.rstrip("。"), *a.done]))
         else:
             applied.append(f"{a.path.name}（{a.kind or '重复文件'}）：{'；'.join(a.done) or '无需修改'}")
     return {"收件箱：已处理": applied, "收件箱：暂缓，待指挥中心决定": held, "收件箱：已退回": rejected}

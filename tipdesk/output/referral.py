@@ -30,6 +30,7 @@ from tipdesk.domain.columns import MARKER_FORMAT, MARKER_KEYS, MARKER_SHEET
 from tipdesk.domain.textnorm import chinese_date, fullwidth_brackets
 from tipdesk.domain.textnorm import safe_name
 from tipdesk.word.template import compiled, repack
+from tipdesk.xlsx.text import put
 
 LETTER_TITLE = "安全生产举报事项交办单"
 FEEDBACK_TITLE = "安全生产举报办理情况反馈表"
@@ -211,7 +212,7 @@ class _SheetWriter:
     def banner(self, text: str, font: Font, height: float, fill: PatternFill | None = None,
                align: Alignment = WRAP_CENTER) -> None:
         self.row += 1
-        cell = self.ws.cell(self.row, 1, text)
+        cell = put(self.ws.cell(self.row, 1), text)
         self.ws.merge_cells(start_row=self.row, start_column=1, end_row=self.row, end_column=4)
         cell.font, cell.alignment = font, align
         if fill is not None:
@@ -221,12 +222,12 @@ class _SheetWriter:
         self.ws.row_dimensions[self.row].height = height
 
     def _label(self, column: int, text: str) -> None:
-        cell = self.ws.cell(self.row, column, text)
+        cell = put(self.ws.cell(self.row, column), text)
         cell.font, cell.fill, cell.border = LABEL_FONT, LABEL_FILL, BORDER
         cell.alignment = LABEL_ALIGN
 
     def _value(self, column: int, value, answer: bool, last_column: int | None = None):
-        cell = self.ws.cell(self.row, column, value if value != "" else None)
+        cell = put(self.ws.cell(self.row, column), value)
         last_column = last_column or column
         if last_column > column:
             self.ws.merge_cells(start_row=self.row, start_column=column,
@@ -358,7 +359,7 @@ def _write_marker(wb: Workbook, context: dict, sheet_id: str) -> None:
               "sheet_id": str(sheet_id), "issued_at": context["issued_at"]}
     for row, key in enumerate(MARKER_KEYS, start=1):
         ws.cell(row, 1, key)
-        ws.cell(row, 2, values[key]).number_format = "@"
+        put(ws.cell(row, 2), values[key]).number_format = "@"
     ws.sheet_state = "veryHidden"  # not listed under "unhide" in Excel or WPS
     ws.protection.sheet = True
 

@@ -28,6 +28,7 @@ from tipdesk.xlsx.graft import conditional_formats, graft_sheet
 from tipdesk.xlsx.patch import PackageEdit
 from typing import Collection, Mapping
 from tipdesk.xlsx.package import column_letter
+from tipdesk.xlsx.text import put
 
 SHEET = "统计"
 # The figures every table shows, in column order from C.
@@ -81,7 +82,7 @@ class _Sheet:
 
     def banner(self, text: str, font: Font, height: float = ROW_HEIGHT) -> None:
         self.row += 1
-        cell = self.ws.cell(self.row, 1, text)
+        cell = put(self.ws.cell(self.row, 1), text)
         cell.font, cell.alignment = font, LEFT
         self.ws.merge_cells(start_row=self.row, start_column=1, end_row=self.row,
                             end_column=LAST_COLUMN)
@@ -98,7 +99,7 @@ class _Sheet:
         self.row += 1
         labels = [first, second] + _figure_headers(figures_first)
         for column, label in enumerate(labels, start=1):
-            cell = self.ws.cell(self.row, column, label)
+            cell = put(self.ws.cell(self.row, column), label)
             cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
             cell.alignment = CENTER
         if second is None:
@@ -129,7 +130,7 @@ class _Sheet:
         self.ws.row_dimensions[self.row].height = ROW_HEIGHT
 
     def _cell(self, column: int, value, fill: PatternFill | None):
-        cell = self.ws.cell(self.row, column, value)
+        cell = put(self.ws.cell(self.row, column), value)
         cell.font, cell.border, cell.alignment = CELL_FONT, BORDER, CENTER
         if fill is not None:
             cell.fill = fill
@@ -388,15 +389,15 @@ def _list_sheet(wb: Workbook, title: str, heading: str, rows: list[list], column
     ws = wb.create_sheet(title)
     for n, (name, width) in enumerate(columns.items(), start=1):
         ws.column_dimensions[column_letter(n)].width = width
-    ws.cell(1, 1, heading).font = SECTION_FONT
+    put(ws.cell(1, 1), heading).font = SECTION_FONT
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     ws.row_dimensions[1].height = 24
     for n, name in enumerate(columns, start=1):
-        cell = ws.cell(2, n, name)
+        cell = put(ws.cell(2, n), name)
         cell.font, cell.fill, cell.border, cell.alignment = HEADER_FONT, HEADER_FILL, BORDER, CENTER
     for r, values in enumerate(rows or [["无"] + [None] * (len(columns) - 1)], start=3):
         for n, value in enumerate(values, start=1):
-            cell = ws.cell(r, n, value)
+            cell = put(ws.cell(r, n), value)
             cell.font, cell.border = CELL_FONT, BORDER
             cell.alignment = CENTER if isinstance(value, int) else LEFT
     ws.print_title_rows = "2:2"

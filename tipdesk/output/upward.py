@@ -17,6 +17,7 @@ from tipdesk.domain.columns import (
 )
 from tipdesk.domain.redact import redact_case
 from tipdesk.domain.textnorm import chinese_date, safe_name
+from tipdesk.xlsx.text import put
 
 HEADERS = ("上级编号", "案件编号", "承办单位", "办理状态", "是否属实", "处理结果", "办结时间")
 WIDTHS = (18, 14, 20, 10, 10, 60, 14)
@@ -60,10 +61,7 @@ def upward_report(source: str, rows: Sequence[Mapping[str, Any]], centre: Mappin
         values = (safe.get(UPSTREAM_NO), safe.get(CASE_ID), safe.get(UNIT), safe.get(STATUS), safe.get(VERIFIED),
                   safe.get(RESULT), chinese_date(closed) if isinstance(closed, datetime) else "")
         for column, value in enumerate(values, start=1):
-            cell = ws.cell(number, column)
-            text = "" if value is None else str(value)
-            cell.value = text
-            cell.data_type = "s"  # text stays text: a "=…" in a unit's answer is no formula
+            cell = put(ws.cell(number, column), "" if value is None else str(value))
             cell.font = Font(name="宋体", size=10)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             cell.border = border

@@ -18,6 +18,7 @@ from tipdesk.domain.columns import AREA, INDUSTRY, UNIT
 from tipdesk.xlsx.graft import graft_sheet
 from tipdesk.xlsx.patch import PackageEdit
 from tipdesk.xlsx.views import LISTS_SHEET, list_validations, print_setup
+from tipdesk.xlsx.text import put
 
 # Bumped when what view_edits writes changes, so every register gets the new version once.
 VIEWS_VERSION = 1
@@ -47,7 +48,7 @@ def lists_workbook(lists: dict[str, list[str]]) -> bytes:
     for column, (name, values) in enumerate(lists.items(), start=1):
         ws.cell(1, column, name).font = Font(bold=True)
         for row, value in enumerate(values, start=2):
-            ws.cell(row, column, value)
+            put(ws.cell(row, column), value)
         ws.column_dimensions[ws.cell(1, column).column_letter].width = 24
     ws.cell(1, len(lists) + 2, "本表由 tipdesk 按 config.yaml 生成，供台账下拉列表使用，请勿修改。")
     ws.sheet_state = "veryHidden"

@@ -7,13 +7,25 @@ from datetime import datetime
 from pathlib import Path
 
 
+# File systems limit a name to 255 bytes; a long Chinese name (3 bytes a character) is near it.
+NAME_BYTES = 255
+
+
+def fit_name(stem: str, tail: str, limit: int = NAME_BYTES) -> str:
+    """stem + tail, the stem shortened as needed so the name fits in `limit` bytes."""
+    while stem and len((stem + tail).encode("utf-8")) > limit:
+        stem = stem[:-1]
+    return stem + tail
+
+
 def free_path(path: Path, taken: set[Path] | frozenset = frozenset()) -> Path:
     """`path`, or path-2, path-3 … when that name is taken (on disk, or in `taken`: names a
-    plan has already given out): nothing already there is overwritten."""
+    plan has already given out): nothing already there is overwritten, and the added number
+    never makes the name too long."""
     n, candidate = 1, path
     while candidate.exists() or candidate in taken:
         n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        candidate = path.with_name(fit_name(path.stem, f"-{n}{path.suffix}"))
     return candidate
 
 

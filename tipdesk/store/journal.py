@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from tipdesk.domain.arrivals import FeedbackEvent
+from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.notices import LETTER_KEY, NOTICE_KINDS, REFERRAL, Notice
 from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.domain.columns import REDO as REDO_STATUS
@@ -162,7 +163,8 @@ class Journal:
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite rolls back by itself on a full disk
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
@@ -555,8 +557,18 @@ class Journal:
 
 
 def open_journal(path: Path, readonly: bool = False) -> Journal:
-    """The workspace journal; a dry run works on a copy in memory, so it reads everything the
-    journal holds and can neither create nor change the file."""
+    """The workspace journal, or a Chinese refusal when the file is not a readable journal
+    (damaged by a disk fault, or another file saved under its name)."""
+    try:
+        return _open_journal(path, readonly)
+    except sqlite3.DatabaseError as exc:
+        raise TipdeskError(f"{Path(path).name}：工作记录文件已损坏或不是 tipdesk 的记录文件，本次没有做任何修改。"
+                           f"请用该文件的备份替换它；没有备份时请把它改名保存，并联系维护人员。", EXIT_USAGE) from exc
+
+
+def _open_journal(path: Path, readonly: bool) -> Journal:
+    """A dry run works on a copy in memory, so it reads everything the journal holds and can
+    neither create nor change the file."""
     if not readonly:
         return Journal(path)
     journal = Journal.__new__(Journal)

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterable, Iterator
 import python_calamine
 
 from tipdesk.xlsx import patch as xlsxpatch
+from tipdesk.xlsx.extent import far_note, without_far_cells
+from tipdesk.xlsx.text import excel_text
 from tipdesk.xlsx.package import cell_ref
 from tipdesk.xlsx.prune import drop_rows
 from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
@@ -39,29 +41,32 @@ def digest_of(path: Path) -> str:
 
 
 def read_grids(path: Path, sheets: Iterable[str], optional: Iterable[str] = ()
-               ) -> tuple[dict[str, list[list[Any]]], list[str]]:
-    """The named sheets as grids (one opening of the file), and every sheet's name.
+               ) -> tuple[dict[str, list[list[Any]]], list[str], dict[str, list[str]]]:
+    """The named sheets as grids (one opening of the file), every sheet's name, and the cells
+    far beyond the data that were left out (sheet -> references; see xlsx/extent.py).
 
     A missing sheet of `sheets` is an error; one of `optional` is simply left out."""
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise TipdeskError(f"{path.name}：无法读取台账（文件可能已损坏或不是 .xlsx）：{exc}。"
-                           f"可从 backups 文件夹中的备份恢复。", EXIT_USAGE)
-    grids = {}
-    for sheet in sheets:
-        if sheet not in book.sheet_names:
-            raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
-                               f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
-        grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    for sheet in optional:
-        if sheet in book.sheet_names:
-            grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    return grids, list(book.sheet_names)
+    with without_far_cells(path) as (source, far):
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(source))
+        except Exception as exc:  # calamine raises its own error types for damaged files
+            raise TipdeskError(f"{path.name}：无法读取台账（文件可能已损坏或不是 .xlsx）：{exc}。"
+                               f"可从 backups 文件夹中的备份恢复。", EXIT_USAGE)
+        with book:
+            grids = {}
+            for sheet in sheets:
+                if sheet not in book.sheet_names:
+                    raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
+                                       f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
+                grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            for sheet in optional:
+                if sheet in book.sheet_names:
+                    grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            return grids, list(book.sheet_names), {s: refs for s, refs in far.items() if s in grids}
 
 
 def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
-    grids, names = read_grids(path, [sheet])
+    grids, names, _ = read_grids(path, [sheet])
     return grids[sheet], names
 
 
@@ -76,7 +81,7 @@ def read_register(path: Path) -> Register:
         raise TipdeskError(f"{path.name}：台账不是 .xlsx 格式（可能是旧版 .xls 或 WPS .et 改了扩展名）。"
                            f"请在 Excel/WPS 中打开，另存为“Excel 工作簿 (.xlsx)”，再运行。", EXIT_USAGE)
     digest = digest_of(path)
-    grids, sheets = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
+    grids, sheets, far = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
     grid = grids[REGISTER_SHEET]
     columns = header_columns(grid[0] if grid else [])
     missing = [c for c in REGISTER_COLUMNS if c not in columns and c not in LATER_COLUMNS]
@@ -97,7 +102,8 @@ def read_register(path: Path) -> Register:
     if CONTACTS_SHEET in grids:
         contacts = grids[CONTACTS_SHEET]
         data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
-    return Register(path, columns, rows, grid, digest, sheets, data, added)
+    return Register(path, columns, rows, grid, digest, sheets, data, added,
+                    [far_note(sheet, refs) for sheet, refs in far.items()])
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -321,8 +327,11 @@ def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, Itera
             bad = zf.testzip()
         if bad:
             raise ValueError(f"zip member {bad} is corrupt")
-        book = python_calamine.CalamineWorkbook.from_path(str(temp))
-        return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}
+        # Far cells are left out as when the register was read (xlsx/extent.py): a value at
+        # XFD1048576 would make calamine allocate the whole grid.
+        with without_far_cells(temp) as (source, _):
+            book = python_calamine.CalamineWorkbook.from_path(str(source))
+            return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}
     except Exception as exc:  # calamine's own error types for a package it cannot read
         raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
 
@@ -359,6 +368,8 @@ def _verify_row(file_name: str, sheet: str, r: int, old_row: list[Any], new_row:
         old = old_row[c - 1] if c - 1 < len(old_row) else None
         new = new_row[c - 1] if c - 1 < len(new_row) else None
         expect = wanted[c] if c in wanted and (r, c) not in skipped else old
+        if isinstance(expect, str) and c in wanted:
+            expect = excel_text(expect)  # what the patch writes: a cell's limits apply
         if not _same(expect, new):
             ref = cell_ref(r, c)
             raise TipdeskError(f"{file_name}：写入后校验失败（工作表“{sheet}”单元格 {ref} 应为“{expect}”，"

@@ -22,13 +22,13 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from tipdesk.xlsx.package import MAIN_NS, column_index, column_letter, workbook_parts
+from tipdesk.xlsx.text import excel_text
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 # Built-in number formats that are dates or times (ECMA-376 18.8.30, plus the CJK ones).
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
 # zlib level 3 packs a 100 MB sheet 3x faster than the default 6, for a file about 10% larger.
 COMPRESS_LEVEL = 3
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _cell_xml(ref: str, value: Any, style: int | None, styles: _Styles, date1904
     elif isinstance(value, (int, float)) and not (isinstance(value, float) and not math.isfinite(value)):
         body, kind = f"<v>{repr(value)}</v>", ""
     else:
-        text = escape(_ILLEGAL_XML.sub("", str(value)))
+        text = escape(excel_text(str(value)))
         body, kind = f'<is><t xml:space="preserve">{text}</t></is>', ' t="inlineStr"'
     s = f' s="{style}"' if style else ""
     if not body:

@@ -38,6 +38,7 @@ import python_calamine
 
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.domain.textnorm import normalize_text
+from tipdesk.xlsx.extent import far_note, without_far_cells
 from tipdesk.xlsx.package import cell_ref
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -139,6 +140,10 @@ class Workbook:
     path: Path
     kind: str
     sheets: dict[str, Grid]
+    far: dict[str, list[str]] = field(default_factory=dict)  # sheet -> far cells left out (extent.py)
+
+    def notes(self) -> list[str]:
+        return [far_note(sheet, refs) for sheet, refs in self.far.items()]
 
 
 def read_workbook(path: Path) -> Workbook:
@@ -147,13 +152,13 @@ def read_workbook(path: Path) -> Workbook:
     _check_name(path)
     data = _read_bytes(path)
     kind = _sniff(path, data)
-    raw_sheets = _load(path, data, kind)
+    raw_sheets, far = _load(path, data, kind)
     ods_merges = _ods_merges(path, data) if kind == "ods" else {}
     sheets = {}
     for raw in raw_sheets:
         merges = raw.merges if raw.merges is not None else ods_merges.get(raw.name, [])
         sheets[raw.name] = _build_grid(raw.name, raw.rows, merges, raw.hidden)
-    return Workbook(path=path, kind=kind, sheets=sheets)
+    return Workbook(path=path, kind=kind, sheets=sheets, far=far)
 
 
 # --- refusing by name --------------------------------------------------------------------
@@ -281,13 +286,23 @@ class _RawSheet:
     hidden: bool
 
 
-def _load(path: Path, data: bytes, kind: str) -> list[_RawSheet]:
-    """Every worksheet's values and merges as calamine reads them; errors become refusals."""
+def _load(path: Path, data: bytes, kind: str) -> tuple[list[_RawSheet], dict[str, list[str]]]:
+    """Every worksheet's values and merges as calamine reads them, and the far cells left out
+    (.xlsx only: .xls is bounded at 65536 rows by its format); errors become refusals."""
     try:
         with _native_copy(path, data, kind) as source:
-            return _load_with_calamine(source)
+            if kind != "xlsx":
+                return _load_with_calamine(source), {}
+            with without_far_cells(source) as (trimmed, far):
+                return _load_with_calamine(trimmed), far
     except python_calamine.PasswordError as exc:
         raise _encrypted(path) from exc
+    except python_calamine.CalamineError as exc:
+        if "Cell limit exceeded" not in str(exc):
+            raise _damaged(path, "内容无法读取") from exc
+        # calamine's own guard, met by an .ods with a value far beyond its data.
+        raise _refuse(path, "表格中有远离内容的单元格（例如在最后一行或最后一列输入过内容），表格大得无法读取。"
+                            "请在 Excel 或 WPS 中按 Ctrl+End 找到并删除这些单元格，另存为 .xlsx 后重新发送。") from exc
     except Exception as exc:  # calamine's ZipError, XmlError, CalamineError: a broken file
         raise _damaged(path, "内容无法读取") from exc
     except BaseException as exc:

@@ -43,7 +43,10 @@ from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.domain.columns import UNIT
-from tipdesk.store.files import free_path
+from tipdesk.store.egress import open_gate, register_gate
+
+# The clerk's list of what the egress gate held back (DESIGN.md, "The whistleblower").
+BLOCKED_HEADING = "出口拦截：含举报人身份信息，未发出"
 
 # How far back units' reply mails count as 签收 (a case is answered well within this).
 REPLY_WINDOW = timedelta(days=60)
@@ -63,16 +66,15 @@ class DailyResult:
     issued: list[issuing.IssuedDocuments]
 
 
-def write_upward_reports(reports: dict[str, bytes], folder: Path, now: datetime) -> list[tuple[str, Path]]:
-    """outbox/DATE/上报/<centre>-办理结果上报-….xlsx, each written whole or not at all."""
+def write_upward_reports(reports: dict[str, bytes], folder: Path, now: datetime, gate: Gate) -> list[tuple[str, Path]]:
+    """outbox/DATE/上报/<centre>-办理结果上报-….xlsx, each written whole or not at all, and
+    only past the gate."""
     out = []
     for source, data in sorted(reports.items()):
-        target = free_path(folder / UPWARD_FOLDER / upward_file_name(source, now))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(target.name + ".tmp")
-        temp.write_bytes(data)
-        temp.replace(target)
-        out.append((source, target))
+        target = gate.write(folder / UPWARD_FOLDER / upward_file_name(source, now), data,
+                            fix="改好后清空这些案件的“上报时间”，下次运行会重新上报")
+        if target:
+            out.append((source, target))
     return out
 
 
@@ -172,8 +174,9 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
                                    if CONTACTS_SHEET in register.sheets else [], now, journal.first_run(),
                                    journal.bounced_addresses())
+            gate = register_gate(config, register, f"{now:%Y-%m-%d}")
             mails = send_reminders(config, now, open_cases, contacts, journal, calendar,
-                                   config.day_folder(now), categories=HOURLY_CATEGORIES)
+                                   config.day_folder(now), categories=HOURLY_CATEGORIES, gate=gate)
             record_chases(config, register, journal, now, set(open_cases))
         finally:
             journal.close()
@@ -181,6 +184,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
     lines = [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
     lines += [f"未签收：{c.get(CASE_ID)}（{c.get(UNIT)}，{c.get(CATEGORY)}类）交办已{hours_since(c, now)}小时仍未签收，"
               "请电话联系该单位。" for c in phone]
+    lines += [f"出口拦截：{line}" for line in gate.lines]
     for line in lines:
         echo(line)
     return "；".join(lines) or "无需提醒"
@@ -232,6 +236,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         echo("  " + line)
                 echo(summary)
                 return DailyResult(plan, summary, None, None, set(), [])
+            # Everything that leaves from here on passes this gate (the register as this run leaves it).
+            gate = open_gate(config, plan.final_rows(register), contacts_after(register, plan), f"{now:%Y-%m-%d}")
             # The upward reports are built before the save: 上报时间 is written only with them ready.
             reports = {source: upward_report(source, rows, config.centre, now) for source, rows in plan.upward.items()}
             staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
@@ -239,7 +245,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                 # Letters render while the rest goes on; the register is replaced only once they
                 # all exist, so a broken template still leaves the register untouched.
                 with issuing.Rendering(plan.referred, config, now, staging) as rendering:
-                    reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder)
+                    reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder,
+                                              gate=gate)
                     plan.changes += chase_changes(
                         [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal)
                     with journal.transaction():
@@ -266,20 +273,20 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                         journal.record_feedback(run_id, plan.feedback)
                         journal.record_notices(run_id, now, plan.notices, notice_numbering(journal, config))
                         journal.save_case_states(plan.states)
-                        issued = issuing.publish(rendering.wait(), staging, folder)
-                        reported = write_upward_reports(reports, folder, now)
+                        issued = issuing.publish(rendering.wait(), staging, folder, gate)
+                        reported = write_upward_reports(reports, folder, now, gate)
                         journal.record_letters(issued, now)
                         journal.record_inbox(arrivals, now)
                         journal.finish_run(run_id, "ok")
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             # Only now that the register holds what they caused do the files leave the inbox.
-            inbox.settle(arrivals, config, now)
+            inbox.settle(arrivals, config, now, gate)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
-                                      again=plan.refer_again)
+                                      again=plan.refer_again, gate=gate)
             owed = journal.owed_notices()
             noticed = send_notices(config, now, owed, rows_by_id(register, plan, {n["case_id"] for n in owed}),
-                                   contacts, journal, folder)
+                                   contacts, journal, folder, gate=gate)
         finally:
             journal.close()
     extra = {**fetched.sections(), "邮箱收件：发件地址与承办单位不符": senders,
@@ -291,7 +298,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         extra["未覆盖的公式单元格"] = [
             f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"
             f"tipdesk 不覆盖公式；请改为数值后重跑" for sheet, r, c in sorted(skipped)]
+    extra[BLOCKED_HEADING] = gate.lines
     summary = daily_summary(plan, now, extra)
-    summary_path, _ = save_summary(folder, now, summary)
+    summary_path, _ = save_summary(folder, now, summary, gate)
     echo(summary)
     return DailyResult(plan, summary, summary_path, saved, skipped, issued)

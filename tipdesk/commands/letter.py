@@ -8,13 +8,17 @@ from tipdesk.config import Config
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.output.issuing import IssuedDocuments, planned_paths, publish, render
+from tipdesk.store.egress import register_gate
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import read_register
 
 
 def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) -> IssuedDocuments | None:
-    """`letter CASE_ID`: the same letter (same 交办文号) and a fresh feedback sheet, for one lost."""
+    """`letter CASE_ID`: the same letter (same 交办文号) and a fresh feedback sheet, for one lost.
+
+    The pair passes the egress gate; held back, nothing is recorded and the clerk is told why
+    (TipdeskError), so the letter can be issued again once the text is mended."""
     with workspace_lock(config):
         register = read_register(config.register)
         row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
@@ -31,10 +35,14 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
         try:
             staged = render(case, config, now, staging)
+            gate = register_gate(config, register, f"{now:%Y-%m-%d}")
             journal = open_journal(config.journal)
             try:
                 with journal.transaction():
-                    (issued,) = publish([staged], staging, folder)
+                    published = publish([staged], staging, folder, gate)
+                    if not published:
+                        raise TipdeskError("出口拦截：" + "；".join(gate.lines), EXIT_USAGE)
+                    (issued,) = published
                     journal.record_letters([issued], now)
             finally:
                 journal.close()

@@ -10,6 +10,7 @@ from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.textnorm import chinese_date
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
+from tipdesk.store.egress import register_gate
 from tipdesk.store.register import read_register
 from tipdesk.store.journal import open_journal
 
@@ -22,7 +23,8 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
     if period.start > now:
         raise TipdeskError(f"{period.label}还没有开始（现在是{chinese_date(now, with_time=True)}），没有可通报的数据。"
                            f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
-    rows = [row.values for row in read_register(config.register).rows]
+    register = read_register(config.register)
+    rows = [row.values for row in register.rows]
     folder = config.outbox / f"{now:%Y-%m-%d}"
     paths = [folder / name for name in file_names(period)]
     if dry_run:
@@ -34,10 +36,14 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
     finally:
         journal.close()
     documents = build_bulletin(rows, period, now, config, requests)
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, data in zip(paths, documents):
-        temp = path.with_name(path.name + ".tmp")
-        temp.write_bytes(data)
-        temp.replace(path)  # never a half-written bulletin under the real name
-    echo("已生成：\n  " + "\n  ".join(str(p) for p in paths))
-    return paths
+    gate = register_gate(config, register, f"{now:%Y-%m-%d}")
+    # Never a half-written bulletin under the real name (the gate writes atomically), and a
+    # new bulletin replaces the one of an earlier run today.
+    written = [gate.write(path, data, fix="改好后重新运行 report", overwrite=True)
+               for path, data in zip(paths, documents)]
+    written = [p for p in written if p]
+    if written:
+        echo("已生成：\n  " + "\n  ".join(str(p) for p in written))
+    for line in gate.lines:
+        echo("出口拦截：" + line)
+    return written

@@ -22,6 +22,7 @@ from tipdesk.xlsx.sheetfile import read_workbook
 from tipdesk.domain.arrivals import Arrival, REASON_SUFFIX
 from tipdesk.intake.forms.common import ReadContext
 from tipdesk.domain.redact import redact
+from tipdesk.store.egress import Gate
 
 PROCESSED, REJECTED = "processed", "rejected"
 
@@ -92,15 +93,17 @@ def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> 
     return [read_arrival(path, config, now, seen) for path in inbox_files(config)]
 
 
-def settle(arrivals: list[Arrival], config: Config, now: datetime) -> None:
-    """Move each file to processed/ or rejected/ (after the register was saved), reasons beside."""
+def settle(arrivals: list[Arrival], config: Config, now: datetime, gate: Gate) -> None:
+    """Move each file to processed/ or rejected/ (after the register was saved), reasons beside.
+
+    A reason may quote a unit's words: it is redacted, and passes the gate like what leaves."""
     for arrival in arrivals:
         try:
             folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
             folder.mkdir(parents=True, exist_ok=True)
             target = free_path(folder / arrival.path.name)
             if arrival.error:
-                reason_file(target).write_text(reason_text(arrival), encoding="utf-8")
+                gate.write_text(reason_file(target), redact(reason_text(arrival)), overwrite=True)
             shutil.move(str(arrival.path), str(target))
         except OSError as exc:  # a file open in Excel on Windows: the others and the mail go on
             arrival.done.append(f"未能移出收件箱（{exc.strerror or exc}），文件仍在 inbox 中，下次运行会识别为重复文件")

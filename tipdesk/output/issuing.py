@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
-import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from pathlib import Path
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
 from tipdesk.domain.textnorm import safe_name
-from tipdesk.store.files import free_path
+from tipdesk.store.egress import Gate
 from tipdesk.output.referral import feedback_sheet, file_names, referral_context, referral_letter
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.word.template import compiled
@@ -108,17 +107,17 @@ class Rendering:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path) -> list[IssuedDocuments]:
-    """Move staged documents into the day's outbox (same file system: renames)."""
+def publish(issued: list[IssuedDocuments], staging: Path, day_folder: Path, gate: Gate) -> list[IssuedDocuments]:
+    """Move staged documents into the day's outbox (same file system: renames) through the
+    gate. A letter or sheet that would carry a reporter's identity is held back with its
+    pair: it is not issued (nor mailed) until the clerk mends the text and runs `letter`."""
     out = []
     for doc in issued:
-        moved = []
-        for path in (doc.letter, doc.sheet):
-            target = free_path(day_folder / path.relative_to(staging))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), str(target))
-            moved.append(target)
-        out.append(IssuedDocuments(doc.case_id, doc.letter_no, doc.unit, doc.sheet_id, *moved))
+        sources = [doc.letter, doc.sheet]
+        moved = gate.move(sources, [day_folder / p.relative_to(staging) for p in sources], [doc.case_id],
+                          fix=f"改好后运行 ./run letter {doc.case_id} 补发")
+        if moved:
+            out.append(IssuedDocuments(doc.case_id, doc.letter_no, doc.unit, doc.sheet_id, *moved))
     return out
 
 

@@ -1,0 +1,185 @@
+"""Every reporter identity the register knows, in every way it may be written, and where a
+text holds one: what the egress gate (store/egress.py) checks each outgoing file and mail
+against.
+
+An identity is collected from a register row (live or archived): the 举报人 names with their
+forms (full name, surname + 先生/老师/师傅/工…, the given name alone), the 联系方式 values,
+and every phone, ID, e-mail or QQ/WeChat account redact.detect finds in the row's text. Each
+belongs to its case, so a hit names the case, never the identity.
+
+Matching runs on a canonical twin of the text (`canonical`): full-width folded, lower case,
+Chinese numerals as digits, and spaces, dashes, dots, brackets, "+", "_" and "·" dropped, so
+"１３８ 一二三四-5678", "+86 138.1234.5678" and "王 建 国" all meet their identity. The
+identity forms are canonicalised the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Iterable, Mapping
+
+from tipdesk.domain import columns as col
+from tipdesk.domain.redact import (
+    CHINESE_DIGITS, COMMON_WORDS, MARKER, contact_values, detect, name_forms,
+    phone_variants, split_names, titled,
+)
+
+# Dropped from the canonical twin: what people put inside numbers, names and addresses.
+_DROPPED = frozenset(" \t\r\n\u3000\u00a0\u200b-‐‑‒–—―−﹣.()[]+_·•/\\'\"")
+# A digit-only form shorter than this is not kept (12345 is the hotline, 310000 a post code);
+# up to _BOUNDED digits a form must stand alone, longer ones may sit inside longer runs (+86…).
+_MIN_DIGITS, _BOUNDED = 6, 10
+# Register columns with free text a reporter's number may have been typed into.
+TEXT_COLUMNS = (col.SUBJECT, col.ADDRESS, col.CONTENT, col.RESULT, col.NOTES, col.CALL_BACK_RESULT,
+                col.CHASE_LOG)
+
+
+def _canonical_char(ch: str) -> str:
+    if ch in CHINESE_DIGITS:
+        return CHINESE_DIGITS[ch]
+    folded = unicodedata.normalize("NFKC", ch).lower()
+    return "".join(c for c in folded if c not in _DROPPED)
+
+
+def canonical_map(text: str) -> tuple[str, list[int]]:
+    """The canonical twin and, for each of its characters, its position in `text`."""
+    out, where = [], []
+    for i, ch in enumerate(text):
+        for c in _canonical_char(ch):
+            out.append(c)
+            where.append(i)
+    return "".join(out), where
+
+
+def canonical(text: str) -> str:
+    return canonical_map(text)[0]
+
+
+class Identities:
+    """Canonical identity forms -> the cases whose reporter they identify.
+
+    Strong forms (a full name, a number, an address, an account) identify a reporter in any
+    text. Weak forms (王先生, 王工, the given name 建国) only in the text of the reporter's own
+    case: in another case's letter 王经理 is the manager complained about, 建国 a road."""
+
+    def __init__(self, published: Iterable[str] = ()):
+        # The centre's, offices' and units' own names, numbers and addresses: a form found in
+        # them is the unit's, not the reporter's (a reporter who shares a handler's name).
+        values = {canonical(v) for v in published if isinstance(v, str) and v.strip()}
+        self._published, self._published_parts = values, _substrings(values)
+        self._strong: dict[str, set[str]] = {}
+        self._weak: dict[str, set[str]] = {}
+        self._surnames: dict[str, set[str]] = {}  # weak too: surname + any title
+        self._index: dict[str, set[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._strong) + len(self._weak) + len(self._surnames)
+
+    def add_rows(self, rows: Iterable[Any]) -> "Identities":
+        """Register rows (dicts or Rows with .get), live or archived."""
+        for row in rows:
+            self.add_row(row)
+        return self
+
+    def add_row(self, row: Any) -> None:
+        case_id = str(row.get(col.CASE_ID) or "").strip() or "（无编号）"
+        for name in split_names(row.get(col.REPORTER)):
+            bare, surname, given = name_forms(name)
+            # A name of two characters may be a word too (高峰): not kept when a unit's name holds it.
+            self._add(self._strong, case_id, bare, loose=len(bare) < 3)
+            if given:
+                self._add(self._weak, case_id, given, loose=True)
+            if surname:
+                self._surnames.setdefault(canonical(surname), set()).add(case_id)
+        contact = row.get(col.REPORTER_CONTACT)
+        if isinstance(contact, (int, float)) and not isinstance(contact, bool):
+            contact = str(int(contact))  # a phone typed into Excel as a number
+        values = contact_values([contact]) if isinstance(contact, str) else []
+        for column in (col.REPORTER_CONTACT, *TEXT_COLUMNS):
+            text = row.get(column)
+            if isinstance(text, str) and any(c.isdigit() or c == "@" or c in CHINESE_DIGITS for c in text):
+                values += [v for found in detect(text) for v in _identifier_variants(found)]
+        for value in values:
+            self._add(self._strong, case_id, value, loose=False)
+
+    def _add(self, forms: dict[str, set[str]], case_id: str, form: str, loose: bool) -> None:
+        """`loose`: a form that is also an ordinary word, dropped when the published texts
+        hold it; a number or a long name is kept unless it is itself a published value."""
+        form = canonical(form)
+        if len(form) < 2 or form in COMMON_WORDS or (form.isdigit() and len(form) < _MIN_DIGITS):
+            return
+        if form in (self._published_parts if loose else self._published):
+            return
+        forms.setdefault(form, set()).add(case_id)
+        self._index.setdefault(form[:2], set()).add(len(form))
+
+    def spans(self, text: str, own: Iterable[str] = ()) -> list[tuple[int, int, frozenset[str]]]:
+        """(start, end, case ids) in `text` of every strong form, and of the weak forms of
+        the cases in `own` (the cases the text is about)."""
+        own = set(own)
+        if not text or not len(self):
+            return []
+        twin, where = canonical_map(text)
+        found = []
+        for i in range(len(twin) - 1):
+            hit = self._match_at(twin, i, own)
+            if hit:
+                length, cases = hit
+                found.append((where[i], where[i + length - 1] + 1, frozenset(cases)))
+        return found
+
+    def _match_at(self, twin: str, i: int, own: set[str]) -> tuple[int, set[str]] | None:
+        for length in sorted(self._index.get(twin[i:i + 2], ()), reverse=True):
+            form = twin[i:i + length]
+            if len(form) < length or _digits_run_on(twin, i, length, form):
+                continue
+            cases = self._strong.get(form, set()) | (self._weak.get(form, set()) & own)
+            if cases:
+                return length, cases
+        if own:
+            for size in (2, 1):
+                cases = self._surnames.get(twin[i:i + size], set()) & own
+                form = next((f for f in titled(twin[i:i + size]) if twin.startswith(f, i)), "") if cases else ""
+                if form and form not in self._published_parts:
+                    return len(form), cases
+        return None
+
+    def cases_in(self, text: str, own: Iterable[str] = ()) -> set[str]:
+        """The cases whose reporter `text` identifies (empty: the text is safe)."""
+        return {case for _, _, cases in self.spans(text, own) for case in cases}
+
+    def redact(self, text: str) -> str:
+        """`text` with every strong identity form the register knows replaced by MARKER."""
+        merged: list[list[int]] = []
+        for start, end, _ in sorted(self.spans(text)):
+            if merged and start < merged[-1][1]:
+                merged[-1][1] = max(end, merged[-1][1])
+            else:
+                merged.append([start, end])
+        for start, end in reversed(merged):
+            text = text[:start] + MARKER + text[end:]
+        return text
+
+
+def _substrings(texts: Iterable[str], longest: int = 12) -> set[str]:
+    out = set()
+    for text in texts:
+        for i in range(len(text)):
+            out.update(text[i:i + n] for n in range(2, longest + 1) if i + n <= len(text))
+    return out
+
+
+def _identifier_variants(found: str) -> list[str]:
+    digits = canonical(found)
+    return phone_variants(digits) if re.fullmatch(r"\d+", digits) else [found]
+
+
+def _digits_run_on(twin: str, i: int, length: int, form: str) -> bool:
+    """A short number inside a longer run of digits is another number (87654321 in
+    2026087654321...), unless the form is long enough to be one on its own."""
+    if not form.isdigit() or len(form) > _BOUNDED:
+        return False
+    before = twin[i - 1] if i else ""
+    after = twin[i + length] if i + length < len(twin) else ""
+    return before.isdigit() or after.isdigit()

@@ -239,12 +239,13 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             # Everything that leaves from here on passes this gate (the register as this run leaves it).
             gate = open_gate(config, plan.final_rows(register), contacts_after(register, plan), f"{now:%Y-%m-%d}")
             # The upward reports are built before the save: 上报时间 is written only with them ready.
-            reports = {source: upward_report(source, rows, config.centre, now) for source, rows in plan.upward.items()}
+            reports = {source: upward_report(source, [gate.clean(r) for r in rows], config.centre, now)
+                       for source, rows in plan.upward.items()}
             staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
             try:
                 # Letters render while the rest goes on; the register is replaced only once they
                 # all exist, so a broken template still leaves the register untouched.
-                with issuing.Rendering(plan.referred, config, now, staging) as rendering:
+                with issuing.Rendering(plan.referred, config, now, staging, gate) as rendering:
                     reminded = send_reminders(config, now, plan.open_cases, contacts, journal, calendar, folder,
                                               gate=gate)
                     plan.changes += chase_changes(

@@ -34,8 +34,8 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
             return None
         staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
         try:
-            staged = render(case, config, now, staging)
             gate = register_gate(config, register, f"{now:%Y-%m-%d}")
+            staged = render(gate.clean(case), config, now, staging)
             journal = open_journal(config.journal)
             try:
                 with journal.transaction():

@@ -35,8 +35,8 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
         requests = journal.requests()
     finally:
         journal.close()
-    documents = build_bulletin(rows, period, now, config, requests)
     gate = register_gate(config, register, f"{now:%Y-%m-%d}")
+    documents = build_bulletin([gate.clean(row) for row in rows], period, now, config, requests)
     # Never a half-written bulletin under the real name (the gate writes atomically), and a
     # new bulletin replaces the one of an earlier run today.
     written = [gate.write(path, data, fix="改好后重新运行 report", overwrite=True)

@@ -30,30 +30,44 @@ _DROPPED = frozenset(" \t\r\n\u3000\u00a0\u200b-‐‑‒–—―−﹣.()[]+_�
 # A digit-only form shorter than this is not kept (12345 is the hotline, 310000 a post code);
 # up to _BOUNDED digits a form must stand alone, longer ones may sit inside longer runs (+86…).
 _MIN_DIGITS, _BOUNDED = 6, 10
+# What a text needs to hold a number or an account at all (a quick test before redact.detect).
+_MAY_IDENTIFY = re.compile(r"[0-9０-９][0-9０-９ \-－]{4}|[@＠]|[幺〇零一二三四五六七八九]{5}|[A-Za-zＡ-Ｚａ-ｚ]{5}")
 # Register columns with free text a reporter's number may have been typed into.
 TEXT_COLUMNS = (col.SUBJECT, col.ADDRESS, col.CONTENT, col.RESULT, col.NOTES, col.CALL_BACK_RESULT,
                 col.CHASE_LOG)
 
 
-def _canonical_char(ch: str) -> str:
-    if ch in CHINESE_DIGITS:
-        return CHINESE_DIGITS[ch]
-    folded = unicodedata.normalize("NFKC", ch).lower()
-    return "".join(c for c in folded if c not in _DROPPED)
+_GONE = "\x00"  # a dropped character, while positions still count one to one
+
+
+def _table() -> dict[int, str]:
+    """One character to one (or to _GONE): full-width and other compatibility forms by
+    NFKC where that gives one character, upper case to lower, Chinese numerals to digits."""
+    table = {}
+    for code in (*range(0x2460, 0x24FF), *range(0x3000, 0x3100), *range(0xFE30, 0xFFEF), 0x00A0, 0x2010,
+                 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0x200B, *range(0x41, 0x5B)):
+        folded = unicodedata.normalize("NFKC", chr(code)).lower()
+        if len(folded) == 1 and folded != chr(code):
+            table[code] = folded
+    table.update({ord(k): v for k, v in CHINESE_DIGITS.items()})
+    for code, value in list(table.items()):
+        if value in _DROPPED:
+            table[code] = _GONE
+    table.update({ord(c): _GONE for c in _DROPPED})
+    return table
+
+
+_TABLE = _table()
 
 
 def canonical_map(text: str) -> tuple[str, list[int]]:
     """The canonical twin and, for each of its characters, its position in `text`."""
-    out, where = [], []
-    for i, ch in enumerate(text):
-        for c in _canonical_char(ch):
-            out.append(c)
-            where.append(i)
-    return "".join(out), where
+    folded = text.translate(_TABLE)
+    return folded.replace(_GONE, ""), [i for i, c in enumerate(folded) if c != _GONE]
 
 
 def canonical(text: str) -> str:
-    return canonical_map(text)[0]
+    return text.translate(_TABLE).replace(_GONE, "")
 
 
 class Identities:
@@ -66,7 +80,10 @@ class Identities:
     def __init__(self, published: Iterable[str] = ()):
         # The centre's, offices' and units' own names, numbers and addresses: a form found in
         # them is the unit's, not the reporter's (a reporter who shares a handler's name).
-        values = {canonical(v) for v in published if isinstance(v, str) and v.strip()}
+        texts = [v for v in published if isinstance(v, str) and v.strip()]
+        values = {canonical(v) for v in texts}
+        # A published number in each way it is written too: 0000-12345678 is also 12345678.
+        values |= {canonical(v) for text in texts for found in detect(text) for v in _identifier_variants(found)}
         self._published, self._published_parts = values, _substrings(values)
         self._strong: dict[str, set[str]] = {}
         self._weak: dict[str, set[str]] = {}
@@ -96,9 +113,9 @@ class Identities:
         if isinstance(contact, (int, float)) and not isinstance(contact, bool):
             contact = str(int(contact))  # a phone typed into Excel as a number
         values = contact_values([contact]) if isinstance(contact, str) else []
-        for column in (col.REPORTER_CONTACT, *TEXT_COLUMNS):
+        for column in TEXT_COLUMNS:
             text = row.get(column)
-            if isinstance(text, str) and any(c.isdigit() or c == "@" or c in CHINESE_DIGITS for c in text):
+            if isinstance(text, str) and _MAY_IDENTIFY.search(text):
                 values += [v for found in detect(text) for v in _identifier_variants(found)]
         for value in values:
             self._add(self._strong, case_id, value, loose=False)
@@ -160,6 +177,17 @@ class Identities:
         for start, end in reversed(merged):
             text = text[:start] + MARKER + text[end:]
         return text
+
+
+    def redact_row(self, row: Any) -> dict:
+        """A copy of a register row whose free text holds no identity known to the register:
+        a reporter named in another case's address or reported unit is hidden there too.
+        举报人 and 联系方式 stay (redact_case drops them, using them first)."""
+        values = dict(row.values if hasattr(row, "values") and not isinstance(row, dict) else row)
+        for column in TEXT_COLUMNS:
+            if isinstance(values.get(column), str):
+                values[column] = self.redact(values[column])
+        return values
 
 
 def _substrings(texts: Iterable[str], longest: int = 12) -> set[str]:

@@ -171,6 +171,8 @@ def split_names(value: object) -> list[str]:
 def _strip_title(name: str) -> tuple[str, bool]:
     """"刘先生" -> ("刘", True). A one-character title only ends a surname ("李总"), never a
     longer name (王建工 is a name)."""
+    if not name.endswith(TITLES):
+        return name, False
     for title in TITLES:
         bare = name[: -len(title)]
         if len(name) > len(title) and name.endswith(title) and (len(title) > 1 or len(bare) == 1
@@ -298,16 +300,24 @@ def detect(text: str) -> list[str]:
     return [text[start:end] for start, end in _merge(_number_spans(_fold_numbers(text)))]
 
 
+# Compiled once: contact_values runs for every row of the register, every run (the gate).
+_CONTACT_WORDS = re.compile(rf"(?i){_PHONE_WORDS}|{_IM_WORDS}")
+_DIGIT_RUN = re.compile(r"\d[\d \-]*\d")
+_ACCOUNT = re.compile(r"[A-Za-z][A-Za-z0-9_.@\-]{4,}")
+_PLUS86 = re.compile(r"^(?:0086|\+?86)(?=1[3-9]\d{9}$)")
+_LANDLINE_DIGITS = re.compile(r"0\d{9,11}")
+
+
 def contact_values(values: Iterable[str]) -> list[str]:
     """Values to hide from contact cells such as "手机 138 1234 5678；微信 zs_8848"."""
     tokens: list[str] = []
     for value in values:
         if not isinstance(value, str):
             continue
-        text = re.sub(rf"(?i){_PHONE_WORDS}|{_IM_WORDS}", " ", _fold_numbers(value))
-        for run in re.findall(r"\d[\d \-]*\d", text):
+        text = _CONTACT_WORDS.sub(" ", _fold_numbers(value))
+        for run in _DIGIT_RUN.findall(text):
             tokens.extend(n for group in _digit_groups(run) for n in phone_variants(group))
-        tokens.extend(re.findall(r"[A-Za-z][A-Za-z0-9_.@\-]{4,}", text))
+        tokens.extend(_ACCOUNT.findall(text))
     return tokens
 
 
@@ -315,10 +325,10 @@ def phone_variants(digits: str) -> list[str]:
     """A number and the shorter ways it is also written: without +86/0086, and a landline
     without its area code (0571-87654321 is also dialled, and written, as 87654321)."""
     out = [digits]
-    bare = re.sub(r"^(?:0086|\+?86)(?=1[3-9]\d{9}$)", "", digits)
+    bare = _PLUS86.sub("", digits)
     if bare != digits:
         out.append(bare)
-    if re.fullmatch(r"0\d{9,11}", bare):
+    if _LANDLINE_DIGITS.fullmatch(bare):
         local = bare[3:] if bare[1] in "12" else bare[4:]
         out += [bare[1:], local] if len(local) >= 7 else [bare[1:]]
     return out

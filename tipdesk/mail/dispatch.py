@@ -45,11 +45,18 @@ def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dr
     return Dispatch(sections=deliver(mails, config.mail, journal, day_folder, gate).sections())
 
 
+def _cleaned(cases: dict[str, dict], gate: Gate | None) -> dict[str, dict]:
+    """The rows mails are composed from, with every identity the register knows hidden in
+    their text (another case's reporter named in an address); the gate checks the result."""
+    return {case_id: gate.clean(case) for case_id, case in cases.items()} if gate else cases
+
+
 def send_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
                    journal: Journal, calendar: WorkCalendar, day_folder: Path, dry_run: bool = False,
                    categories: tuple[str, ...] = CATEGORIES, gate: Gate | None = None) -> Dispatch:
     """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent."""
     settings, ladder = config.mail, config.reminders
+    open_cases = _cleaned(open_cases, gate)
     sent = sent_stages(journal, open_cases.values())
     reminders = plan_reminders(open_cases.values(), now, calendar, ladder, sent, categories)
     number = (lambda unit, year: "（编号待定）") if dry_run else escalation_numbering(journal, ladder)
@@ -73,6 +80,7 @@ def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], c
                    again: Iterable[str] = (), gate: Gate | None = None) -> Dispatch:
     """One mail per unit with the letters and sheets it has not been mailed yet; and, for the
     cases in `again` (general ones not acknowledged in time), the same once more."""
+    open_cases = _cleaned(open_cases, gate)
     sent = sent_stages(journal, open_cases.values())
     mails = plan_referral_mails(_owed_referrals(open_cases, journal, sent), open_cases, contacts,
                                 config.mail, now, sent)
@@ -98,6 +106,7 @@ def send_notices(config: Config, now: datetime, owed: list[dict[str, Any]], case
     `cases`: register rows by case id for the notices' cases (any status: a withdrawn case
     is no longer open)."""
     latest = journal.latest_letters()
+    cases = _cleaned(cases, gate)
     mails = plan_notice_mails(owed, cases, contacts, config.mail, now,
                               lambda case_id, letter_no: latest.get((case_id, letter_no), ()))
     return _deliver(config, mails, journal, day_folder, dry_run, gate)

@@ -80,8 +80,9 @@ class Rendering:
     then raises if any letter failed, so a broken template still changes nothing. With few
     cases they are rendered at once, in this process."""
 
-    def __init__(self, cases: list[dict], config: Config, issued_at: datetime, folder: Path):
-        self.jobs = [(case, config, issued_at, folder) for case in cases]
+    def __init__(self, cases: list[dict], config: Config, issued_at: datetime, folder: Path, gate: Gate):
+        # Rendered from rows cleaned of every identity the register knows; `publish` checks.
+        self.jobs = [(gate.clean(case), config, issued_at, folder) for case in cases]
         self.pool: ProcessPoolExecutor | None = None
         self.done: list[IssuedDocuments] | None = None
 

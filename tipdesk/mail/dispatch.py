@@ -107,6 +107,8 @@ def send_notices(config: Config, now: datetime, owed: list[dict[str, Any]], case
     is no longer open)."""
     latest = journal.latest_letters()
     cases = _cleaned(cases, gate)
+    if gate:  # a unit's words quoted in the reason may name another case's reporter
+        owed = [{**n, "detail": gate.safe(n.get("detail") or "")} for n in owed]
     mails = plan_notice_mails(owed, cases, contacts, config.mail, now,
                               lambda case_id, letter_no: latest.get((case_id, letter_no), ()))
     return _deliver(config, mails, journal, day_folder, dry_run, gate)

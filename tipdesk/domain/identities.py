@@ -140,16 +140,19 @@ class Identities:
         twin, where = canonical_map(text)
         found = []
         for i in range(len(twin) - 1):
-            hit = self._match_at(twin, i, own)
+            hit = self._match_at(twin, i, own, text, where)
             if hit:
                 length, cases = hit
                 found.append((where[i], where[i + length - 1] + 1, frozenset(cases)))
         return found
 
-    def _match_at(self, twin: str, i: int, own: set[str]) -> tuple[int, set[str]] | None:
+    def _match_at(self, twin: str, i: int, own: set[str], text: str,
+                  where: list[int]) -> tuple[int, set[str]] | None:
         for length in sorted(self._index.get(twin[i:i + 2], ()), reverse=True):
             form = twin[i:i + length]
             if len(form) < length or _digits_run_on(twin, i, length, form):
+                continue
+            if _LATIN.fullmatch(form) and _inside_a_word(text, where[i], where[i + length - 1] + 1):
                 continue
             cases = self._strong.get(form, set()) | (self._weak.get(form, set()) & own)
             if cases:
@@ -201,6 +204,18 @@ def _substrings(texts: Iterable[str], longest: int = 12) -> set[str]:
 def _identifier_variants(found: str) -> list[str]:
     digits = canonical(found)
     return phone_variants(digits) if re.fullmatch(r"\d+", digits) else [found]
+
+
+# A form in Latin letters (Wei, zs8848): only a whole word counts, judged in the text as
+# written ("Wei" is in "weixin" and in any base64 block, "wzy_2026" is not in "xwzy_2026").
+_LATIN = re.compile(r"[a-z0-9@]*[a-z][a-z0-9@]*")
+_WORD_CHAR = re.compile(r"[A-Za-z0-9_\-.@Ａ-Ｚａ-ｚ０-９＿－]")
+
+
+def _inside_a_word(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    return bool(before and _WORD_CHAR.match(before)) or bool(after and _WORD_CHAR.match(after))
 
 
 def _digits_run_on(twin: str, i: int, length: int, form: str) -> bool:

@@ -301,6 +301,7 @@ def detect(text: str) -> list[str]:
 
 
 # Compiled once: contact_values runs for every row of the register, every run (the gate).
+_EMAIL_ADDRESS = re.compile(_EMAIL)
 _CONTACT_WORDS = re.compile(rf"(?i){_PHONE_WORDS}|{_IM_WORDS}")
 _DIGIT_RUN = re.compile(r"\d[\d \-]*\d")
 _ACCOUNT = re.compile(r"[A-Za-z][A-Za-z0-9_.@\-]{4,}")
@@ -314,7 +315,10 @@ def contact_values(values: Iterable[str]) -> list[str]:
     for value in values:
         if not isinstance(value, str):
             continue
-        text = _CONTACT_WORDS.sub(" ", _fold_numbers(value))
+        text = _fold_numbers(value)
+        # Addresses first, whole: "qq" in "chen.gd@qq.com" is not a QQ label.
+        tokens.extend(_EMAIL_ADDRESS.findall(text))
+        text = _CONTACT_WORDS.sub(" ", _EMAIL_ADDRESS.sub(" ", text))
         for run in _DIGIT_RUN.findall(text):
             tokens.extend(n for group in _digit_groups(run) for n in phone_variants(group))
         tokens.extend(_ACCOUNT.findall(text))

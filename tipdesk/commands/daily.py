@@ -43,7 +43,7 @@ from tipdesk.store.lock import workspace_lock
 from tipdesk.rules.stats import requests_after
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.domain.columns import UNIT
-from tipdesk.store.egress import open_gate, register_gate
+from tipdesk.store.egress import Gate, open_gate, register_gate
 
 # The clerk's list of what the egress gate held back (DESIGN.md, "The whistleblower").
 BLOCKED_HEADING = "出口拦截：含举报人身份信息，未发出"

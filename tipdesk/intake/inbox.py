@@ -134,8 +134,8 @@ def reason_text(arrival: Arrival) -> str:
 def summary_lines(arrivals: list[Arrival]) -> dict[str, list[str]]:
     applied, held, rejected = [], [], []
     for a in arrivals:
-        if a.error:
-            (held if a.held else rejected).append(a.error)
+        if a.error:  # a reason may quote a unit's answer, and with it a person's number
+            (held if a.held else rejected).append(redact(a.error))
         else:
             applied.append(f"{a.path.name}（{a.kind or '重复文件'}）：{'；'.join(a.done) or '无需修改'}")
     return {"收件箱：已处理": applied, "收件箱：暂缓，待指挥中心决定": held, "收件箱：已退回": rejected}

@@ -140,7 +140,7 @@ class Gate:
         """A mail about to be sent or written as .eml: False (and a line) when it leaks."""
         found = self.leaks(label + ".eml", data, about)
         if found:
-            self.lines.append(f"邮件“{self.safe(label)}”{_whose(found)}，未发出。"
+            self.lines.append(f"邮件“{self.safe(label)}”：{_whose(found)}，未发出。"
                               f"{_fix(about, found, '改好后下次运行会发出')}")
         return not found
 
@@ -164,8 +164,8 @@ class Gate:
             os.replace(source, kept)
         else:
             kept.write_bytes(data)
-        self.lines.append(f"{self.safe(self._shown(target))}{_whose(found)}，未放入发件箱，"
-                          f"已存 {self._shown(kept)} 供核查。{_fix(about, found, fix)}")
+        self.lines.append(f"{self.safe(self._shown(target))}：{_whose(found)}，未放入发件箱，"
+                          f"已存 {self.safe(self._shown(kept))} 供核查。{_fix(about, found, fix)}")
         return True
 
     def _shown(self, path: Path) -> str:

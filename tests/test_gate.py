@@ -13,14 +13,22 @@ from docx import Document
 from openpyxl import Workbook
 
 from tests.conftest import complaint
-from tests.test_mail import ZJ, journal, make_config, referral_plan, smtp_yaml  # noqa: F401 (fixture)
+from tests.test_mail import ZJ, make_config, referral_plan, smtp_yaml
 from tipdesk.config import MailSettings
 from tipdesk.domain.identities import Identities
 from tipdesk.mail.compose import Attachment, Mail, MailItem, Recipient
 from tipdesk.mail.deliver import build_message, deliver
 from tipdesk.store.egress import BLOCKED_FOLDER, Gate
+from tipdesk.store.journal import Journal
 
 ROWS = [{"案件编号": "AJ2026-0007", "举报人": "王志远", "联系方式": "139 8765 4321；微信 wzy_2026"}]
+
+
+@pytest.fixture
+def journal(tmp_path):
+    journal = Journal(tmp_path / "tipdesk.sqlite3")
+    yield journal
+    journal.close()
 
 
 def gate_at(root: Path, rows=ROWS) -> Gate:

@@ -16,9 +16,7 @@ import re
 import unicodedata
 import zipfile
 from email import message_from_bytes, policy
-from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import complaint

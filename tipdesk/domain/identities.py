@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from tipdesk.domain import columns as col
 from tipdesk.domain.redact import (
@@ -73,9 +73,9 @@ def canonical(text: str) -> str:
 class Identities:
     """Canonical identity forms -> the cases whose reporter they identify.
 
-    Strong forms (a full name, a number, an address, an account) identify a reporter in any
-    text. Weak forms (王先生, 王工, the given name 建国) only in the text of the reporter's own
-    case: in another case's letter 王经理 is the manager complained about, 建国 a road."""
+    Strong forms (a full name, a number, an e-mail address, an account) identify a reporter
+    in any text. Weak forms (王先生, 王工, the given name 志远) only in the text of the
+    reporter's own case: in another case's letter 王经理 is the manager complained about."""
 
     def __init__(self, published: Iterable[str] = ()):
         # The centre's, offices' and units' own names, numbers and addresses: a form found in

@@ -16,6 +16,7 @@ import re
 import unicodedata
 import zipfile
 from email import message_from_bytes, policy
+from pathlib import Path
 
 from openpyxl import load_workbook
 
@@ -112,13 +113,17 @@ def live_a_fortnight(ws) -> list[bytes]:
     return [ws.root / "outbox", *sorted((ws.root / "inbox" / "rejected").rglob("*.原因.txt"))]
 
 
+def every_file(paths) -> list[Path]:
+    return [f for path in paths for f in ([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()))]
+
+
 def swept(paths) -> list[tuple[str, str]]:
-    found = []
-    for path in paths:
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            found += leaks(str(file.relative_to(file.parents[2])), file.read_bytes())
-    return found
+    files = every_file(paths)
+    # The sweep is not vacuous: every kind of thing that leaves is among what it read.
+    kinds = {f.name.split("-")[-1] if f.suffix == ".xlsx" else f.suffix for f in files}
+    assert {".docx", "反馈表.xlsx", "联络单.xlsx", ".txt"} <= kinds, kinds
+    assert any(f.name.endswith(".原因.txt") for f in files) and any("通报" in f.name for f in files)
+    return [hit for f in files for hit in leaks(str(f.relative_to(f.parents[2])), f.read_bytes())]
 
 
 def test_nothing_that_left_by_smtp_or_file_names_a_reporter(ws, smtp_server):
@@ -129,6 +134,7 @@ def test_nothing_that_left_by_smtp_or_file_names_a_reporter(ws, smtp_server):
     assert any("交办" in s for s in subjects) and any("督办" in s for s in subjects)
     assert any("反馈表退回" in s or "退回" in s for s in subjects)
     found = swept(left)
+    assert len(recorder.messages) >= 6 and any(list(m.iter_attachments()) for m in recorder.parsed())
     for i, (_, _, raw) in enumerate(recorder.messages):
         found += leaks(f"mail-{i}.eml", raw)
     assert found == []

@@ -89,6 +89,7 @@ class Identities:
         self._weak: dict[str, set[str]] = {}
         self._surnames: dict[str, set[str]] = {}  # weak too: surname + any title
         self._index: dict[str, set[int]] = {}
+        self._redacted: dict[str, str] = {}  # the same texts are cleaned for letters and each mail
 
     def __len__(self) -> int:
         return len(self._strong) + len(self._weak) + len(self._surnames)
@@ -100,8 +101,10 @@ class Identities:
         return self
 
     def add_row(self, row: Any) -> None:
-        case_id = str(row.get(col.CASE_ID) or "").strip() or "（无编号）"
-        for name in split_names(row.get(col.REPORTER)):
+        # A lazy register Row is read raw: a 50,000-row register is collected on every run.
+        get = row.raw if hasattr(row, "raw") else row.get
+        case_id = str(get(col.CASE_ID) or "").strip() or "（无编号）"
+        for name in split_names(get(col.REPORTER)):
             bare, surname, given = name_forms(name)
             # A name of two characters may be a word too (高峰): not kept when a unit's name holds it.
             self._add(self._strong, case_id, bare, loose=len(bare) < 3)
@@ -109,12 +112,12 @@ class Identities:
                 self._add(self._weak, case_id, given, loose=True)
             if surname:
                 self._surnames.setdefault(canonical(surname), set()).add(case_id)
-        contact = row.get(col.REPORTER_CONTACT)
+        contact = get(col.REPORTER_CONTACT)
         if isinstance(contact, (int, float)) and not isinstance(contact, bool):
             contact = str(int(contact))  # a phone typed into Excel as a number
         values = contact_values([contact]) if isinstance(contact, str) else []
         for column in TEXT_COLUMNS:
-            text = row.get(column)
+            text = get(column)
             if isinstance(text, str) and _MAY_IDENTIFY.search(text):
                 values += [v for found in detect(text) for v in _identifier_variants(found)]
         for value in values:
@@ -138,8 +141,11 @@ class Identities:
         if not text or not len(self):
             return []
         twin, where = canonical_map(text)
-        found = []
+        found, index, surnames = [], self._index, self._surnames if own else {}
         for i in range(len(twin) - 1):
+            # Most positions start no form at all: skip them before any real work.
+            if twin[i:i + 2] not in index and twin[i] not in surnames and twin[i:i + 2] not in surnames:
+                continue
             hit = self._match_at(twin, i, own, text, where)
             if hit:
                 length, cases = hit
@@ -171,6 +177,11 @@ class Identities:
 
     def redact(self, text: str) -> str:
         """`text` with every strong identity form the register knows replaced by MARKER."""
+        if text not in self._redacted:
+            self._redacted[text] = self._redact(text)
+        return self._redacted[text]
+
+    def _redact(self, text: str) -> str:
         merged: list[list[int]] = []
         for start, end, _ in sorted(self.spans(text)):
             if merged and start < merged[-1][1]:

@@ -315,6 +315,9 @@ def contact_values(values: Iterable[str]) -> list[str]:
     for value in values:
         if not isinstance(value, str):
             continue
+        if value.isascii() and value.isdigit():  # the common cell, "13812345678": no regex needed
+            tokens.extend(phone_variants(value))
+            continue
         text = _fold_numbers(value)
         # Addresses first, whole: "qq" in "chen.gd@qq.com" is not a QQ label.
         tokens.extend(_EMAIL_ADDRESS.findall(text))

@@ -33,13 +33,21 @@ _TAG = re.compile(r"<[^>]*>")
 _ATTRIBUTE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
-def _xml_texts(xml: str) -> str:
-    """The text of an XML part, runs joined, paragraphs apart, attribute values included."""
+def _xml_texts(xml: str, attributes: bool) -> str:
+    """The text of an XML part, runs joined, paragraphs apart; with `attributes`, their
+    values too (a hyperlink's target, a custom property)."""
     def tag(match: re.Match) -> str:
-        values = [a or b for a, b in _ATTRIBUTE.findall(match.group(0)) if a or b]
         sep = "|" if _BREAK_TAGS.match(match.group(0)) else ""
+        if not attributes:
+            return sep
+        values = [a or b for a, b in _ATTRIBUTE.findall(match.group(0)) if a or b]
         return sep + "".join(f"|{v}|" for v in values)
     return html.unescape(_TAG.sub(tag, xml))
+
+
+# Parts whose attribute values are content: relationships (link targets) and document
+# properties. Elsewhere attributes are layout (styles, sizes, ids), and a letter's are many.
+_ATTRIBUTE_PARTS = re.compile(r"(?:^|/)(?:_rels/|docProps/)|\.rels$")
 
 
 def _zip_texts(data: bytes) -> list[str]:
@@ -47,7 +55,8 @@ def _zip_texts(data: bytes) -> list[str]:
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         for info in package.infolist():
             out.append(info.filename)
-            out.append(_xml_texts(package.read(info).decode("utf-8", errors="replace")))
+            xml = package.read(info).decode("utf-8", errors="replace")
+            out.append(_xml_texts(xml, bool(_ATTRIBUTE_PARTS.search(info.filename))))
     return out
 
 

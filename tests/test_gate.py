@@ -46,9 +46,10 @@ def docx_bytes(*runs: str, author: str = "") -> bytes:
     return buffer.getvalue()
 
 
-def xlsx_bytes(value, creator: str = "") -> bytes:
+def xlsx_bytes(value, creator: str = "", title: str = "Sheet") -> bytes:
     book = Workbook()
     book.active["B3"] = value
+    book.active.title = title
     book.properties.creator = creator
     buffer = io.BytesIO()
     book.save(buffer)
@@ -68,6 +69,7 @@ LEAKY = [
     ("AJ2026-0001-反馈表.xlsx", xlsx_bytes(13987654321)),                        # a number cell
     ("AJ2026-0001-反馈表.xlsx", xlsx_bytes("ok", creator="wzy_2026")),
     ("AJ2026-0001-反馈表.xlsx", xlsx_bytes("电话 幺三九 八七六五 四三二一")),
+    ("AJ2026-0001-反馈表.xlsx", xlsx_bytes("ok", title="王志远")),                 # a sheet name
     ("每日汇总.txt", "说明：ＷＺＹ＿２０２６".encode("utf-8")),
     ("AJ2026-0001-王志远.docx", docx_bytes("请核查。")),                          # the file name
     ("交办.eml", mail_bytes(body="王志远反映的问题")),                               # base64 body

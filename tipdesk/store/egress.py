@@ -45,9 +45,10 @@ def _xml_texts(xml: str, attributes: bool) -> str:
     return html.unescape(_TAG.sub(tag, xml))
 
 
-# Parts whose attribute values are content: relationships (link targets) and document
-# properties. Elsewhere attributes are layout (styles, sizes, ids), and a letter's are many.
-_ATTRIBUTE_PARTS = re.compile(r"(?:^|/)(?:_rels/|docProps/)|\.rels$")
+# Parts whose attribute values are content: relationships (link targets), document
+# properties, a workbook's sheet and defined names. Elsewhere attributes are layout (styles,
+# sizes, ids), and a letter has many.
+_ATTRIBUTE_PARTS = re.compile(r"(?:^|/)(?:_rels/|docProps/)|\.rels$|(?:^|/)workbook\.xml$")
 
 
 def _zip_texts(data: bytes) -> list[str]:

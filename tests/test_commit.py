@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import Workspace, complaint
+from aiosmtpd.controller import Controller
+
+from tests.conftest import Recorder, Workspace, complaint, free_port
 from tests.test_daily_mail import ZJ, mail_to
 from tipdesk.store.register import read_register
 
@@ -66,12 +68,18 @@ def state(ws: Workspace, messages: list) -> dict:
     return {"register": [r.values for r in register.rows], "outbox": outbox, "inbox": inbox, "mails": mails}
 
 
-@pytest.fixture
-def uninterrupted(tmp_path_factory, smtp_server):
-    controller, recorder = smtp_server()
-    ws = day_two_workspace(tmp_path_factory.mktemp("twin") / "ws", controller.port)
-    assert ws.run("daily", now=DAY2) == 0
-    return state(ws, recorder.parsed())
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The twin every killed run is compared with, built once: the same day two, not killed."""
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        ws = day_two_workspace(tmp_path_factory.mktemp("twin") / "ws", controller.port)
+        assert ws.run("daily", now=DAY2) == 0
+        return state(ws, recorder.parsed())
+    finally:
+        controller.stop()
 
 
 # Each step of the commit, as (file, function, event, nth): before the intent, after it, after

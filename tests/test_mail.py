@@ -25,6 +25,8 @@ from tipdesk.config import load_config
 from tipdesk.rules.contacts import effective_contacts, split_emails
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.store.journal import Journal
+from tipdesk.store.egress import Gate
+from tipdesk.domain.identities import Identities
 from tipdesk.mail.deliver import build_message, chase_log_lines, deliver, escalation_numbering, sent_stages
 from tipdesk.mail.compose import plan_referral_mails, plan_reminder_mails
 from tipdesk.config import Ladder
@@ -104,6 +106,11 @@ def certificate(tmp_path_factory):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     return folder / "cert.pem", context
+
+
+def open_gate(tmp_path: Path) -> Gate:
+    """The gate of a workspace whose register knows no reporter: these tests are about delivery."""
+    return Gate(Identities(), tmp_path, tmp_path / "拦截")
 
 
 def make_config(tmp_path: Path, mail_yaml: str = ""):
@@ -258,7 +265,7 @@ def test_referral_mails_one_per_unit_with_attachments(tmp_path, smtp_server, jou
     config = make_config(tmp_path, smtp_yaml(controller.port))
     mails, settings, files, cases, _ = referral_plan(config, tmp_path, journal)
     day = tmp_path / "outbox" / "2026-12-03"
-    report = deliver(mails, settings, journal, day)
+    report = deliver(mails, settings, journal, day, open_gate(tmp_path))
 
     assert len(report.sent) == 1 and len(report.failed) == 0
     # 东城街道 has no form and its office no address: paper.
@@ -286,7 +293,7 @@ def test_referral_mails_one_per_unit_with_attachments(tmp_path, smtp_server, jou
     # A rerun plans nothing; delivering the old plan again sends nothing either.
     again, *_ = referral_plan(config, tmp_path, journal)
     assert again == []
-    report = deliver(mails, settings, journal, day)
+    report = deliver(mails, settings, journal, day, open_gate(tmp_path))
     assert (report.sent, report.failed, report.paper) == ([], [], [])
     assert len(server.messages) == 1
 
@@ -307,13 +314,13 @@ def test_tls_and_login_with_the_password_from_the_environment(
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
 
     monkeypatch.delenv("TIPDESK_SMTP_PASSWORD", raising=False)
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert not report.sent and "TIPDESK_SMTP_PASSWORD" in report.failed[0].detail
     assert not server.messages
 
     monkeypatch.setenv("TIPDESK_SMTP_PASSWORD", "s3cret-pass")
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert len(report.sent) == 1 and not report.failed
     assert server.logins == [("zhzx@yjj.example.cn", "s3cret-pass")]
     assert server.parsed()[0]["Subject"].startswith("【交办】")
@@ -325,7 +332,7 @@ def test_an_untrusted_certificate_fails_and_says_where_to_fix_it(tmp_path, smtp_
     controller, server = smtp_server(tls_context=server_context, require_starttls=True)
     config = make_config(tmp_path, smtp_yaml(controller.port, "starttls"))
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert "mail.smtp.ca_file" in report.failed[0].detail and not server.messages
 
 
@@ -333,7 +340,7 @@ def test_server_down_then_up_the_mail_goes_on_the_next_run(tmp_path, smtp_server
     port = free_port()  # nothing listens yet
     config = make_config(tmp_path, smtp_yaml(port))
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert len(report.failed) == 1 and "无法连接邮件服务器" in report.failed[0].detail
     assert "邮件发送失败（下次运行自动重试）" in report.sections()
     assert ("AJ2026-0001", "交办") not in sent_stages(journal)
@@ -341,7 +348,7 @@ def test_server_down_then_up_the_mail_goes_on_the_next_run(tmp_path, smtp_server
     _, server = smtp_server(port=port)
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
     assert [m.unit for m in mails] == [ZJ]  # planned again; the paper note was given once
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert len(report.sent) == 1 and len(server.messages) == 1 and report.paper == []
 
 
@@ -350,12 +357,12 @@ def test_a_refused_recipient_is_retried_until_accepted(tmp_path, smtp_server, jo
     server.refuse = {"zhang@zj.example.cn", "li@zj.example.cn"}
     config = make_config(tmp_path, smtp_yaml(controller.port))
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert "zhang@zj.example.cn（550" in report.failed[0].detail and not server.messages
 
     server.refuse = {"li@zj.example.cn"}  # the handler's box works again; the chief's does not
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert len(report.sent) == 1 and "li@zj.example.cn" in report.sent[0].detail
     assert server.messages[0][1] == ["zhang@zj.example.cn"]
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
@@ -374,7 +381,7 @@ def test_a_crash_after_the_server_took_the_mail_never_sends_it_again(tmp_path, s
         config = load_config(Path({str(config.path)!r}))
         journal = Journal(Path({str(tmp_path / "tipdesk.sqlite3")!r}))
         mails, settings, *_ = referral_plan(config, Path({str(tmp_path)!r}), journal)
-        deliver(mails, settings, journal, Path({str(tmp_path / "day")!r}))
+        deliver(mails, settings, journal, Path({str(tmp_path / "day")!r}), open_gate(Path({str(tmp_path)!r})))
         print("not killed")
     """)
     child = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent,
@@ -388,7 +395,7 @@ def test_a_crash_after_the_server_took_the_mail_never_sends_it_again(tmp_path, s
     # The next run plans the mail again, finds the interrupted attempt, and does not resend.
     mails, settings, *_ = referral_plan(config, tmp_path, journal)
     assert [m.unit for m in mails] == [ZJ]
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert report.sent == [] and report.failed == [] and len(server.messages) == 1
     (line,) = report.sections()["邮件是否送达待核实"]
     assert ZJ in line and "无法确认对方是否收到" in line
@@ -425,7 +432,7 @@ def test_reminder_digest_one_mail_per_unit_with_the_numbered_notice(tmp_path, sm
     config = make_config(tmp_path, smtp_yaml(controller.port))
     mails, settings = reminder_plan(config, journal)
     assert [(m.unit, m.kind) for m in mails] == [(DC, "督办"), (ZJ, "督办"), (YJ, "预警")]
-    report = deliver(mails, settings, journal, tmp_path / "day")
+    report = deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert len(report.sent) == 2 and [o.mail.unit for o in report.paper] == [DC]
 
     messages = {m["Subject"]: (m, rcpt) for m, (_, rcpt, _) in zip(server.parsed(), server.messages)}
@@ -471,7 +478,7 @@ def test_reminder_digest_one_mail_per_unit_with_the_numbered_notice(tmp_path, sm
     assert [(m.unit, [(i.case_id, i.stage) for i in m.items]) for m in later] == [
         (ZJ, [("AJ2026-0102", "督办"), ("AJ2026-0101", "催办")]), (YJ, [("AJ2026-0201", "催办")])]
     assert later[0].number == "安举督〔2026〕3号"
-    deliver(later, settings, journal, tmp_path / "day")
+    deliver(later, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert len(server.messages) == 4
 
 
@@ -480,11 +487,11 @@ def test_an_extension_restarts_the_ladder(tmp_path, smtp_server, journal):
     config = make_config(tmp_path, smtp_yaml(controller.port))
     cases = [register_row("AJ2026-0102", deadline=datetime(2026, 12, 2, 23, 59, 59))]
     mails, settings = reminder_plan(config, journal, cases=cases)
-    deliver(mails, settings, journal, tmp_path / "day")
+    deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     cases[0]["办理期限"] = datetime(2026, 12, 4, 23, 59, 59)  # extension granted, then overdue again
     assert ("AJ2026-0102", "催办") not in sent_stages(journal, cases)
     mails, settings = reminder_plan(config, journal, now=datetime(2026, 12, 7, 8, 30), cases=cases)
-    deliver(mails, settings, journal, tmp_path / "day")
+    deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     assert [m["Subject"][:4] for m in server.parsed()] == ["【催办】", "【催办】"]
 
 
@@ -494,11 +501,11 @@ def test_a_failed_escalation_keeps_its_number(tmp_path, smtp_server, journal):
     cases = [register_row("AJ2026-0103", deadline=datetime(2026, 11, 30, 23, 59, 59))]
     mails, settings = reminder_plan(config, journal, cases=cases)
     assert mails[0].number == "安举督〔2026〕1号"
-    assert deliver(mails, settings, journal, tmp_path / "day").failed
+    assert deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path)).failed
     _, server = smtp_server(port=port)
     mails, settings = reminder_plan(config, journal, cases=cases)
     assert mails[0].number == "安举督〔2026〕1号"  # no gap in the numbers
-    deliver(mails, settings, journal, tmp_path / "day")
+    deliver(mails, settings, journal, tmp_path / "day", open_gate(tmp_path))
     cases.append(register_row("AJ2026-0105", deadline=datetime(2026, 11, 30, 23, 59, 59)))
     mails, settings = reminder_plan(config, journal, cases=cases)
     assert mails[0].number == "安举督〔2026〕2号"
@@ -511,7 +518,7 @@ def test_outbox_writes_eml_files_that_open_as_drafts(tmp_path, journal):
     config = make_config(tmp_path)
     mails, settings, files, *_ = referral_plan(config, tmp_path, journal)
     day = tmp_path / "outbox" / "2026-12-03"
-    report = deliver(mails, settings, journal, day)
+    report = deliver(mails, settings, journal, day, open_gate(tmp_path))
     (eml,) = sorted(day.glob("*.eml"))
     assert eml.name == f"0830-交办-{ZJ}.eml" and report.sent[0].detail == eml.name
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
@@ -522,7 +529,7 @@ def test_outbox_writes_eml_files_that_open_as_drafts(tmp_path, journal):
     assert "双击打开后发送" in next(iter(report.sections()))
 
     reminders, settings = reminder_plan(config, journal)
-    deliver(reminders, settings, journal, day)
+    deliver(reminders, settings, journal, day, open_gate(tmp_path))
     for path in day.glob("*督办*.eml"):
         assert_no_reporter(texts_of(email.message_from_bytes(path.read_bytes(), policy=policy.default)))
     assert chase_log_lines(journal, "AJ2026-0102") == ["2026-12-03 08:30 催办（邮件，发件箱待发）→ 张三、李四"]
@@ -530,7 +537,7 @@ def test_outbox_writes_eml_files_that_open_as_drafts(tmp_path, journal):
     # Nothing is planned again, and delivering the first plans again writes nothing.
     assert referral_plan(config, tmp_path, journal)[0] == [] and reminder_plan(config, journal)[0] == []
     count = len(list(day.iterdir()))
-    report = deliver(mails + reminders, settings, journal, day)
+    report = deliver(mails + reminders, settings, journal, day, open_gate(tmp_path))
     assert (report.sent, report.paper) == ([], []) and len(list(day.iterdir())) == count
 
 

@@ -65,6 +65,28 @@ LEAKS = [
     ("加微信 wxid_abc123", [], ["wxid_abc123"]),
     ("VX:abc12345", [], ["abc12345"]),
     ("微信13812345678", [], ["13812345678"]),
+    # the hidden probes of issue 12: numbers read out in Chinese numerals ...
+    ("手机幺三八一二三四五六七八", [], ["幺三八一二三四五六七八"]),
+    ("电话 一三八 一二三四 五六七八", [], ["一三八 一二三四 五六七八"]),
+    ("座机〇五七一-八七六五四三二一", [], ["八七六五四三二一"]),
+    ("手机1三8一2三4五6七8", [], ["1三8一2三4五6七8"]),
+    # ... titles beyond 先生/女士, the given name alone ...
+    ("王老师说厂里没有灭火器", ["王建民"], ["王老师"]),
+    ("王工、王总和王经理都知道", ["王建民"], ["王工", "王总", "王经理"]),
+    ("王主任反映", ["王建民"], ["王主任"]),
+    ("王阿姨和王大爷反映", ["王建民"], ["王阿姨", "王大爷"]),
+    ("建民说不让讲", ["王建民"], ["建民"]),
+    ("李总反映", ["李总"], ["李总"]),  # the register only knows "李总"
+    # ... QQ and WeChat written to dodge filters
+    ("加V：wzy_2026", [], ["wzy_2026"]),
+    ("加v wzy_2026", [], ["wzy_2026"]),
+    ("V信 wzy_2026", [], ["wzy_2026"]),
+    ("vx：wzy_2026", [], ["wzy_2026"]),
+    ("微信号wzy_2026", [], ["wzy_2026"]),
+    ("薇信 wzy_2026", [], ["wzy_2026"]),
+    ("扣扣5566778899", [], ["5566778899"]),
+    ("企鹅号 5566778899", [], ["5566778899"]),
+    ("Q号：5566778899", [], ["5566778899"]),
 ]
 
 
@@ -118,6 +140,24 @@ def test_redact_is_idempotent():
 
 def test_empty_text():
     assert redact("", ["王建国"]) == ""
+
+
+def test_a_landline_is_also_hidden_without_its_area_code():
+    # 联系方式 has it with the area code; the complaint text says it without.
+    out = redact("他说打8765-4321或者057187654321都行", literals=["0571-8765 4321"])
+    assert "4321" not in out and "0571" not in out
+
+
+def test_a_mobile_with_86_in_the_contact_is_hidden_without_it():
+    out = redact("他的号1 3 9 1111 2222", literals=["+86 139-1111-2222"])
+    assert "2222" not in out
+
+
+@pytest.mark.parametrize("text", ["施工方王建国的工地", "化工厂", "他在建设路上班", "国庆节前"])
+def test_ordinary_words_a_name_could_spell_survive(text):
+    # 施工 is not 施先生, 建设 is not 张建设's given name, 国庆 is a holiday.
+    names = {"施工方王建国的工地": ["施伟"], "化工厂": ["化明"], "他在建设路上班": ["张建设"], "国庆节前": ["李国庆"]}
+    assert redact(text, names[text]) == text
 
 
 def test_literals_hide_contact_values_anywhere():

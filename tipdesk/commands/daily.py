@@ -34,6 +34,7 @@ from tipdesk.output.views import view_edits, views_signature
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.rules.archive import with_archived
+from tipdesk.store.egress import Gate, open_gate, register_gate
 from tipdesk.store.commit import (
     DROPPED, MOVE, FileOp, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
     refuse_if_went_back,
@@ -44,6 +45,9 @@ from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import digest_of, keep_written, read_register, refuse_if_open, save_changes
 from tipdesk.xlsx.package import column_letter
+
+# The clerk's list of what the egress gate held back (DESIGN.md, "The whistleblower").
+BLOCKED_HEADING = "出口拦截：含举报人身份信息，未发出"
 
 # How far back units' reply mails count as 签收 (a case is answered well within this).
 REPLY_WINDOW = timedelta(days=60)
@@ -165,25 +169,28 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
                                    if CONTACTS_SHEET in register.sheets else [], now, journal.first_run(),
                                    journal.bounced_addresses())
+            gate = register_gate(config, register, f"{now:%Y-%m-%d}")
             # Held first, written into 催办记录, then sent: as in the daily run.
             reminders = reserve_reminders(config, now, open_cases, contacts, journal, calendar,
-                                          categories=HOURLY_CATEGORIES)
+                                          categories=HOURLY_CATEGORIES, gate=gate)
             record_chases(config, register, journal, now, set(open_cases))
-            mails = deliver_mails(config, reminders, journal, config.day_folder(now))
+            mails = deliver_mails(config, reminders, journal, config.day_folder(now), gate)
         finally:
             journal.close()
     phone, _ = unacknowledged(open_cases.values(), now, calendar, config.acknowledge)
     lines = resumed + [f"{heading}：{'；'.join(items)}" for heading, items in mails.sections.items() if items]
     lines += [f"未签收：{c.get(CASE_ID)}（{c.get(UNIT)}，{c.get(CATEGORY)}类）交办已{hours_since(c, now)}小时仍未签收，"
               "请电话联系该单位。" for c in phone]
+    lines += [f"出口拦截：{line}" for line in gate.lines]
     for line in lines:
         echo(line)
     return "；".join(lines) or "无需提醒"
 
 
-def staged_reports(reports: dict[str, bytes], staging: Path, folder: Path, now: datetime
+def staged_reports(reports: dict[str, bytes], staging: Path, folder: Path, now: datetime, gate: Gate
                    ) -> tuple[list[tuple[str, Path]], list[FileOp]]:
-    """The upward reports written into staging, and where each goes in outbox/DATE/上报/."""
+    """The upward reports written into staging, and where each goes in outbox/DATE/上报/
+    (one the egress gate holds goes nowhere: its 上报时间 are cleared again by the clerk)."""
     out, ops = [], []
     for source, data in sorted(reports.items()):
         name = upward_file_name(source, now)
@@ -191,6 +198,8 @@ def staged_reports(reports: dict[str, bytes], staging: Path, folder: Path, now: 
         staged.parent.mkdir(parents=True, exist_ok=True)
         staged.write_bytes(data)
         target = free_path(folder / UPWARD_FOLDER / name)
+        if gate.hold([staged], [target], fix="改好后清空这些案件的“上报时间”，下次运行会重新上报"):
+            continue
         ops.append(FileOp(MOVE, str(target), str(staged)))
         out.append((source, target))
     return out, ops
@@ -238,13 +247,17 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             senders = sender_lines(arrivals, journal.fetched_senders(), contacts)
             if dry_run:
                 return _dry_run(config, now, register, plan, contacts, journal, calendar, folder, arrivals, echo)
-            committed = _commit(config, now, register, journal, plan, arrivals, contacts, calendar, folder)
-            reminded = deliver_mails(config, committed.reminders, journal, folder)
+            # Everything that leaves from here on passes this gate: the identities of the register
+            # as this run leaves it and of its archives.
+            gate = open_gate(config, [*plan.final_rows(register), *read_archived(config.register)],
+                             contacts_after(register, plan), f"{now:%Y-%m-%d}")
+            committed = _commit(config, now, register, journal, plan, arrivals, contacts, calendar, folder, gate)
+            reminded = deliver_mails(config, committed.reminders, journal, folder, gate)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
-                                      again=plan.refer_again)
+                                      again=plan.refer_again, gate=gate)
             owed = journal.owed_notices()
             noticed = send_notices(config, now, owed, rows_by_id(register, plan, {n["case_id"] for n in owed}),
-                                   contacts, journal, folder)
+                                   contacts, journal, folder, gate=gate)
         finally:
             journal.close()
     skipped = committed.skipped
@@ -261,8 +274,9 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
         extra["未覆盖的公式单元格"] = [
             f"工作表“{sheet}”单元格 {column_letter(c)}{r}（{_header_of(register, sheet, c)}）是公式，"
             f"tipdesk 不覆盖公式；请改为数值后重跑" for sheet, r, c in sorted(skipped)]
+    extra[BLOCKED_HEADING] = gate.lines
     summary = daily_summary(plan, now, extra)
-    summary_path, _ = save_summary(folder, now, summary)
+    summary_path, _ = save_summary(folder, now, summary, gate)
     echo(summary)
     return DailyResult(plan, summary, summary_path, committed.backup, skipped, committed.letters)
 
@@ -298,12 +312,13 @@ class Committed:
 
 
 def _commit(config: Config, now: datetime, register, journal, plan: Plan, arrivals: list, contacts: dict,
-            calendar, folder: Path) -> Committed:
+            calendar, folder: Path, gate: Gate) -> Committed:
     """The commit protocol (store/commit.py): reminders held, intent recorded, register
     replaced, intent applied, files moved. What it raises leaves the register as it was, or
     a journal intent the next run finishes."""
     # The upward reports are built before the save: 上报时间 is written only with them ready.
-    reports = {source: upward_report(source, rows, config.centre, now) for source, rows in plan.upward.items()}
+    reports = {source: upward_report(source, [gate.clean(r) for r in rows], config.centre, now)
+               for source, rows in plan.upward.items()}
     staging = config.outbox / f".staging-{now:%Y%m%d-%H%M%S}-{os.getpid()}"
     intent: list[Intent] = []
     written: list[str] = []  # the digest of the new register, once recorded
@@ -311,8 +326,8 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, arriva
     try:
         # Letters render while the rest goes on; the register is replaced only once they all
         # exist, so a broken template still leaves the register untouched.
-        with issuing.Rendering(plan.referred, config, now, staging) as rendering:
-            done = Committed(reserve_reminders(config, now, plan.open_cases, contacts, journal, calendar))
+        with issuing.Rendering(plan.referred, config, now, staging, gate) as rendering:
+            done = Committed(reserve_reminders(config, now, plan.open_cases, contacts, journal, calendar, gate=gate))
             plan.changes += chase_changes(
                 [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal)
             run_id = journal.start_run("daily", now)
@@ -328,15 +343,15 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, arriva
                      + view_edits(config) if fresh else [])
 
             def record_intent(digest: str, skipped: set) -> None:
-                letters, ops = issuing.publish_ops(rendering.wait(), staging, folder)
-                done.reported, report_ops = staged_reports(reports, staging, folder, now)
+                letters, ops = issuing.publish_ops(rendering.wait(), staging, folder, gate)
+                done.reported, report_ops = staged_reports(reports, staging, folder, now, gate)
                 intent.append(Intent(
                     as_text(now), {"case": plan.numbers, "letter": plan.letter_numbers},
                     {STATS_MARK: f"{now:%Y-%m-%d}", VIEWS_MARK: views} if fresh else {},
                     [c for c in plan.changes if (c.sheet, c.row, register.sheets[c.sheet].columns[c.column]) not in skipped],
                     plan.feedback, plan.notices, plan.states, letters,
                     [InboxRecord(a.digest, a.path.name, a.kind, a.outcome, a.error) for a in arrivals],
-                    ops + report_ops + inbox.settle_ops(arrivals, config, now), str(staging)))
+                    ops + report_ops + inbox.settle_ops(arrivals, config, now, gate), str(staging)))
                 done.skipped, done.letters = skipped, letters
                 encoded = intent[0].encode()
                 journal.record_intent(run_id, encoded, register.digest, digest)

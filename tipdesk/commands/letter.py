@@ -10,13 +10,17 @@ from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.output.issuing import planned_paths, publish_ops, render
 from tipdesk.store.archive import find_archived
 from tipdesk.store.commit import IssuedRecord, apply_file_ops
+from tipdesk.store.egress import register_gate
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import read_register
 
 
 def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) -> IssuedRecord | None:
-    """`letter CASE_ID`: the same letter (same 交办文号) and a fresh feedback sheet, for one lost."""
+    """`letter CASE_ID`: the same letter (same 交办文号) and a fresh feedback sheet, for one lost.
+
+    The pair passes the egress gate; held back, nothing is recorded and the clerk is told why
+    (TipdeskError), so the letter can be issued again once the text is mended."""
     with workspace_lock(config):
         register = read_register(config.register)
         row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
@@ -37,8 +41,12 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
             return None
         staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
         try:
-            staged = render(case, config, now, staging)
-            (issued,), ops = publish_ops([staged], staging, folder)
+            gate = register_gate(config, register, f"{now:%Y-%m-%d}")
+            staged = render(gate.clean(case), config, now, staging)
+            records, ops = publish_ops([staged], staging, folder, gate)
+            if not records:
+                raise TipdeskError("出口拦截：" + "；".join(gate.lines), EXIT_USAGE)
+            (issued,) = records
             failed = apply_file_ops(ops)
             if failed:
                 raise TipdeskError(f"{failed[0][0].target}：无法写入发件箱（{failed[0][1]}），未补发。"

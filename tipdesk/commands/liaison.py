@@ -8,6 +8,7 @@ from tipdesk.domain.columns import CONTACTS_SHEET
 from tipdesk.output.liaison import write_blank_forms
 from tipdesk.rules.contacts import missing_units
 from tipdesk.domain.textnorm import chinese_date
+from tipdesk.store.egress import register_gate
 from tipdesk.store.journal import open_journal
 
 
@@ -25,7 +26,10 @@ def run_liaison(config: Config, now: datetime, dry_run: bool = False) -> int:
     if dry_run:
         print(f"将在 {folder} 生成 {len(units)} 份空白联络单（{chinese_date(due)}前报送）。")
     else:
-        write_blank_forms(config, units, folder, now.date())
+        gate = register_gate(config, register, f"{now:%Y-%m-%d}")
+        write_blank_forms(config, units, folder, now.date(), gate)
+        for line in gate.lines:
+            print("出口拦截：" + line)
         print(f"已在 {folder} 生成 {len(units)} 份空白联络单（已预填单位名称，{chinese_date(due)}前报送）。")
     journal = open_journal(config.journal, readonly=True)
     try:

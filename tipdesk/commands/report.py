@@ -12,6 +12,7 @@ from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
 from tipdesk.rules.archive import with_archived
 from tipdesk.store.archive import read_archived
+from tipdesk.store.egress import register_gate
 from tipdesk.store.register import read_register
 from tipdesk.store.journal import open_journal
 
@@ -24,9 +25,10 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
     if period.start > now:
         raise TipdeskError(f"{period.label}还没有开始（现在是{chinese_date(now, with_time=True)}），没有可通报的数据。"
                            f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
+    register = read_register(config.register)
+    archived = [row.values for row in read_archived(config.register)]
     # Archived years count as they did before the archive (year-on-year, repeated reports).
-    rows = with_archived([row.values for row in read_register(config.register).rows],
-                         [row.values for row in read_archived(config.register)])
+    rows = with_archived([row.values for row in register.rows], archived)
     folder = config.outbox / f"{now:%Y-%m-%d}"
     paths = [folder / name for name in file_names(period)]
     if dry_run:
@@ -37,11 +39,15 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
         requests = journal.requests()
     finally:
         journal.close()
-    documents = build_bulletin(rows, period, now, config, requests)
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, data in zip(paths, documents):
-        temp = path.with_name(path.name + ".tmp")
-        temp.write_bytes(data)
-        temp.replace(path)  # never a half-written bulletin under the real name
-    echo("已生成：\n  " + "\n  ".join(str(p) for p in paths))
-    return paths
+    gate = register_gate(config, register, f"{now:%Y-%m-%d}", archived)
+    documents = build_bulletin([gate.clean(row) for row in rows], period, now, config, requests)
+    # Never a half-written bulletin under the real name (the gate writes atomically), and a
+    # new bulletin replaces the one of an earlier run today.
+    written = [gate.write(path, data, fix="改好后重新运行 report", overwrite=True)
+               for path, data in zip(paths, documents)]
+    written = [p for p in written if p]
+    if written:
+        echo("已生成：\n  " + "\n  ".join(str(p) for p in written))
+    for line in gate.lines:
+        echo("出口拦截：" + line)
+    return written

@@ -42,6 +42,17 @@ def _fold(text: str) -> str:
     return folded
 
 
+# Digits as people read a number out ("幺三八…", "〇五七一"): the twin the number patterns
+# scan. Names keep their own twin, or 张三 would become "张3".
+CHINESE_DIGITS = {"幺": "1", "〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+                  "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_NUMERIC_FOLD = {**_FOLD, **{ord(k): v for k, v in CHINESE_DIGITS.items()}}
+
+
+def _fold_numbers(text: str) -> str:
+    return text.translate(_NUMERIC_FOLD)
+
+
 # --- patterns (applied to the folded text) ------------------------------------------------
 
 # Separators people put inside numbers: space, hyphen, dot. At most two in a row.
@@ -88,8 +99,10 @@ _LOCAL_AFTER_WORD = rf"(?i:{_PHONE_WORDS}){_GAP}(\d{{3,4}}[ \-]?\d{{4}})(?!\d)"
 # "手机尾号5678": a tail is still a clue.
 _TAIL = r"尾号\s*(?:是|为)?\s*[:：]?\s*(\d{3,4})(?!\d)"
 
-# QQ numbers and WeChat accounts after those words.
-_IM_WORDS = r"(?:(?<![A-Za-z])(?i:qq|vx|wx|wechat|weixin)|扣扣|微信)"
+# QQ numbers and WeChat accounts after those words, however they are spelled to dodge
+# filters: 加V, V信, vx, 薇信, 扣扣, 企鹅号, Q号 ...
+_IM_WORDS = (r"(?:(?<![A-Za-z])(?i:qq|vx|wx|wechat|weixin|v信|v|q)(?![A-Za-z])"
+             r"|扣扣|企鹅|微信|薇信|威信|维信|加微|微号|微)")
 _IM_GAP = r"\s*(?:号码?|账号|帐号|ID|id)?\s*(?:是|为)?\s*[:：]?\s*"
 _IM_ACCOUNT = rf"{_IM_WORDS}{_IM_GAP}(\d{{5,12}}|[A-Za-z][A-Za-z0-9_\-]{{5,19}})(?![A-Za-z0-9_\-])"
 
@@ -100,7 +113,27 @@ _GROUPED = [re.compile(p) for p in (_LOCAL_AFTER_WORD, _TAIL, _IM_ACCOUNT)]
 # --- names ----------------------------------------------------------------------------------
 
 # Forms of address that, after a surname, point at one person: 王先生, 王女士, 王师傅 ...
-_TITLES = ("先生", "女士", "师傅", "小姐", "同志", "阿姨", "大爷", "大妈", "大姐", "大哥")
+TITLES = ("先生", "女士", "师傅", "师父", "小姐", "同志", "阿姨", "大爷", "大妈", "大姐", "大哥",
+          "大叔", "叔叔", "阿婆", "老师", "经理", "老板", "老总", "主任", "书记", "科长", "局长",
+          "所长", "站长", "厂长", "队长", "组长", "班长", "会计", "医生", "律师", "警官", "总", "工")
+# Words of ordinary text that a surname + title or a given name alone can spell: 施工 is not
+# 施先生, 建设 is not 张建设, 国庆 is a holiday. These forms are never hidden or blocked
+# (the full name still is).
+COMMON_WORDS = frozenset("""
+施工 化工 加工 高工 员工 职工 开工 复工 用工 务工 竣工 完工 分工 电工 焊工 木工 钳工 童工 民工
+矿工 监工 做工 上工 罢工 旷工 招工 打工 技工 女工 男工 手工 人工 动工 停工 赶工 返工 总工 全工
+汇总 老总 总总 副总 班主任 副主任 老师傅
+建国 建设 建华 建军 建平 建新 建业 国庆 国强 国华 国平 国家 国际 志强 志明 文明 文化 和平 平安
+安全 永安 长安 新华 中华 振华 振兴 爱国 光明 胜利 解放 前进 卫国 卫东 卫生 向阳 东方 红旗 朝阳
+发展 富强 民主 自由 幸福 长江 黄河 海洋 森林 春风 阳光 金山 银河 天河 东风 永康 兴业 宏伟 伟大
+强大 消防 生产 工作 经营 小区 工地 公司 企业 工厂 车间 仓库 市场 应急 管理 执法 检查 整改 隐患
+事故 举报 投诉 核查 属实 处理 办理 反馈 期限 交办 单位 街道 社区 人民 群众 政府 城乡 交通 运输
+建筑 危险 化学 燃气 电梯 特种 设备 天然 液化 加油 烟花 爆竹 矿山 煤矿 非法 违法 违规 存在 严重
+立即 及时 依法 调查 情况 结果 说明 要求 内容 地址 时间 日期 编号 电话 手机 微信 邮箱 联系 中心
+指挥 领导 分管 经办 联络 通知 通报 统计 汇总 明天 今天 上午 下午 晚上 夜间 周末 春节 元旦 清明
+端午 中秋 劳动 海燕 春华 秋实 明亮 晓明 红梅 丽华 美丽 美华 永平 永强 永红 金华 金星 明星 新民
+新生 新春 兴旺 兴华 德胜 得胜 宏达 宏大 鸿运 顺利 顺发 利民 为民 安民 惠民 华东 华南 江南 海东
+""".split())
 _COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 司空 夏侯 轩辕 令狐 端木 "
     "独孤 南宫 西门 百里 呼延 澹台 公冶 太史 申屠 闻人 赫连 钟离 宗政 濮阳 淳于 单于 太叔 "
@@ -136,9 +169,15 @@ def split_names(value: object) -> list[str]:
 
 
 def _strip_title(name: str) -> tuple[str, bool]:
-    for title in _TITLES:
-        if len(name) > len(title) and name.endswith(title):
-            return name[: -len(title)], True
+    """"刘先生" -> ("刘", True). A one-character title only ends a surname ("李总"), never a
+    longer name (王建工 is a name)."""
+    if not name.endswith(TITLES):
+        return name, False
+    for title in TITLES:
+        bare = name[: -len(title)]
+        if len(name) > len(title) and name.endswith(title) and (len(title) > 1 or len(bare) == 1
+                                                                 or bare in _COMPOUND_SURNAMES):
+            return bare, True
     return name, False
 
 
@@ -148,25 +187,45 @@ def _surname(name: str) -> str:
     return name[0]
 
 
+def name_forms(name: str) -> tuple[str, str, str]:
+    """(name without title and spaces, its surname, the given name alone or "").
+
+    Surname and given name only for a Chinese name. The given name counts from two
+    characters (王建国 -> 建国), and not when it is an ordinary word (建设, 国庆)."""
+    bare, _ = _strip_title(re.sub(r"\s+", "", _fold(name)))
+    if not bare or not _CJK.match(bare):
+        return bare, "", ""
+    surname = _surname(bare) if len(bare) >= 2 else bare
+    given = bare[len(surname):]
+    return bare, surname, given if len(given) >= 2 and given not in COMMON_WORDS else ""
+
+
+def titled(surname: str) -> list[str]:
+    """Surname + each form of address, longest first (王总经理 whole, not 王总 + 经理), except
+    those that spell an ordinary word (施工, 化工)."""
+    forms = [surname + t for t in TITLES if surname + t not in COMMON_WORDS] if surname else []
+    return sorted(forms, key=len, reverse=True)
+
+
+def _spelled(word: str) -> str:
+    return _NAME_GAP.join(re.escape(ch) for ch in word)
+
+
 def _name_patterns(name: str) -> list[re.Pattern[str]]:
-    """Patterns for one reporter name: the name itself and surname + form of address."""
-    name = re.sub(r"\s+", "", _fold(name))
-    if not name:
+    """Patterns for one reporter name: the name itself, surname + form of address, and the
+    given name alone."""
+    bare, surname, given = name_forms(name)
+    if not bare:
         return []
-    bare, _ = _strip_title(name)
     patterns: list[re.Pattern[str]] = []
-    spelled = _NAME_GAP.join(re.escape(ch) for ch in bare)
-    is_chinese = bool(_CJK.match(bare))
     if len(bare) >= 2:
         # Latin names are matched case-insensitively and only as whole words.
-        if is_chinese:
-            patterns.append(re.compile(spelled))
+        if _CJK.match(bare):
+            patterns.append(re.compile(_spelled(bare)))
         else:
-            patterns.append(re.compile(rf"(?i)(?<![A-Za-z]){spelled}(?![A-Za-z])"))
-    if is_chinese:
-        surname = _surname(bare) if len(bare) >= 2 else bare
-        titles = "|".join(_TITLES)
-        patterns.append(re.compile(rf"{re.escape(surname)}{_NAME_GAP}(?:{titles})"))
+            patterns.append(re.compile(rf"(?i)(?<![A-Za-z]){_spelled(bare)}(?![A-Za-z])"))
+    for form in titled(surname) + ([given] if given else []):
+        patterns.append(re.compile(_spelled(form)))
     return patterns
 
 
@@ -181,7 +240,7 @@ def _literal_pattern(token: str) -> re.Pattern[str] | None:
     if token and digits == re.sub(r"[ \t.\-+()]", "", token):
         if len(digits) < 5:
             return None
-        body = "[ \\-]{0,2}".join(digits)
+        body = "[ \\-.]{0,2}".join(digits)
         return re.compile(rf"(?<!\d){body}(?!\d)")
     if len(token) < 5:
         return None
@@ -219,28 +278,67 @@ def redact(text: str, names: Iterable[str] = (), *, literals: Iterable[str] = ()
     """
     if not text:
         return text
-    folded = _fold(text)
+    folded, numeric = _fold(text), _fold_numbers(text)
     name_patterns = [p for name in names for p in _name_patterns(name)]
-    literal_patterns = [p for p in map(_literal_pattern, _literal_tokens(literals)) if p]
-    spans = _spans(folded, _WHOLE + name_patterns + literal_patterns, 0)
-    spans += _spans(folded, _GROUPED, 1)
+    literal_patterns = [p for p in map(_literal_pattern, contact_values(literals)) if p]
+    spans = _spans(folded, name_patterns, 0) + _number_spans(numeric, literal_patterns)
     out = text
     for start, end in reversed(_merge(spans)):
         out = out[:start] + MARKER + out[end:]
     return out
 
 
-def _literal_tokens(values: Iterable[str]) -> list[str]:
+def _number_spans(numeric: str, extra: Iterable[re.Pattern[str]] = ()) -> list[tuple[int, int]]:
+    return _spans(numeric, [*_WHOLE, *extra], 0) + _spans(numeric, _GROUPED, 1)
+
+
+def detect(text: str) -> list[str]:
+    """The phone numbers, ID numbers, e-mail addresses and QQ/WeChat accounts written in
+    `text`, as written: whoever they belong to, they identify a person."""
+    if not text:
+        return []
+    return [text[start:end] for start, end in _merge(_number_spans(_fold_numbers(text)))]
+
+
+# Compiled once: contact_values runs for every row of the register, every run (the gate).
+_EMAIL_ADDRESS = re.compile(_EMAIL)
+_CONTACT_WORDS = re.compile(rf"(?i){_PHONE_WORDS}|{_IM_WORDS}")
+_DIGIT_RUN = re.compile(r"\d[\d \-]*\d")
+_ACCOUNT = re.compile(r"[A-Za-z][A-Za-z0-9_.@\-]{4,}")
+_PLUS86 = re.compile(r"^(?:0086|\+?86)(?=1[3-9]\d{9}$)")
+_LANDLINE_DIGITS = re.compile(r"0\d{9,11}")
+
+
+def contact_values(values: Iterable[str]) -> list[str]:
     """Values to hide from contact cells such as "手机 138 1234 5678；微信 zs_8848"."""
     tokens: list[str] = []
     for value in values:
         if not isinstance(value, str):
             continue
-        text = re.sub(rf"(?i){_PHONE_WORDS}|{_IM_WORDS}", " ", _fold(value))
-        for run in re.findall(r"\d[\d \-]*\d", text):
-            tokens.extend(_digit_groups(run))
-        tokens.extend(re.findall(r"[A-Za-z][A-Za-z0-9_.@\-]{4,}", text))
+        if value.isascii() and value.isdigit():  # the common cell, "13812345678": no regex needed
+            tokens.extend(phone_variants(value))
+            continue
+        text = _fold_numbers(value)
+        # Addresses first, whole: "qq" in "chen.gd@qq.com" is not a QQ label.
+        tokens.extend(_EMAIL_ADDRESS.findall(text))
+        text = _CONTACT_WORDS.sub(" ", _EMAIL_ADDRESS.sub(" ", text))
+        for run in _DIGIT_RUN.findall(text):
+            tokens.extend(n for group in _digit_groups(run) for n in phone_variants(group))
+        tokens.extend(_ACCOUNT.findall(text))
     return tokens
+
+
+def phone_variants(digits: str) -> list[str]:
+    """A number and the shorter ways it is also written: without +86/0086, and a landline
+    without its area code (0571-87654321 is also dialled, and written, as 87654321)."""
+    out = [digits]
+    bare = _PLUS86.sub("", digits)
+    if bare != digits:
+        out.append(bare)
+    if _LANDLINE_DIGITS.fullmatch(bare):
+        local = bare[3:] if bare[1] in "12" else bare[4:]
+        out += [bare[1:], local] if len(local) >= 7 else [bare[1:]]
+    return out
 
 
 def _digit_groups(run: str) -> list[str]:

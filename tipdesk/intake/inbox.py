@@ -22,6 +22,7 @@ from tipdesk.xlsx.sheetfile import read_workbook
 from tipdesk.domain.arrivals import Arrival, REASON_SUFFIX
 from tipdesk.intake.forms.common import ReadContext
 from tipdesk.domain.redact import redact
+from tipdesk.store.egress import Gate
 
 PROCESSED, REJECTED = "processed", "rejected"
 
@@ -132,17 +133,21 @@ def collect(config: Config, now: datetime, seen: dict[str, tuple[str, str]]) -> 
     return arrivals
 
 
-def settle_ops(arrivals: list[Arrival], config: Config, now: datetime) -> list[FileOp]:
+def settle_ops(arrivals: list[Arrival], config: Config, now: datetime, gate: Gate) -> list[FileOp]:
     """Where each file goes once the register is saved: processed/ or rejected/ (dated), with
     its reason beside a rejected one. Done by store.commit, again by the next run if this
-    one dies; a target name is taken now, so a repeat never makes a second copy."""
+    one dies; a target name is taken now, so a repeat never makes a second copy. A reason
+    may quote a unit's words: it is redacted, and passes the gate like what leaves."""
     ops, taken = [], set()
     for arrival in arrivals:
         folder = config.inbox / arrival.outcome / f"{now:%Y-%m-%d}"
         target = free_path(folder / arrival.path.name, taken)
         taken.add(target)
         if arrival.error:
-            ops.append(FileOp(TEXT, str(reason_file(target)), text=reason_text(arrival)))
+            reason = reason_file(target)
+            text = gate.passing_text(reason, redact(reason_text(arrival)))
+            if text is not None:
+                ops.append(FileOp(TEXT, str(reason), text=text))
         ops.append(FileOp(MOVE, str(target), str(arrival.path)))
     return ops
 
@@ -176,8 +181,8 @@ def reason_text(arrival: Arrival) -> str:
 def summary_lines(arrivals: list[Arrival]) -> dict[str, list[str]]:
     applied, held, rejected = [], [], []
     for a in arrivals:
-        if a.error:  # and what went wrong moving it, if anything
-            (held if a.held else rejected).append("；".join([a.error.rstrip("。"), *a.done]))
+        if a.error:  # and what went wrong moving it; a reason may quote a unit's answer
+            (held if a.held else rejected).append(redact("；".join([a.error.rstrip("。"), *a.done])))
         else:
             applied.append(f"{a.path.name}（{a.kind or '重复文件'}）：{'；'.join(a.done) or '无需修改'}")
     return {"收件箱：已处理": applied, "收件箱：暂缓，待指挥中心决定": held, "收件箱：已退回": rejected}

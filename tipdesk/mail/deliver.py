@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from tipdesk.domain.errors import TipdeskError
+from tipdesk.store.egress import Gate
 from tipdesk.store.files import free_path
 from tipdesk.store.secrets import login_password
 from tipdesk.store.journal import (
@@ -227,6 +228,22 @@ class DeliveryReport:
                 "邮件是否送达待核实": list(self.uncertain)}
 
 
+BLOCKED_DETAIL = "出口拦截：含举报人身份信息，未发出"
+
+
+def _cases(mail: Mail) -> list[str]:
+    return [i.case_id for i in mail.items]
+
+
+def _blocked(gate: Gate, message: EmailMessage, mail: Mail, journal: Journal, mode: str) -> bool:
+    """The gate on the very bytes that would leave. A held mail is recorded as failed, so it
+    stays owed (and a 督办 keeps its number for when it goes)."""
+    if gate.passes_mail(message.as_bytes(), mail.describe(), _cases(mail)):
+        return False
+    _record(journal, _attempt(mail), mail, mode, FAILED, BLOCKED_DETAIL)
+    return True
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     temp = path.with_name(path.name + ".tmp")
     temp.write_bytes(data)
@@ -237,28 +254,30 @@ def _file_stem(mail: Mail) -> str:
     return safe_name(f"{mail.at:%H%M}-{mail.kind}-{mail.unit}", "邮件")
 
 
-def _deliver_paper(mail: Mail, journal: Journal, day_folder: Path) -> Outcome:
+def _deliver_paper(mail: Mail, journal: Journal, day_folder: Path, gate: Gate) -> Outcome | None:
     """Recorded once, so the summary names it once; a reminder's text and notice are saved
-    for printing (a referral's letters are already in the outbox)."""
+    for printing (a referral's letters are already in the outbox). None: the gate held the
+    print-out (the mail stays owed)."""
     files = []
     if mail.kind != REFERRAL:
-        day_folder.mkdir(parents=True, exist_ok=True)
-        text = free_path(day_folder / f"{_file_stem(mail)}（纸质送达）.txt")
-        _write_atomic(text, mail.body.encode("utf-8"))
-        files.append(text)
-        for attachment in mail.attachments:
-            target = free_path(day_folder / safe_name(attachment.name, "附件"))
-            _write_atomic(target, attachment.data)
-            files.append(target)
+        if _blocked(gate, build_message(mail, MailSettings()), mail, journal, "paper"):
+            return None
+        pieces = [(f"{_file_stem(mail)}（纸质送达）.txt", mail.body.encode("utf-8"))]
+        pieces += [(safe_name(a.name, "附件"), a.data) for a in mail.attachments]
+        files = [gate.write(day_folder / name, data, _cases(mail)) for name, data in pieces]
+        files = [f for f in files if f]
     _record(journal, _attempt(mail), mail, "paper", PAPER, "; ".join(str(f) for f in files))
     return Outcome(mail, "已存打印件 " + "、".join(f.name for f in files) if files else "")
 
 
-def _deliver_outbox(mail: Mail, settings: MailSettings, journal: Journal, day_folder: Path) -> Outcome:
+def _deliver_outbox(mail: Mail, settings: MailSettings, journal: Journal, day_folder: Path,
+                    gate: Gate) -> Outcome | None:
+    message = build_message(mail, settings)
+    if _blocked(gate, message, mail, journal, "outbox"):
+        return None
     day_folder.mkdir(parents=True, exist_ok=True)
     path = free_path(day_folder / f"{_file_stem(mail)}.eml")
     attempt = _attempt(mail)
-    message = build_message(mail, settings)
     _record(journal, attempt, mail, "outbox", SENDING, str(path), message)
     try:
         _write_atomic(path, message.as_bytes())
@@ -318,14 +337,13 @@ def _smtp_error(exc: BaseException, settings: MailSettings) -> str:
     return f"无法连接邮件服务器 {where}（{exc.__class__.__name__}：{exc}）"
 
 
-def _send_one(client, mail: Mail, settings: MailSettings, journal: Journal) -> tuple[bool, str, bool]:
+def _send_one(client, mail: Mail, settings: MailSettings, journal: Journal, message: EmailMessage) -> tuple[bool, str, bool]:
     """(delivered, detail, connection still usable).
 
     Delivered once the server accepted the mail for at least one of its To addresses. A
     mail whose every To address was refused is retried next run: a second copy for the Cc
     is a lesser evil than a handler who never got it."""
     attempt = _attempt(mail)
-    message = build_message(mail, settings)
     _record(journal, attempt, mail, "smtp", SENDING, message=message)
     try:
         refused = client.smtp.send_message(message,
@@ -347,13 +365,16 @@ def _send_one(client, mail: Mail, settings: MailSettings, journal: Journal) -> t
 
 
 def _deliver_smtp(mails: list[Mail], settings: MailSettings, journal: Journal,
-                  report: DeliveryReport) -> None:
+                  report: DeliveryReport, gate: Gate) -> None:
     """All mails over one connection. If the server cannot be reached or refuses the login,
     every mail fails with that reason (no timeout per mail); a mail the server refuses fails
     alone."""
     client, down = None, ""
     try:
         for mail in mails:
+            message = build_message(mail, settings)
+            if _blocked(gate, message, mail, journal, "smtp"):
+                continue
             if client is None and not down:
                 try:
                     client = _connect(settings, smtp_password(settings))
@@ -366,7 +387,7 @@ def _deliver_smtp(mails: list[Mail], settings: MailSettings, journal: Journal,
                 _record(journal, _attempt(mail), mail, "smtp", FAILED, down)
                 report.failed.append(Outcome(mail, down))
                 continue
-            delivered, detail, alive = _send_one(client, mail, settings, journal)
+            delivered, detail, alive = _send_one(client, mail, settings, journal, message)
             (report.sent if delivered else report.failed).append(Outcome(mail, detail))
             if not alive:
                 client.close()
@@ -377,10 +398,11 @@ def _deliver_smtp(mails: list[Mail], settings: MailSettings, journal: Journal,
 
 
 def deliver(mails: Sequence[Mail], settings: MailSettings, journal: Journal,
-            day_folder: Path) -> DeliveryReport:
+            day_folder: Path, gate: Gate) -> DeliveryReport:
     """Send (smtp) or write (.eml in `day_folder`) each mail, record each (case, stage) once
     it is delivered, and report what was sent, what failed (retried next run) and which
-    units need paper. A mail whose every (case, stage) was delivered before is skipped, so
+    units need paper. Every mail passes the egress `gate` first; one it holds is not sent
+    and stays owed (the gate's lines say which). A mail whose every (case, stage) was delivered before is skipped, so
     delivering the same plan twice sends nothing twice. Call it outside a journal
     transaction: each record must be on disk before the next mail goes out."""
     report = DeliveryReport(settings.mode)
@@ -390,15 +412,17 @@ def deliver(mails: Sequence[Mail], settings: MailSettings, journal: Journal,
     electronic = []
     for mail in todo:
         if mail.paper:
-            report.paper.append(_deliver_paper(mail, journal, day_folder))
+            outcome = _deliver_paper(mail, journal, day_folder, gate)
+            report.paper += [outcome] if outcome else []
         else:
             electronic.append(mail)
     if settings.mode == "outbox":
         for mail in electronic:
             try:
-                report.sent.append(_deliver_outbox(mail, settings, journal, day_folder))
+                outcome = _deliver_outbox(mail, settings, journal, day_folder, gate)
+                report.sent += [outcome] if outcome else []
             except OSError as exc:
                 report.failed.append(Outcome(mail, f"无法写入发件箱：{exc}"))
     else:
-        _deliver_smtp(electronic, settings, journal, report)
+        _deliver_smtp(electronic, settings, journal, report, gate)
     return report

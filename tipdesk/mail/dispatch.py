@@ -19,6 +19,7 @@ from tipdesk.domain.columns import ACCIDENT, CASE_ID, CATEGORIES, CHASE_LOG, LET
 from tipdesk.config import Config
 from tipdesk.rules.contacts import effective_contacts, without_bounced
 from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, reserve, sent_stages
+from tipdesk.store.egress import Gate
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import REFERRAL, REFERRAL_AGAIN, plan_notice_mails, plan_referral_mails, plan_reminder_mails
@@ -35,10 +36,19 @@ class Dispatch:
     planned: list[str] = field(default_factory=list)   # dry run: what would go out
 
 
-def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dry_run: bool) -> Dispatch:
+def _deliver(config: Config, mails: list, journal: Journal, day_folder: Path, dry_run: bool,
+             gate: Gate | None) -> Dispatch:
     if dry_run:
         return Dispatch(planned=[m.describe() for m in mails])
-    return Dispatch(sections=deliver(mails, config.mail, journal, day_folder).sections())
+    if gate is None:
+        raise ValueError("mail must pass the egress gate")  # a programming error, not the clerk's
+    return Dispatch(sections=deliver(mails, config.mail, journal, day_folder, gate).sections())
+
+
+def _cleaned(cases: dict[str, dict], gate: Gate | None) -> dict[str, dict]:
+    """The rows mails are composed from, with every identity the register knows hidden in
+    their text (another case's reporter named in an address); the gate checks the result."""
+    return {case_id: gate.clean(case) for case_id, case in cases.items()} if gate else cases
 
 
 RELEASED = "上次运行在发送前中断，未发出；按需重发，编号沿用"
@@ -46,10 +56,11 @@ RELEASED = "上次运行在发送前中断，未发出；按需重发，编号�
 
 def reserve_reminders(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
                       journal: Journal, calendar: WorkCalendar, dry_run: bool = False,
-                      categories: tuple[str, ...] = CATEGORIES) -> list:
+                      categories: tuple[str, ...] = CATEGORIES, gate: Gate | None = None) -> list:
     """The ladder: one digest per unit of its 预警/催办/督办 due now and not yet sent, composed,
     numbered and held in the ledger in one transaction (a dry run: composed only)."""
     settings, ladder = config.mail, config.reminders
+    open_cases = _cleaned(open_cases, gate)
     sent = sent_stages(journal, open_cases.values())
     reminders = plan_reminders(open_cases.values(), now, calendar, ladder, sent, categories)
     if dry_run:
@@ -62,9 +73,9 @@ def reserve_reminders(config: Config, now: datetime, open_cases: dict[str, dict]
         return reserve(mails, settings.mode, journal)
 
 
-def deliver_mails(config: Config, mails: list, journal: Journal, day_folder: Path,
-                  dry_run: bool = False) -> Dispatch:
-    return _deliver(config, mails, journal, day_folder, dry_run)
+def deliver_mails(config: Config, mails: list, journal: Journal, day_folder: Path, gate: Gate) -> Dispatch:
+    """The reminders `reserve_reminders` held, through the egress gate."""
+    return _deliver(config, mails, journal, day_folder, False, gate)
 
 
 def _owed_referrals(open_cases: dict[str, dict], journal: Journal, sent: set[tuple[str, str]]) -> dict[str, list]:
@@ -80,9 +91,10 @@ def _owed_referrals(open_cases: dict[str, dict], journal: Journal, sent: set[tup
 
 def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], contacts: dict,
                    journal: Journal, day_folder: Path, dry_run: bool = False,
-                   again: Iterable[str] = ()) -> Dispatch:
+                   again: Iterable[str] = (), gate: Gate | None = None) -> Dispatch:
     """One mail per unit with the letters and sheets it has not been mailed yet; and, for the
     cases in `again` (general ones not acknowledged in time), the same once more."""
+    open_cases = _cleaned(open_cases, gate)
     sent = sent_stages(journal, open_cases.values())
     mails = plan_referral_mails(_owed_referrals(open_cases, journal, sent), open_cases, contacts,
                                 config.mail, now, sent)
@@ -96,20 +108,24 @@ def send_referrals(config: Config, now: datetime, open_cases: dict[str, dict], c
         if case and files and (case_id, letter_no) not in done_again and all(p.exists() for p in files):
             owed.setdefault(str(case.get(UNIT)), []).append((case_id, list(files)))
     mails += plan_referral_mails(owed, open_cases, contacts, config.mail, now, again=True)
-    return _deliver(config, mails, journal, day_folder, dry_run)
+    return _deliver(config, mails, journal, day_folder, dry_run, gate)
 
 
 def send_notices(config: Config, now: datetime, owed: list[dict[str, Any]], cases: dict[str, dict],
-                 contacts: dict, journal: Journal, day_folder: Path, dry_run: bool = False) -> Dispatch:
+                 contacts: dict, journal: Journal, day_folder: Path, dry_run: bool = False,
+                 gate: Gate | None = None) -> Dispatch:
     """Every notice the journal owes a unit (撤回, 批复, 反馈表退回, 重新办理, 期限更正), once
     each: `owed` is Journal.owed_notices(), owed until the mail ledger holds a delivered mail.
 
     `cases`: register rows by case id for the notices' cases (any status: a withdrawn case
     is no longer open)."""
     latest = journal.latest_letters()
+    cases = _cleaned(cases, gate)
+    if gate:  # a unit's words quoted in the reason may name another case's reporter
+        owed = [{**n, "detail": gate.safe(n.get("detail") or "")} for n in owed]
     mails = plan_notice_mails(owed, cases, contacts, config.mail, now,
                               lambda case_id, letter_no: latest.get((case_id, letter_no), ()))
-    return _deliver(config, mails, journal, day_folder, dry_run)
+    return _deliver(config, mails, journal, day_folder, dry_run, gate)
 
 
 def contacts_of(config: Config, grid: list[list[Any]], now: datetime, started: date | None = None,

@@ -20,8 +20,10 @@ from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
 from tipdesk.domain.textnorm import safe_name
 from tipdesk.store.commit import MOVE, FileOp, IssuedRecord
+from tipdesk.store.egress import Gate
 from tipdesk.store.files import free_path
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
+from tipdesk.domain.launcher import RUN
 from tipdesk.word.template import compiled
 
 LETTER_TEMPLATE = "交办单.docx"
@@ -83,8 +85,9 @@ class Rendering:
     then raises if any letter failed, so a broken template still changes nothing. With few
     cases they are rendered at once, in this process."""
 
-    def __init__(self, cases: list[dict], config: Config, issued_at: datetime, folder: Path):
-        self.jobs = [(case, config, issued_at, folder) for case in cases]
+    def __init__(self, cases: list[dict], config: Config, issued_at: datetime, folder: Path, gate: Gate):
+        # Rendered from rows cleaned of every identity the register knows; `publish` checks.
+        self.jobs = [(gate.clean(case), config, issued_at, folder) for case in cases]
         self.pool: ProcessPoolExecutor | None = None
         self.done: list[IssuedDocuments] | None = None
 
@@ -111,19 +114,21 @@ class Rendering:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def publish_ops(issued: list[IssuedDocuments], staging: Path, day_folder: Path
+def publish_ops(issued: list[IssuedDocuments], staging: Path, day_folder: Path, gate: Gate
                 ) -> tuple[list[IssuedRecord], list[FileOp]]:
     """Where each staged document goes in the day's outbox, and the journal's record of it
-    there; the moves are done once the register is saved (store.commit)."""
+    there; the moves are done once the register is saved (store.commit). A letter or sheet
+    that would carry a reporter's identity is held back with its pair by the egress gate:
+    it is not issued (nor mailed) until the clerk mends the text and runs `letter`."""
     records, ops, taken = [], [], set()
     for doc in issued:
-        targets = []
-        for path in (doc.letter, doc.sheet):
-            target = free_path(day_folder / path.relative_to(staging), taken)
-            taken.add(target)
-            ops.append(FileOp(MOVE, str(target), str(path)))
-            targets.append(str(target))
-        records.append(IssuedRecord(doc.sheet_id, doc.case_id, doc.letter_no, doc.unit, *targets))
+        sources = [doc.letter, doc.sheet]
+        targets = [free_path(day_folder / path.relative_to(staging), taken) for path in sources]
+        if gate.hold(sources, targets, [doc.case_id], fix=f"改好后运行 {RUN} letter {doc.case_id} 补发"):
+            continue
+        taken.update(targets)
+        ops += [FileOp(MOVE, str(target), str(path)) for path, target in zip(sources, targets)]
+        records.append(IssuedRecord(doc.sheet_id, doc.case_id, doc.letter_no, doc.unit, *map(str, targets)))
     return records, ops
 
 

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from tipdesk.config import Config
 from tipdesk.domain.textnorm import chinese_date, safe_name
+from tipdesk.store.egress import Gate
 
 FORM_TITLE = "安全生产投诉举报受理工作联络单"
 FORM_LABELS = ("分管领导", "联系电话", "科  长", "联系电话", "经办人", "联系电话", "电子邮箱")
@@ -82,13 +83,10 @@ def blank_form(unit: str, config: Config, issued: date) -> bytes:
     return buffer.getvalue()
 
 
-def write_blank_forms(config: Config, units: list[str], folder: Path, issued: date) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for unit in units:
-        path = folder / f"{safe_name(unit)}-联络单.xlsx"
-        path.write_bytes(blank_form(unit, config, issued))
-        paths.append(path)
-    return paths
+def write_blank_forms(config: Config, units: list[str], folder: Path, issued: date, gate: Gate) -> list[Path]:
+    """One blank form per unit, past the gate, each replacing one written earlier today."""
+    paths = [gate.write(folder / f"{safe_name(unit)}-联络单.xlsx", blank_form(unit, config, issued),
+                        overwrite=True) for unit in units]
+    return [p for p in paths if p]
 
 

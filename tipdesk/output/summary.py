@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from tipdesk.store.files import free_path
+from tipdesk.store.egress import Gate
 
 from tipdesk.rules.plan import Finding, Plan
 
@@ -79,15 +79,15 @@ def _run_order(path: Path) -> tuple[str, int]:
     return found.group(1), int(found.group(2) or 1)
 
 
-def save_summary(folder: Path, now: datetime, text: str) -> tuple[Path, Path]:
+def save_summary(folder: Path, now: datetime, text: str, gate: Gate) -> tuple[Path | None, Path | None]:
     """Save this run's summary as 每日汇总-HHMM.txt (never over an earlier run's) and rewrite
-    每日汇总.txt with every run of the day, latest run time first. Returns (day file, run file)."""
+    每日汇总.txt with every run of the day, latest run time first. Returns (day file, run file).
+
+    Both pass the gate, which first hides any identity the register knows (a unit's answer
+    quoted in a line may name the reporter of another case)."""
     folder.mkdir(parents=True, exist_ok=True)
-    own = free_path(folder / f"每日汇总-{now:%H%M}.txt")
-    own.write_text(text, encoding="utf-8")
+    own = gate.write_text(folder / f"每日汇总-{now:%H%M}.txt", text)
     runs = sorted((p for p in folder.iterdir() if RUN_SUMMARY.match(p.name)), key=_run_order, reverse=True)
     day = folder / SUMMARY_NAME
-    temp = day.with_name(day.name + ".tmp")
-    temp.write_text(RUN_SEPARATOR.join(p.read_text(encoding="utf-8") for p in runs), encoding="utf-8")
-    temp.replace(day)
-    return day, own
+    return gate.write_text(day, RUN_SEPARATOR.join(p.read_text(encoding="utf-8") for p in runs),
+                           overwrite=True), own

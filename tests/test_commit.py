@@ -228,3 +228,40 @@ def test_a_case_the_clerk_deleted_is_told_once_and_the_run_goes_on(ws, capsys):
     assert "AJ2026-0002 已不在台账中（编号不再使用）" in capsys.readouterr().out
     assert ws.run("daily", now="2026-12-01 09:30") == 0
     assert "AJ2026-0002 已不在台账中" not in capsys.readouterr().out
+
+
+def test_a_cell_a_later_run_set_back_is_no_sign_of_an_older_copy(ws):
+    # Run 1 marked three cases overdue; the clerk extended them and run 2 set them back. The
+    # register now holds run 1's old values: that is run 2's work, not an older copy.
+    from datetime import datetime
+
+    from tipdesk.domain.rows import CellChange
+    from tipdesk.store.commit import refuse_if_went_back
+    from tipdesk.store.journal import open_journal
+
+    ids = [f"AJ2026-00{n:02d}" for n in (1, 2, 3)]
+    rows = [ws.add(**complaint(案件编号=case_id, 是否超期="否")) for case_id in ids]
+    journal = open_journal(ws.config.journal)
+    try:
+        for before, after, old, new in (("d0", "d1", "否", "是"), ("d1", "d2", "是", "否")):
+            run = journal.start_run("daily", datetime(2026, 12, 1, 8, 30))
+            journal.record_changes(run, datetime(2026, 12, 1, 8, 30),
+                                   [CellChange(row, case_id, "是否超期", old, new, "超期") for row, case_id in zip(rows, ids)])
+            journal.set_digests(run, before, after)
+            journal.finish_run(run, "ok")
+        assert refuse_if_went_back(read_register(ws.register), journal, datetime(2026, 12, 2, 8, 30)) == []
+    finally:
+        journal.close()
+
+
+def test_the_only_case_a_run_registered_may_be_deleted(ws, capsys):
+    ws.add(**complaint())
+    assert ws.run("daily") == 0
+    ws.add(**complaint())
+    assert ws.run("daily", now="2026-11-30 10:00") == 0      # registers AJ2026-0002 alone
+    wb = load_workbook(ws.register)
+    wb["台账"].delete_rows(3)                                 # a duplicate, the clerk says
+    wb.save(ws.register)
+    capsys.readouterr()
+    assert ws.run("daily", now="2026-12-01 08:30") == 0
+    assert "AJ2026-0002 已不在台账中（编号不再使用）" in capsys.readouterr().out

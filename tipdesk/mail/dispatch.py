@@ -159,7 +159,9 @@ def record_chases(config: Config, register: Register, journal: Journal, now: dat
         return 0
     with journal.transaction():
         run_id = journal.start_run("催办记录", now)
-        save_changes(register, changes, config.backup_folder, config.backup_keep, now)
+        # Its digests, so the next run knows this write (an older copy saved over it, say).
+        save_changes(register, changes, config.backup_folder, config.backup_keep, now,
+                     before_commit=lambda digest, skipped: journal.set_digests(run_id, register.digest, digest))
         journal.record_changes(run_id, now, changes)
         journal.finish_run(run_id, "ok")
     return len(changes)

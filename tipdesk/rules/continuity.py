@@ -29,10 +29,12 @@ class Reversal:
 
     @property
     def went_back(self) -> bool:
-        """Most of what the run wrote is gone: an older copy. A clerk deleting a case or
-        undoing a cell leaves the rest of the run's work in place."""
-        count = sum(self.missing.values()) + sum(len(c) for c in self.reverted.values())
-        return count >= AT_LEAST and count > self.held
+        """Most of what the run wrote is gone: an older copy. A clerk deleting a case (even
+        the only one a run registered) or undoing a cell leaves the rest of the run's work;
+        it takes cells of cases still there back to their old values, or two cases gone."""
+        reverted = sum(len(c) for c in self.reverted.values())
+        count = sum(self.missing.values()) + reverted
+        return (reverted >= AT_LEAST or len(self.missing) >= 2) and count > self.held
 
 
 def _text(value: Any) -> str:

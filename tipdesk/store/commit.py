@@ -217,7 +217,9 @@ def _was_replaced(register_path: Path, run: dict[str, Any], intent: Intent) -> b
         value = as_text(row.get(change.column)) or ""
         new += value == (change.new or "")
         old += value == (change.old or "")
-    return new >= old
+    # Nothing to tell by (only 统计 or 联络人 edits): dropped and redone, which is safe, as
+    # no 台账 change means no letter or number was in it.
+    return new >= old and new + old > 0
 
 
 def _remove_staging(intent: Intent) -> None:
@@ -299,8 +301,14 @@ def refuse_if_went_back(register, journal, now: datetime, accept: bool = False, 
     present = {str(r.get(CASE_ID) or "").strip() for r in register.rows}
     missing = sorted(journal.tracked_cases() - present)
     gone = journal.moved_out()
-    found = next(((w, r) for w in writes
-                  if (r := reversal(register.rows, journal.run_changes(w["id"]), gone)).went_back), None)
+    found, newer = None, set()
+    for write in writes:  # newest first: a cell is held to what the latest run wrote in it
+        changes = [c for c in journal.run_changes(write["id"]) if (c[1], c[2]) not in newer]
+        newer.update((c[1], c[2]) for c in changes)
+        result = reversal(register.rows, changes, gone)
+        if result.went_back:
+            found = (write, result)
+            break
     if found and not accept:
         raise TipdeskError(_went_back_message(register, *found), EXIT_BUSY)
     if not tell:

@@ -177,6 +177,11 @@ class Journal:
         self.db.execute("UPDATE runs SET outcome = 'intent', intent = ?, register_before = ?, register_after = ? "
                         "WHERE id = ?", (intent, before, after, run_id))
 
+    def set_digests(self, run_id: int, before: str, after: str) -> None:
+        """The register's digest before and after a write outside the daily protocol."""
+        self.db.execute("UPDATE runs SET register_before = ?, register_after = ? WHERE id = ?",
+                        (before, after, run_id))
+
     def set_backup_after(self, run_id: int, path: str) -> None:
         self.db.execute("UPDATE runs SET backup_after = ? WHERE id = ?", (path, run_id))
 

@@ -463,7 +463,7 @@ def forwarded_cases() -> list[Bad]:
             raw("省转办清单.xlsx", plain([[None]] * 40 + [EXPORT_HEADER, forwarded_row()])), outcome="rejected"),
         Bad("forwarded-deadline-past", lst("省转办清单.xlsx", [forwarded_row(办理时限="2026年11月1日")]),
             outcome="processed"),
-        Bad("forwarded-many-rows", lst("省转办清单.xlsx", [forwarded_row(f"SZ2026120{n:04d}") for n in range(300)]),
+        Bad("forwarded-many-rows", lst("省转办清单.xlsx", [forwarded_row(f"SZ2026120{n:04d}") for n in range(80)]),
             outcome="processed"),
         Bad("forwarded-long-text", lst("省转办清单.xlsx", [forwarded_row(问题描述="粉尘" * 16000)]), outcome="processed"),
         Bad("forwarded-control-chars", dropped("省转办清单.xlsx", lambda d: control_chars(export_bytes([forwarded_row()]))),

@@ -381,6 +381,17 @@ def contacts(doc, text: str) -> None:
     paragraph.paragraph_format.first_line_indent = TABLE_SIZE * 2
 
 
+CENTRE_CONTACTS = "（联系电话：{{ centre_phone }}{% if centre_email %}；电子邮箱：{{ centre_email }}{% endif %}）"
+
+
+def centre_closing(doc) -> None:
+    """A blank line kept with the 落款 (no signature alone on a page), the centre's 落款 and
+    date, its contacts: how the centre's notices (督办通知, 通知函) end."""
+    body(doc, "").paragraph_format.keep_with_next = True
+    signature(doc, "{{ centre_name }}", "{{ date }}")
+    contacts(doc, CENTRE_CONTACTS)
+
+
 def write_body(doc) -> None:
     letterhead(doc, "{{ letter_no }}")
     title(doc, LETTER_TITLE)

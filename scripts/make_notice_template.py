@@ -47,10 +47,7 @@ def write_body(doc) -> None:
     letter.body(doc, "请{% if leader %}{{ leader }}同志{% else %}你单位分管领导{% endif %}督促承办科室立即调查处理，"
                      "尽快将办理情况反馈{{ centre_name }}；确需延期的，请按规定在反馈表中申请延期并说明理由。"
                      "举报问题的调查处理情况将纳入安全生产考核。").paragraph_format.keep_with_next = True
-    # The last paragraph stays with the signature: GB/T 9704 wants no signature alone on a page.
-    letter.body(doc, "").paragraph_format.keep_with_next = True
-    letter.signature(doc, "{{ centre_name }}", "{{ date }}")
-    letter.contacts(doc, "（联系电话：{{ centre_phone }}{% if centre_email %}；电子邮箱：{{ centre_email }}{% endif %}）")
+    letter.centre_closing(doc)
 
 
 def build() -> bytes:

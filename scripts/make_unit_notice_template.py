@@ -33,9 +33,7 @@ def write_body(doc) -> None:
     letter.control(doc, "{%p for paragraph in paragraphs %}")
     letter.body(doc, "{{ paragraph }}")
     letter.control(doc, "{%p endfor %}")
-    letter.body(doc, "").paragraph_format.keep_with_next = True
-    letter.signature(doc, "{{ centre_name }}", "{{ date }}")
-    letter.contacts(doc, "（联系电话：{{ centre_phone }}{% if centre_email %}；电子邮箱：{{ centre_email }}{% endif %}）")
+    letter.centre_closing(doc)
 
 
 def build() -> bytes:

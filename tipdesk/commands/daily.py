@@ -27,20 +27,17 @@ from tipdesk.mail.dispatch import (
 )
 from tipdesk.output import issuing
 from tipdesk.output.summary import daily_summary, save_summary
-from tipdesk.output.upward import FOLDER as UPWARD_FOLDER
-from tipdesk.output.upward import file_name as upward_file_name
-from tipdesk.output.upward import upward_report
+from tipdesk.output.upward import staged_reports, upward_report
 from tipdesk.output.views import view_edits, views_signature
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.rules.archive import with_archived
 from tipdesk.store.egress import Gate, open_gate, register_gate
 from tipdesk.store.commit import (
-    DROPPED, MOVE, FileOp, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
+    DROPPED, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
     refuse_if_went_back,
 )
-from tipdesk.store.archive import read_archived
-from tipdesk.store.files import free_path
+from tipdesk.store.archive import archived_by_year
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import digest_of, keep_written, read_register, refuse_if_open, save_changes
@@ -187,24 +184,6 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
     return "；".join(lines) or "无需提醒"
 
 
-def staged_reports(reports: dict[str, bytes], staging: Path, folder: Path, now: datetime, gate: Gate
-                   ) -> tuple[list[tuple[str, Path]], list[FileOp]]:
-    """The upward reports written into staging, and where each goes in outbox/DATE/上报/
-    (one the egress gate holds goes nowhere: its 上报时间 are cleared again by the clerk)."""
-    out, ops = [], []
-    for source, data in sorted(reports.items()):
-        name = upward_file_name(source, now)
-        staged = staging / UPWARD_FOLDER / name
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_bytes(data)
-        target = free_path(folder / UPWARD_FOLDER / name)
-        if gate.hold([staged], [target], fix="改好后清空这些案件的“上报时间”，下次运行会重新上报"):
-            continue
-        ops.append(FileOp(MOVE, str(target), str(staged)))
-        out.append((source, target))
-    return out, ops
-
-
 def _clear_staging(config: Config, journal) -> None:
     """Letters a run rendered before it died short of its intent never reach the outbox; the
     staging of a run still to be finished (its outbox was full) is kept for the next try."""
@@ -249,9 +228,13 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                 return _dry_run(config, now, register, plan, contacts, journal, calendar, folder, arrivals, echo)
             # Everything that leaves from here on passes this gate: the identities of the register
             # as this run leaves it and of its archives.
-            gate = open_gate(config, [*plan.final_rows(register), *read_archived(config.register)],
+            final, archives = plan.final_rows(register), archived_by_year(config.register)
+            gate = open_gate(config, [*final, *(row for rows in archives.values() for row in rows)],
                              contacts_after(register, plan), f"{now:%Y-%m-%d}")
-            committed = _commit(config, now, register, journal, plan, arrivals, contacts, calendar, folder, gate)
+            # Last year's archived cases: the 统计 sheet compares with the same span of last year.
+            final = with_archived(final, archives.get(now.year - 1, []))
+            committed = _commit(config, now, register, journal, plan, final, arrivals, contacts, calendar,
+                                folder, gate)
             reminded = deliver_mails(config, committed.reminders, journal, folder, gate)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
                                       again=plan.refer_again, gate=gate)
@@ -311,10 +294,11 @@ class Committed:
     not_published: list[str] = field(default_factory=list)
 
 
-def _commit(config: Config, now: datetime, register, journal, plan: Plan, arrivals: list, contacts: dict,
-            calendar, folder: Path, gate: Gate) -> Committed:
+def _commit(config: Config, now: datetime, register, journal, plan: Plan, final: list, arrivals: list,
+            contacts: dict, calendar, folder: Path, gate: Gate) -> Committed:
     """The commit protocol (store/commit.py): reminders held, intent recorded, register
-    replaced, intent applied, files moved. What it raises leaves the register as it was, or
+    replaced, intent applied, files moved. `final`: every case row as the run leaves it (and
+    last year's archived ones), for the 统计 sheet. What it raises leaves the register as it was, or
     a journal intent the next run finishes."""
     # The upward reports are built before the save: 上报时间 is written only with them ready.
     reports = {source: upward_report(source, [gate.clean(r) for r in rows], config.centre, now)
@@ -336,10 +320,8 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, arriva
             views = views_signature(config)
             fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
                      or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
-            # Last year's archived cases: the sheet compares with the same span of last year.
-            edits = (register_edits(with_archived(plan.final_rows(register), read_archived(config.register, [now.year - 1])),
-                                    now, requests_after(journal.requests(), plan.feedback,
-                                                        [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
+            edits = (register_edits(final, now, requests_after(journal.requests(), plan.feedback,
+                                                               [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
                      + view_edits(config) if fresh else [])
 
             def record_intent(digest: str, skipped: set) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 
@@ -17,6 +18,9 @@ from tipdesk.domain.columns import (
 )
 from tipdesk.domain.redact import redact_case
 from tipdesk.domain.textnorm import chinese_date, safe_name
+from tipdesk.store.commit import MOVE, FileOp
+from tipdesk.store.egress import Gate
+from tipdesk.store.files import free_path
 from tipdesk.xlsx.text import put
 
 HEADERS = ("上级编号", "案件编号", "承办单位", "办理状态", "是否属实", "处理结果", "办结时间")
@@ -78,3 +82,22 @@ def upward_report(source: str, rows: Sequence[Mapping[str, Any]], centre: Mappin
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def staged_reports(reports: dict[str, bytes], staging: Path, folder: Path, now: datetime, gate: Gate
+                   ) -> tuple[list[tuple[str, Path]], list[FileOp]]:
+    """The reports written into staging, and where each goes in outbox/DATE/上报/ once the
+    register is saved (store/commit.py). One the egress gate holds goes nowhere: the clerk
+    clears those cases' 上报时间 again once the text is mended."""
+    out, ops = [], []
+    for source, data in sorted(reports.items()):
+        name = file_name(source, now)
+        staged = staging / FOLDER / name
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+        target = free_path(folder / FOLDER / name)
+        if gate.hold([staged], [target], fix="改好后清空这些案件的“上报时间”，下次运行会重新上报"):
+            continue
+        ops.append(FileOp(MOVE, str(target), str(staged)))
+        out.append((source, target))
+    return out, ops

@@ -42,14 +42,16 @@ def archive_paths(register: Path) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
+def archived_by_year(register: Path, years: Iterable[int] | None = None) -> dict[int, list[Row]]:
+    """year -> the case rows of that year's archive (every archive when `years` is None)."""
+    wanted = None if years is None else set(years)
+    return {year: read_register(path).rows for year, path in archive_paths(register).items()
+            if wanted is None or year in wanted}
+
+
 def read_archived(register: Path, years: Iterable[int] | None = None) -> list[Row]:
     """The case rows of the archives of `years` (every archive when None), oldest year first."""
-    wanted = None if years is None else set(years)
-    rows: list[Row] = []
-    for year, path in archive_paths(register).items():
-        if wanted is None or year in wanted:
-            rows += read_register(path).rows
-    return rows
+    return [row for _, rows in sorted(archived_by_year(register, years).items()) for row in rows]
 
 
 def find_archived(register: Path, case_id: str) -> tuple[Path, Row] | None:

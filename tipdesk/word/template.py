@@ -46,19 +46,25 @@ def _scrub_app_xml(data: bytes) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+def write_package(parts: dict[str, bytes], when: datetime) -> bytes:
+    """A zip of `parts` in their order, every entry stamped `when`: the same input, the same
+    bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, payload in parts.items():
+            entry = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            package.writestr(entry, payload)
+    return out.getvalue()
+
+
 def repack(data: bytes, when: datetime) -> bytes:
     """The same zip with fixed entry timestamps (reproducible bytes) and scrubbed app.xml."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            payload = src.read(info.filename)
-            if info.filename == "docProps/app.xml":
-                payload = _scrub_app_xml(payload)
-            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, payload)
-    return out.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        parts = {info.filename: src.read(info.filename) for info in src.infolist()}
+    if "docProps/app.xml" in parts:
+        parts["docProps/app.xml"] = _scrub_app_xml(parts["docProps/app.xml"])
+    return write_package(parts, when)
 
 
 def set_properties(props, *, author: str, title: str, subject: str, when: datetime) -> None:
@@ -156,6 +162,8 @@ class CompiledTemplate:
             self.parts = {info.filename: package.read(info) for info in package.infolist()}
         if "word/styles.xml" in self.parts:
             self.parts["word/styles.xml"] = apply_fonts(self.parts["word/styles.xml"], fonts)
+        if "docProps/app.xml" in self.parts:
+            self.parts["docProps/app.xml"] = _scrub_app_xml(self.parts["docProps/app.xml"])
         document = self.parts["word/document.xml"].decode("utf-8")
         body = re.search(r"<w:body\b.*</w:body>", document, re.S)
         self.document = (document[:body.start()], document[body.end():])
@@ -178,11 +186,7 @@ class CompiledTemplate:
         set_properties(self.template.docx.core_properties, author=author, title=title,
                        subject=subject, when=when)
         parts["docProps/core.xml"] = self.template.docx.part.package._core_properties_part.blob
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-            for name, data in parts.items():
-                package.writestr(name, data)
-        return repack(buffer.getvalue(), when)
+        return write_package(parts, when)
 
 
 _COMPILED: dict[tuple[str, int, Fonts], CompiledTemplate] = {}

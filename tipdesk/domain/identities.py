@@ -37,6 +37,9 @@ TEXT_COLUMNS = (col.SUBJECT, col.ADDRESS, col.CONTENT, col.RESULT, col.NOTES, co
                 col.CHASE_LOG)
 
 
+# What add_row reads of each row, in this order.
+_ROW_COLUMNS = (col.CASE_ID, col.REPORTER, col.REPORTER_CONTACT, *TEXT_COLUMNS)
+
 _GONE = "\x00"  # a dropped character, while positions still count one to one
 
 
@@ -60,10 +63,25 @@ def _table() -> dict[int, str]:
 _TABLE = _table()
 
 
-def canonical_map(text: str) -> tuple[str, list[int]]:
+class _Positions:
+    """For each character of the canonical twin, its position in the text: built on first
+    use, since most texts hold no identity and never ask."""
+
+    def __init__(self, folded: str):
+        self._folded, self._where = folded, None
+
+    def __getitem__(self, i: int) -> int:
+        if self._where is None:
+            folded = self._folded
+            self._where = ([i for i, c in enumerate(folded) if c != _GONE] if _GONE in folded
+                           else range(len(folded)))
+        return self._where[i]
+
+
+def canonical_map(text: str) -> tuple[str, _Positions]:
     """The canonical twin and, for each of its characters, its position in `text`."""
     folded = text.translate(_TABLE)
-    return folded.replace(_GONE, ""), [i for i, c in enumerate(folded) if c != _GONE]
+    return folded.replace(_GONE, ""), _Positions(folded)
 
 
 def canonical(text: str) -> str:
@@ -102,9 +120,10 @@ class Identities:
 
     def add_row(self, row: Any) -> None:
         # A lazy register Row is read raw: a 50,000-row register is collected on every run.
-        get = row.raw if hasattr(row, "raw") else row.get
-        case_id = str(get(col.CASE_ID) or "").strip() or "（无编号）"
-        for name in split_names(get(col.REPORTER)):
+        cells = row.raw_cells(_ROW_COLUMNS) if hasattr(row, "raw_cells") else [row.get(c) for c in _ROW_COLUMNS]
+        case_id, reporter, contact, *texts = cells
+        case_id = str(case_id or "").strip() or "（无编号）"
+        for name in split_names(reporter):
             bare, surname, given = name_forms(name)
             # A name of two characters may be a word too (高峰): not kept when a unit's name holds it.
             self._add(self._strong, case_id, bare, loose=len(bare) < 3)
@@ -112,14 +131,15 @@ class Identities:
                 self._add(self._weak, case_id, given, loose=True)
             if surname:
                 self._surnames.setdefault(canonical(surname), set()).add(case_id)
-        contact = get(col.REPORTER_CONTACT)
         if isinstance(contact, (int, float)) and not isinstance(contact, bool):
             contact = str(int(contact))  # a phone typed into Excel as a number
         values = contact_values([contact]) if isinstance(contact, str) else []
-        for column in TEXT_COLUMNS:
-            text = get(column)
-            if isinstance(text, str) and _MAY_IDENTIFY.search(text):
-                values += [v for found in detect(text) for v in _identifier_variants(found)]
+        texts = [text for text in texts if isinstance(text, str) and text]
+        # One quick test over the row's free text; most rows hold no number at all.
+        if texts and _MAY_IDENTIFY.search("\n".join(texts)):
+            for text in texts:
+                if _MAY_IDENTIFY.search(text):
+                    values += [v for found in detect(text) for v in _identifier_variants(found)]
         for value in values:
             self._add(self._strong, case_id, value, loose=False)
 
@@ -141,19 +161,32 @@ class Identities:
         if not text or not len(self):
             return []
         twin, where = canonical_map(text)
-        found, index, surnames = [], self._index, self._surnames if own else {}
-        for i in range(len(twin) - 1):
-            # Most positions start no form at all: skip them before any real work.
-            if twin[i:i + 2] not in index and twin[i] not in surnames and twin[i:i + 2] not in surnames:
-                continue
+        found = []
+        for i in self._starts(twin, bool(own)):
             hit = self._match_at(twin, i, own, text, where)
             if hit:
                 length, cases = hit
                 found.append((where[i], where[i + length - 1] + 1, frozenset(cases)))
         return found
 
+    def _starts(self, twin: str, surnames: bool) -> list[int]:
+        """The positions where a form may start: its first two characters (or a surname)
+        are there. Most texts hold none, and the pairs of a text are compared as one set."""
+        pairs = {twin[i:i + 2] for i in range(len(twin) - 1)}
+        index, names = self._index, self._surnames
+        wanted = {pair for pair in pairs if pair in index}
+        if surnames and names:
+            wanted |= {piece for piece in pairs | set(twin[:-1]) if piece in names}
+        starts = set()
+        for piece in wanted:
+            i = twin.find(piece)
+            while 0 <= i < len(twin) - 1:
+                starts.add(i)
+                i = twin.find(piece, i + 1)
+        return sorted(starts)
+
     def _match_at(self, twin: str, i: int, own: set[str], text: str,
-                  where: list[int]) -> tuple[int, set[str]] | None:
+                  where: _Positions) -> tuple[int, set[str]] | None:
         for length in sorted(self._index.get(twin[i:i + 2], ()), reverse=True):
             form = twin[i:i + length]
             if len(form) < length or _digits_run_on(twin, i, length, form):

@@ -147,6 +147,7 @@ _NOT_NAMES = frozenset(
 # Anything but CJK, "·", Latin letters and spaces separates names.
 _NAME_CHUNK = re.compile(r"[^\u4e00-\u9fff·A-Za-z ]+")
 _CJK = re.compile(r"^[\u4e00-\u9fff·]+$")
+_PLAIN_NAME = re.compile(r"[\u4e00-\u9fff]+\Z")
 _NAME_GAP = r"[ \t·•]*"  # what may sit between the characters of a name: "王 建 国"
 
 
@@ -159,6 +160,8 @@ def split_names(value: object) -> list[str]:
     """
     if not isinstance(value, str):
         return []
+    if _PLAIN_NAME.match(value):  # the common cell, one name in Chinese characters: no splitting
+        return [] if value in _NOT_NAMES else [value]
     names: list[str] = []
     for chunk in _NAME_CHUNK.split(_fold(value)):
         parts = chunk.split()

@@ -139,6 +139,10 @@ def _fmt(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M") if at else "—"
 
 
+# What _settled reads of each row, in this order (the date columns last).
+_SETTLED_COLUMNS = (STATUS, OVERDUE, SOURCE, REPORTED_UP_AT, CASE_ID, *DATE_COLUMNS)
+
+
 class Planner:
     def __init__(self, config: Config, calendar: WorkCalendar, now: datetime,
                  last_numbers: dict[int, int], states: dict[str, dict[str, Any]],
@@ -320,9 +324,10 @@ class Planner:
         waiting, older = [], 0
         for row in register.rows:
             edit = self.edits.get(row.number)
-            if edit is None and (row.raw(STATUS) != CLOSED or (row.raw(CALLED_BACK_AT) not in ("", None)
-                                                                and row.raw(CALL_BACK_RESULT) != "不满意")):
-                continue  # the common case, decided on raw values (50,000 rows)
+            if edit is None:
+                status, called, result = row.raw_cells((STATUS, CALLED_BACK_AT, CALL_BACK_RESULT))
+                if status != CLOSED or (called not in ("", None) and result != "不满意"):
+                    continue  # the common case, decided on raw values (50,000 rows)
             get = edit.get if edit else row.get
             if str(get(STATUS) or "").strip() != CLOSED:
                 continue
@@ -376,15 +381,15 @@ class Planner:
     @staticmethod
     def _settled(row: Row, seen: dict[str, int]) -> bool:
         """A closed case with its 是否超期 and real dates needs nothing (most of a register)."""
-        if row.raw(STATUS) != CLOSED or row.raw(OVERDUE) in ("", None):
+        status, overdue, source, reported, case_id, *dates = row.raw_cells(_SETTLED_COLUMNS)
+        if status != CLOSED or overdue in ("", None):
             return False
-        if row.raw(SOURCE) in UPSTREAM_SOURCES and row.raw(REPORTED_UP_AT) in ("", None):
+        if source in UPSTREAM_SOURCES and reported in ("", None):
             return False  # a forwarded result still to report upward
-        for column in DATE_COLUMNS:
-            value = row.raw(column)
+        for value in dates:
             if value != "" and not isinstance(value, date):
                 return False
-        case_id = str(row.raw(CASE_ID)).strip()
+        case_id = str(case_id).strip()
         if not case_id or case_id in seen:
             return False
         seen[case_id] = row.number
@@ -395,9 +400,9 @@ class Planner:
         pattern = re.compile(rf"^{re.escape(self.config.case_prefix)}(\d{{4}})-(\d+)$")
         letter = re.compile(rf"^{re.escape(self.config.letter_prefix)}〔(\d{{4}})〕(\d+)号$")
         for row in register.rows:
-            for regex, last, column in ((pattern, self.last_numbers, CASE_ID),
-                                        (letter, self.last_letters, LETTER_NO)):
-                value = row.raw(column)  # raw: 50,000 rows, and only text can be a number
+            # raw: 50,000 rows, and only text can be a number
+            for value, regex, last in zip(row.raw_cells((CASE_ID, LETTER_NO)), (pattern, letter),
+                                          (self.last_numbers, self.last_letters)):
                 if value.__class__ is not str:
                     continue
                 found = regex.match(value.strip())

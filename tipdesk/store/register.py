@@ -248,7 +248,7 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     try:
         skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits,
                                            {REGISTER_SHEET: _long_texts(register, by_sheet.get(REGISTER_SHEET, {}))})
-        written = _read_back(path.name, temp, list(by_sheet))
+        written = _read_back(path.name, temp, list(by_sheet), far=bool(register.notes))
         for name, by_row in by_sheet.items():
             _verify(path.name, name, register.sheets[name].grid, written[name], by_row, skipped[name])
         cells = {(name, r, c) for name, by_cell in skipped.items() for r, c in by_cell}
@@ -300,7 +300,7 @@ def save_without_rows(register: Register, drop: set[int], backup_folder: Path, k
     saved = None
     try:
         xlsxpatch.patch_workbook(path, temp, {}, {}, [drop_rows(REGISTER_SHEET, drop), *edits])
-        written = _read_back(dst.name, temp, [REGISTER_SHEET])
+        written = _read_back(dst.name, temp, [REGISTER_SHEET], far=bool(register.notes))
         _verify(dst.name, REGISTER_SHEET, expected, written[REGISTER_SHEET], {}, set())
         _refuse_if_changed(register)
         if target is None:
@@ -319,9 +319,11 @@ def save_without_rows(register: Register, drop: set[int], backup_folder: Path, k
     return saved
 
 
-def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, Iterator[list[Any]]]:
+def _read_back(file_name: str, temp: Path, sheets: list[str], far: bool) -> dict[str, Iterator[list[Any]]]:
     """The new file, read as the clerk's Excel would: a whole, readable package. Each sheet
-    comes row by row, so that the check never holds a second copy of a large register."""
+    comes row by row, so that the check never holds a second copy of a large register.
+    `far`: the register had far cells when read (a patch adds none, so only then is the new
+    file measured again: on 50,000 rows that is a second unpacking of the sheet)."""
     try:
         with zipfile.ZipFile(temp) as zf:
             bad = zf.testzip()
@@ -329,6 +331,9 @@ def _read_back(file_name: str, temp: Path, sheets: list[str]) -> dict[str, Itera
             raise ValueError(f"zip member {bad} is corrupt")
         # Far cells are left out as when the register was read (xlsx/extent.py): a value at
         # XFD1048576 would make calamine allocate the whole grid.
+        if not far:
+            book = python_calamine.CalamineWorkbook.from_path(str(temp))
+            return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}
         with without_far_cells(temp) as (source, _):
             book = python_calamine.CalamineWorkbook.from_path(str(source))
             return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}

@@ -107,6 +107,7 @@ class Identities:
         self._weak: dict[str, set[str]] = {}
         self._surnames: dict[str, set[str]] = {}  # weak too: surname + any title
         self._index: dict[str, set[int]] = {}
+        self._longest_first: dict[str, tuple[int, ...]] = {}  # _index's lengths sorted, as asked
         self._redacted: dict[str, str] = {}  # the same texts are cleaned for letters and each mail
 
     def __len__(self) -> int:
@@ -153,6 +154,7 @@ class Identities:
             return
         forms.setdefault(form, set()).add(case_id)
         self._index.setdefault(form[:2], set()).add(len(form))
+        self._longest_first.pop(form[:2], None)
 
     def spans(self, text: str, own: Iterable[str] = ()) -> list[tuple[int, int, frozenset[str]]]:
         """(start, end, case ids) in `text` of every strong form, and of the weak forms of
@@ -187,7 +189,11 @@ class Identities:
 
     def _match_at(self, twin: str, i: int, own: set[str], text: str,
                   where: _Positions) -> tuple[int, set[str]] | None:
-        for length in sorted(self._index.get(twin[i:i + 2], ()), reverse=True):
+        pair = twin[i:i + 2]
+        lengths = self._longest_first.get(pair)
+        if lengths is None:
+            lengths = self._longest_first[pair] = tuple(sorted(self._index.get(pair, ()), reverse=True))
+        for length in lengths:
             form = twin[i:i + length]
             if len(form) < length or _digits_run_on(twin, i, length, form):
                 continue

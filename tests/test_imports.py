@@ -1,6 +1,7 @@
 """A run pays only for what it does: the daily command's modules load without the heavy
-libraries, which come in only where they are used (pandas and openpyxl with the 统计 sheet,
-docxtpl with the letters, openpyxl with the upward report and the drop-down lists)."""
+libraries, which come in only where they are used (openpyxl with the 统计 sheet, the feedback
+sheets, the upward report and the drop-down lists; docxtpl with the letters). The figures
+are plain sums (rules/stats.py): no data-frame library, nor numpy, loads at all."""
 
 from __future__ import annotations
 
@@ -15,5 +16,12 @@ HEAVY = ("pandas", "numpy", "openpyxl", "docxtpl", "docx")
 def test_the_daily_command_loads_without_pandas_openpyxl_or_docxtpl():
     code = ("import sys, tipdesk.cli, tipdesk.commands.daily; "
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_statistics_and_the_bulletin_load_no_data_frame_library():
+    code = ("import sys, tipdesk.rules.stats, tipdesk.output.statsheet, tipdesk.output.bulletin; "
+            "print([m for m in ('pandas', 'polars', 'pyarrow') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

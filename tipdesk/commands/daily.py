@@ -54,7 +54,7 @@ VIEWS_MARK = "views"
 
 
 def register_edits(rows: list, now: datetime, requests: dict) -> list:
-    """The 统计 sheet and the colours (output.statsheet): pandas and openpyxl load only on a
+    """The 统计 sheet and the colours (output.statsheet): openpyxl loads only on a
     run that rebuilds them, not on every run."""
     from tipdesk.output.statsheet import register_edits as edits
 

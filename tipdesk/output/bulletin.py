@@ -72,7 +72,7 @@ def _rate_change(now: float, before: float, word: str) -> str:
 
 def _counts(table, suffix: str = "") -> str:
     """紧急类4件、一般类13件 from a grouped table, groups with cases only."""
-    return "、".join(f"{name}{suffix}{_n(n)}件" for name, n in table["received"].items() if n)
+    return "、".join(f"{name}{suffix}{_n(row['received'])}件" for name, row in table.items() if row["received"])
 
 
 def _overview(stats: PeriodStats) -> list[str]:
@@ -101,18 +101,18 @@ def _overview(stats: PeriodStats) -> list[str]:
 
 
 def _ranking_text(stats: PeriodStats) -> str:
-    ranked = stats.by_unit.dropna(subset=["on_time_rate"])
-    if stats.by_unit.empty:
+    ranked = {name: row for name, row in stats.by_unit.items() if not math.isnan(row["on_time_rate"])}
+    if not stats.by_unit:
         return "本期没有交办案件。"
-    if ranked.empty:
+    if not ranked:
         return "本期交办案件均未到办理期限，暂不排名。"
-    best, worst = ranked.index[0], ranked.index[-1]
-    rates = ranked["on_time_rate"]
+    best, worst = next(iter(ranked)), list(ranked)[-1]
+    rates = {name: row["on_time_rate"] for name, row in ranked.items()}
     if rates[best] == rates[worst]:
         text = f"各单位按时办结率均为{percent(rates[best])}"
     else:
         text = (f"按按时办结率排名，{best}居首（{percent(rates[best])}），{worst}居末"
-                f"（{percent(rates[worst])}，超期{_n(ranked.loc[worst, 'overdue'])}件）")
+                f"（{percent(rates[worst])}，超期{_n(ranked[worst]['overdue'])}件）")
     return text + "。各单位办理情况见表1。"
 
 
@@ -151,7 +151,7 @@ def _late_rows(stats: PeriodStats) -> list[dict]:
 
 
 def _top(table, total: float) -> str:
-    named = [(name, n) for name, n in table["received"].items() if name != BLANK and n][:HOT_SPOTS]
+    named = [(name, row["received"]) for name, row in table.items() if name != BLANK and row["received"]][:HOT_SPOTS]
     return "、".join(f"{name}（{_n(n)}件，占{percent(n / total)}）" for name, n in named)
 
 
@@ -207,7 +207,7 @@ def _callback_text(stats: PeriodStats) -> str:
         text += (f"；有评价的{_n(t['rated'])}件中满意（含基本满意）{_n(t['satisfied'])}件，"
                  f"满意率{percent(t['satisfaction_rate'])}")
     units = stats.by_unit
-    unhappy = [name for name, row in units.iterrows() if row["rated"] and row["satisfied"] < row["rated"]]
+    unhappy = [name for name, row in units.items() if row["rated"] and row["satisfied"] < row["rated"]]
     if unhappy:
         text += f"。有不满意评价的单位：{'、'.join(unhappy)}"
     text += "。"
@@ -260,7 +260,7 @@ def bulletin_context(stats: PeriodStats, centre: dict, rules: Deadlines = Deadli
                    "received": _n(row["received"]), "closed": _n(row["closed"]),
                    "on_time": _n(row["on_time"]), "due": _n(row["due"]),
                    "rate": percent(row["on_time_rate"]), "overdue": _n(row["overdue"])}
-                  for name, row in stats.by_unit.iterrows()],
+                  for name, row in stats.by_unit.items()],
         "rate_note": RATE_NOTE,
         "criticism_text": _criticism_text(stats),
         "late": _late_rows(stats),

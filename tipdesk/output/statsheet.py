@@ -136,17 +136,17 @@ class _Sheet:
             cell.fill = fill
         return cell
 
-    def table(self, first: str, second: str, figures_first: str, frame, *,
+    def table(self, first: str, second: str, figures_first: str, table: dict, *,
               numbered: bool = False) -> tuple[int, int]:
-        """A grouped-figures table (index: the group names), numbered 1, 2, ... or by the
-        frame's `rank`; returns (header row, last row)."""
+        """A grouped-figures table (rules.stats: group name -> figures), numbered 1, 2, ...
+        or by the figures' `rank`; returns (header row, last row)."""
         top = self.header(first, second, figures_first)
-        for n, (name, values) in enumerate(frame.iterrows(), start=1):
+        for n, (name, values) in enumerate(table.items(), start=1):
             if numbered:
                 label = n
             else:
                 label = MISSING if math.isnan(values["rank"]) else int(values["rank"])
-            self.line(label, str(name), values.to_dict())
+            self.line(label, str(name), values)
         return top, self.row
 
     def chart(self, chart, first_column: int, last_column: int, rows: int,
@@ -248,7 +248,7 @@ def _totals_section(sheet: _Sheet, stats: PeriodStats) -> None:
 def _units_section(sheet: _Sheet, stats: PeriodStats) -> None:
     sheet.skip()
     sheet.banner("二、各承办单位办理情况（按按时办结率排名）", SECTION_FONT, 22)
-    if stats.by_unit.empty:
+    if not stats.by_unit:
         sheet.banner("本期没有交办案件。", CELL_FONT)
         return
     top, last = sheet.table("排名", "承办单位", "交办", stats.by_unit)
@@ -269,8 +269,8 @@ def _pair_section(sheet: _Sheet, heading: str, left: tuple, right: tuple) -> Non
     sheet.page_break()
     sheet.banner(heading, SECTION_FONT, 22)
     spans = []
-    for label, frame, _ in (left, right):
-        spans.append(sheet.table("序号", label, "受理", frame, numbered=True))
+    for label, table, _ in (left, right):
+        spans.append(sheet.table("序号", label, "受理", table, numbered=True))
         sheet.skip()
     rows = _chart_rows(max(last - top for top, last in spans))
     for (label, _, make), (top, last), (first, end, indent) in zip((left, right), spans, HALVES):
@@ -285,9 +285,9 @@ def _monthly_section(sheet: _Sheet, stats: PeriodStats) -> None:
     year = stats.period.start.year
     sheet.banner(f"五、{year}年逐月情况", SECTION_FONT, 22)
     top = sheet.header("月份", None, "受理")
-    for month, values in stats.monthly.iterrows():
+    for month, values in stats.monthly.items():
         begun = not math.isnan(values["received"])
-        sheet.line(f"{month}月", None, values.to_dict(), blank_missing=not begun)
+        sheet.line(f"{month}月", None, values, blank_missing=not begun)
     last = sheet.row
     sheet.banner("尚未到来的月份留空。", NOTE_FONT)
     rows = 16

@@ -41,14 +41,13 @@ and contacts never come out of this module, not even inside a 被举报单位 or
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any, Collection, Iterable, Mapping
-
-import numpy as np
-import pandas as pd
 
 from tipdesk.domain import columns as col
 from tipdesk.domain.columns import VAGUE_PLACES
@@ -255,8 +254,9 @@ def _cells(row: Any) -> dict:
 
 
 def case_frame(rows: Iterable[dict], now: datetime,
-               requests: Mapping[str, Collection[str]] | None = None) -> pd.DataFrame:
-    """One line per case that has a date: grouping columns, dates, and the boolean figures.
+               requests: Mapping[str, Collection[str]] | None = None) -> list[dict]:
+    """One record per case that has a date: grouping keys, its date (`when`), and the
+    boolean figures (COUNTS).
 
     `row` is the position in `rows`, to find the case again for listing it (redacted)."""
     records = []
@@ -279,11 +279,7 @@ def case_frame(rows: Iterable[dict], now: datetime,
             "address": _key(row.get(col.ADDRESS)),
             **flags,
         })
-    columns = ["row", "when", "case_id", "unit", "category", "source", "industry", "area",
-               "subject", "address", *COUNTS]
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    frame["when"] = pd.to_datetime(frame["when"])  # also when empty, for the .dt accessor
-    return frame.astype({name: bool for name in COUNTS})
+    return records
 
 
 def cases_since(rows: Iterable[Any], since: datetime) -> list[Any]:
@@ -297,50 +293,70 @@ def cases_since(rows: Iterable[Any], since: datetime) -> list[Any]:
     return out
 
 
-def _in(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
-    return frame[(frame["when"] >= period.start) & (frame["when"] < period.end)]
+def _in(frame: list[dict], period: Period) -> list[dict]:
+    start, end = period.start, period.end
+    return [case for case in frame if start <= case["when"] < end]
 
 
 # --- tables ---------------------------------------------------------------------------------
+# A table is a dict, group -> {figure: value}, in the order it is shown: counts as int, rates
+# as float (NaN when their denominator is 0). Plain sums over at most two years of cases: no
+# data-frame library is needed, nor its second of importing on every run that shows them.
 
-def _add_rates(table: pd.DataFrame) -> pd.DataFrame:
+NAN = float("nan")
+
+
+def _with_rates(counts: dict[str, float]) -> dict[str, float]:
     for rate, (num, den) in RATES.items():
-        den_values = table[den].astype(float)
-        table[rate] = (table[num] / den_values.where(den_values > 0)).astype(float)
-    return table
+        counts[rate] = counts[num] / counts[den] if counts[den] > 0 else NAN
+    return counts
 
 
-def figures(frame: pd.DataFrame, by: str, order: Iterable | None = None) -> pd.DataFrame:
-    """The FIGURES of each value of column `by` (the index), counts as int, rates as float.
+def _sums(cases: Iterable[dict]) -> dict[str, int]:
+    sums = dict.fromkeys(COUNTS, 0)
+    for case in cases:
+        for name in COUNTS:
+            if case[name]:
+                sums[name] += 1
+    return sums
+
+
+def figures(frame: list[dict], by: str, order: Iterable | None = None) -> dict[Any, dict[str, float]]:
+    """The FIGURES of each value of key `by`.
 
     With `order`, exactly those groups in that order (missing ones as zeros); otherwise the
     groups found, most cases first, then by name, and BLANK last."""
-    counts = frame.groupby(by, sort=False)[list(COUNTS)].sum().astype(int)
+    groups: dict[Any, list[dict]] = {}
+    for case in frame:
+        groups.setdefault(case[by], []).append(case)
     if order is not None:
-        counts = counts.reindex(list(order), fill_value=0)
+        keys = list(order)
     else:
-        counts = counts.reset_index()
-        counts = counts.assign(blank=counts[by] == BLANK) \
-            .sort_values(["blank", "received", by], ascending=[True, False, True]) \
-            .drop(columns="blank").set_index(by)
-    counts.index.name = by
-    return _add_rates(counts)
+        keys = sorted(groups, key=lambda k: (k == BLANK, -len(groups[k]), k))
+    return {key: _with_rates(_sums(groups.get(key, ()))) for key in keys}
 
 
-def totals(frame: pd.DataFrame) -> dict[str, float]:
+def totals(frame: list[dict]) -> dict[str, float]:
     """The FIGURES over all of `frame` as one dict (rates NaN when undefined)."""
-    table = figures(frame.assign(all=0), "all", order=[0])
-    return {key: table.iloc[0][key].item() for key in FIGURES}
+    return _with_rates(_sums(frame))
 
 
-def ranked_units(frame: pd.DataFrame) -> pd.DataFrame:
+def ranked_units(frame: list[dict]) -> dict[str, dict[str, float]]:
     """Units by on-time rate, best first (ties: more cases due first); `rank` shares places
-    between equal rates (1, 2, 2, 4); units with nothing due come last without a rank."""
-    table = figures(frame[frame["unit"] != ""], "unit").reset_index()
-    table = table.sort_values(["on_time_rate", "due", "unit"], ascending=[False, False, True],
-                              na_position="last").set_index("unit")
-    table["rank"] = table["on_time_rate"].rank(method="min", ascending=False)
-    return table
+    between equal rates (1, 2, 2, 4); units with nothing due come last, rank NaN."""
+    table = figures([case for case in frame if case["unit"] != ""], "unit")
+    rated = sorted((u for u in table if not math.isnan(table[u]["on_time_rate"])),
+                   key=lambda u: (-table[u]["on_time_rate"], -table[u]["due"], u))
+    unrated = sorted((u for u in table if math.isnan(table[u]["on_time_rate"])),
+                     key=lambda u: (-table[u]["due"], u))
+    ranked = {}
+    for place, unit in enumerate(rated, start=1):
+        previous = ranked[rated[place - 2]] if place > 1 else None
+        same = previous is not None and previous["on_time_rate"] == table[unit]["on_time_rate"]
+        ranked[unit] = {**table[unit], "rank": previous["rank"] if same else float(place)}
+    for unit in unrated:
+        ranked[unit] = {**table[unit], "rank": NAN}
+    return ranked
 
 
 def _ordered(found: Iterable[str], known: Iterable[str]) -> list[str]:
@@ -349,13 +365,14 @@ def _ordered(found: Iterable[str], known: Iterable[str]) -> list[str]:
     return [v for v in known if v in found] + [v for v in found if v not in known]
 
 
-def monthly(frame: pd.DataFrame, year: int, now: datetime) -> pd.DataFrame:
-    """FIGURES for each month of `year` (index 1..12); months not yet begun at `now` are NaN."""
-    cases = frame[frame["when"].dt.year == year]
-    months = cases.assign(month=cases["when"].dt.month)
-    table = figures(months, "month", order=range(1, 13)).astype(float)
-    table.loc[[m for m in range(1, 13) if datetime(year, m, 1) > now]] = np.nan
-    return table
+def monthly(frame: list[dict], year: int, now: datetime) -> dict[int, dict[str, float]]:
+    """FIGURES for each month of `year` (keys 1..12), as floats; every figure of a month not
+    yet begun at `now` is NaN."""
+    months = [{**case, "month": case["when"].month} for case in frame if case["when"].year == year]
+    table = figures(months, "month", order=range(1, 13))
+    return {month: {name: NAN if datetime(year, month, 1) > now else float(value)
+                    for name, value in values.items()}
+            for month, values in table.items()}
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -397,37 +414,42 @@ def _safe(text: Any, rows: Iterable[dict]) -> str:
     return redact(shown, names, literals=literals)
 
 
-def _case_refs(cases: pd.DataFrame, rows: list[dict], now: datetime) -> list[CaseRef]:
+def _case_refs(cases: list[dict], rows: list[dict], now: datetime) -> list[CaseRef]:
     refs = []
-    for case in cases.sort_values(["unit", "case_id"]).itertuples():
-        row = rows[case.row]
+    for case in sorted(cases, key=lambda c: (c["unit"], c["case_id"])):
+        row = rows[case["row"]]
         deadline = _date(row.get(col.DEADLINE))
-        answered = _date(row.get(col.FEEDBACK_AT)) if case.closed else None
+        answered = _date(row.get(col.FEEDBACK_AT)) if case["closed"] else None
         late_by = None
-        if deadline is not None and case.overdue:
+        if deadline is not None and case["overdue"]:
             late_by = (answered or now) - deadline
         refs.append(CaseRef(
-            case_id=case.case_id, unit=case.unit or col.UNASSIGNED,
+            case_id=case["case_id"], unit=case["unit"] or col.UNASSIGNED,
             subject=_safe(row.get(col.SUBJECT), [row]), address=_safe(row.get(col.ADDRESS), [row]),
-            category=case.category, deadline=deadline, answered=answered, late_by=late_by))
+            category=case["category"], deadline=deadline, answered=answered, late_by=late_by))
     return refs
 
 
-def _repeats(frame: pd.DataFrame, period: Period, column: str, source: str,
+def _repeats(frame: list[dict], period: Period, column: str, source: str,
              rows: list[dict]) -> list[Repeat]:
     """Keys of `column` reported twice or more in the period, or in it and before it."""
-    known = (frame[column] != "") & ~frame[column].isin(VAGUE_PLACES)   # "不详" is not a place
-    current = frame[known & frame.index.isin(_in(frame, period).index)]
-    earlier = frame[known & (frame["when"] < period.start)][column].value_counts()
+    def known(case: dict) -> bool:
+        return case[column] != "" and case[column] not in VAGUE_PLACES   # "不详" is not a place
+
+    current: dict[str, list[dict]] = {}
+    for case in _in(frame, period):
+        if known(case):
+            current.setdefault(case[column], []).append(case)
+    earlier = Counter(case[column] for case in frame if case["when"] < period.start and known(case))
     found = []
-    for key, cases in current.groupby(column, sort=False):
-        before = int(earlier.get(key, 0))
+    for key, cases in current.items():
+        before = earlier.get(key, 0)
         if len(cases) + before < 2:
             continue
-        cases = cases.sort_values("when")
-        case_rows = [rows[i] for i in cases["row"]]
+        cases = sorted(cases, key=lambda c: c["when"])
+        case_rows = [rows[c["row"]] for c in cases]
         found.append(Repeat(_safe(case_rows[0].get(source), case_rows), len(cases), before,
-                            tuple(cases["case_id"])))
+                            tuple(c["case_id"] for c in cases)))
     return sorted(found, key=lambda r: (-(r.count + r.earlier), -r.count, r.case_ids))
 
 
@@ -444,35 +466,35 @@ class PeriodStats:
     now: datetime
     totals: dict[str, float]
     previous: dict[str, float]             # the same figures for period.previous
-    by_unit: pd.DataFrame                  # ranked_units
-    by_category: pd.DataFrame
-    by_source: pd.DataFrame
-    by_industry: pd.DataFrame              # most cases first: the hot industries
-    by_area: pd.DataFrame                  # most cases first: the hot areas
-    monthly: pd.DataFrame                  # the period's year, month by month
+    by_unit: dict[str, dict[str, float]]      # ranked_units
+    by_category: dict[str, dict[str, float]]
+    by_source: dict[str, dict[str, float]]
+    by_industry: dict[str, dict[str, float]]  # most cases first: the hot industries
+    by_area: dict[str, dict[str, float]]      # most cases first: the hot areas
+    monthly: dict[int, dict[str, float]]      # the period's year, month by month
     rows: list[dict] = field(repr=False)
-    frame: pd.DataFrame = field(repr=False)   # case_frame of all rows
+    frame: list[dict] = field(repr=False)     # case_frame of all rows
 
     @property
-    def cases(self) -> pd.DataFrame:
+    def cases(self) -> list[dict]:
         return _in(self.frame, self.period)
 
     @cached_property
     def overdue(self) -> list[CaseRef]:
         """The period's cases closed late or open past their deadline, by unit."""
-        return _case_refs(self.cases[self.cases["overdue"]], self.rows, self.now)
+        return _case_refs([c for c in self.cases if c["overdue"]], self.rows, self.now)
 
     @cached_property
     def carried_overdue(self) -> list[CaseRef]:
         """Cases of earlier periods still open past their deadline at `now`."""
-        frame = self.frame
-        earlier = frame[(frame["when"] < self.period.start) & frame["open_overdue"]]
+        start = self.period.start
+        earlier = [c for c in self.frame if c["when"] < start and c["open_overdue"]]
         return _case_refs(earlier, self.rows, self.now)
 
     @cached_property
     def awaiting_reply(self) -> list[CaseRef]:
         """The period's closed cases whose reporter has no answer yet."""
-        return _case_refs(self.cases[self.cases["awaiting_reply"]], self.rows, self.now)
+        return _case_refs([c for c in self.cases if c["awaiting_reply"]], self.rows, self.now)
 
     @cached_property
     def repeated_subjects(self) -> list[Repeat]:
@@ -497,8 +519,8 @@ def period_stats(rows: list[dict], period: Period, now: datetime,
         period=period, now=now,
         totals=totals(cases), previous=totals(_in(frame, period.previous)),
         by_unit=ranked_units(cases),
-        by_category=figures(cases, "category", _ordered(cases["category"], col.CATEGORIES)),
-        by_source=figures(cases, "source", _ordered(cases["source"], col.SOURCES)),
+        by_category=figures(cases, "category", _ordered((c["category"] for c in cases), col.CATEGORIES)),
+        by_source=figures(cases, "source", _ordered((c["source"] for c in cases), col.SOURCES)),
         by_industry=figures(cases, "industry"),
         by_area=figures(cases, "area"),
         monthly=monthly(frame, period.start.year, now),

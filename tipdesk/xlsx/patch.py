@@ -10,6 +10,7 @@ never become a formula. Cells that hold a formula are the clerk's and are never 
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import zipfile
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -129,7 +129,7 @@ def _cell_xml(ref: str, value: Any, style: int | None, styles: _Styles, date1904
     elif isinstance(value, (int, float)) and not (isinstance(value, float) and not math.isfinite(value)):
         body, kind = f"<v>{repr(value)}</v>", ""
     else:
-        text = escape(excel_text(str(value)))
+        text = html.escape(excel_text(str(value)), quote=False)
         body, kind = f'<is><t xml:space="preserve">{text}</t></is>', ' t="inlineStr"'
     s = f' s="{style}"' if style else ""
     if not body:

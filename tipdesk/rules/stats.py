@@ -250,7 +250,9 @@ def _cells(row: Any) -> dict:
     rows of this year and last on a large register); a dict as it is."""
     if not hasattr(row, "raw_cells"):
         return row
-    return {name: clean_cell(value) for name, value in zip(_FRAME_COLUMNS, row.raw_cells(_FRAME_COLUMNS))}
+    # clean_cell's own first test inlined: most cells are text.
+    return {name: (value or None) if value.__class__ is str else clean_cell(value)
+            for name, value in zip(_FRAME_COLUMNS, row.raw_cells(_FRAME_COLUMNS))}
 
 
 def case_frame(rows: Iterable[dict], now: datetime,
@@ -287,10 +289,15 @@ def cases_since(rows: Iterable[Any], since: datetime) -> list[Any]:
     need no others (the 统计 sheet: this year and the same span of last year)."""
     out = []
     for row in rows:
-        when = _date(row.get(col.RECEIVED_AT)) or _date(row.get(col.REFERRED_AT))
+        received, referred = (map(clean_cell, row.raw_cells(_DATED)) if hasattr(row, "raw_cells")
+                              else (row.get(col.RECEIVED_AT), row.get(col.REFERRED_AT)))
+        when = _date(received) or _date(referred)
         if when is not None and when >= since:
             out.append(row)
     return out
+
+
+_DATED = (col.RECEIVED_AT, col.REFERRED_AT)
 
 
 def _in(frame: list[dict], period: Period) -> list[dict]:

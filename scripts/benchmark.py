@@ -7,11 +7,12 @@ runs `daily` once to settle it, types 20 new complaints, then times in fresh pro
   - `daily` on a copy whose inbox also holds 200 feedback sheets units sent back,
   - a plain openpyxl load_workbook + save of the same register (the naive alternative),
   - `import tipdesk.commands.daily` alone.
-Each figure is wall time of the whole process and its peak resident memory, printed beside
-the openpyxl round trip's as a ratio.
+Each figure is wall time of the whole process and its peak resident memory, the median of
+--repeat runs (3 by default, each on a fresh copy), printed beside the openpyxl round trip's
+as a ratio.
 
     .venv/bin/python scripts/benchmark.py
-    .venv/bin/python scripts/benchmark.py --sizes 5000 --keep /tmp/bench
+    .venv/bin/python scripts/benchmark.py --sizes 5000 --repeat 5 --keep /tmp/bench
 
 With --keep the settled workspaces are kept (ws5000-settled, …) and reused by the next run
 with the same --keep: building 50,000 cases takes minutes.
@@ -25,6 +26,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -172,9 +174,16 @@ def settled(base: Path, size: int) -> Path:
     return folder
 
 
+def median_of(runs: list[dict]) -> dict:
+    """The median wall time and the median peak of repeated runs: this machine's neighbours
+    make single runs vary by a fifth."""
+    return {key: statistics.median(run[key] for run in runs) for key in ("seconds", "peak_mb")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each figure (the median is shown)")
     parser.add_argument("--keep", type=Path, help="build workspaces here and keep them (reused next time)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -183,34 +192,39 @@ def main() -> None:
         return
     base = args.keep or Path(tempfile.mkdtemp(prefix="tipdesk-bench-"))
     base.mkdir(parents=True, exist_ok=True)
-    print(f"  {'':<26} {'wall':>9} {'÷openpyxl':>7}   {'peak':>9} {'÷openpyxl':>7}")
+    print(f"  {'':<26} {'wall':>9} {'÷openpyxl':>7}   {'peak':>9} {'÷openpyxl':>7}   (median of {args.repeat})")
     try:
         for size in args.sizes:
             pristine = settled(base, size)
-            folder = base / f"ws{size}"
-            shutil.rmtree(folder, ignore_errors=True)
-            shutil.copytree(pristine, folder)
-            config = folder / "config.yaml"
             from tipdesk.config import load_config
 
-            register = load_config(config).register
-            plain = folder / "plain.xlsx"
-            shutil.copy(register, plain)
-            with_inbox = base / f"ws{size}-inbox"
-            shutil.rmtree(with_inbox, ignore_errors=True)
-            shutil.copytree(folder, with_inbox)
-            returned_sheets(with_inbox / "config.yaml", 200)
-            measure("imports", config)   # compiles and caches tipdesk's modules, as any earlier run did
-            imports = measure("imports", config)
-            daily = measure("daily", config)
-            idle = measure("daily", config)  # the same register, the same morning: nothing to do
-            inbox = measure("daily", with_inbox / "config.yaml")
-            naive = measure("openpyxl", plain)
-            print(f"{size:,} cases ({register.stat().st_size / 1e6:.1f} MB)")
-            print(_line("daily, 20 new", daily, naive))
-            print(_line("daily, nothing to do", idle, naive))
-            print(_line("daily + 200 sheets", inbox, naive))
-            print(_line("import commands.daily", imports, naive))
+            name = load_config(pristine / "config.yaml").register.name
+            inbox_pristine = base / f"ws{size}-inbox-pristine"
+            shutil.rmtree(inbox_pristine, ignore_errors=True)
+            shutil.copytree(pristine, inbox_pristine)
+            returned_sheets(inbox_pristine / "config.yaml", 200)
+            runs: dict[str, list[dict]] = {"daily": [], "idle": [], "inbox": [], "naive": [], "imports": []}
+            folder = base / f"ws{size}"
+            for _ in range(args.repeat):
+                for source, target in ((pristine, folder), (inbox_pristine, base / f"ws{size}-inbox")):
+                    shutil.rmtree(target, ignore_errors=True)
+                    shutil.copytree(source, target)
+                config = folder / "config.yaml"
+                plain = folder / "plain.xlsx"
+                shutil.copy(folder / name, plain)
+                measure("imports", config)   # compiles and caches tipdesk's modules, as any earlier run did
+                runs["imports"].append(measure("imports", config))
+                runs["daily"].append(measure("daily", config))
+                runs["idle"].append(measure("daily", config))  # the same register, the same morning: nothing to do
+                runs["inbox"].append(measure("daily", base / f"ws{size}-inbox" / "config.yaml"))
+                runs["naive"].append(measure("openpyxl", plain))
+            figures = {kind: median_of(found) for kind, found in runs.items()}
+            naive = figures["naive"]
+            print(f"{size:,} cases ({(pristine / name).stat().st_size / 1e6:.1f} MB)")
+            print(_line("daily, 20 new", figures["daily"], naive))
+            print(_line("daily, nothing to do", figures["idle"], naive))
+            print(_line("daily + 200 sheets", figures["inbox"], naive))
+            print(_line("import commands.daily", figures["imports"], naive))
             print(_line("openpyxl load+save", naive, naive), flush=True)
     finally:
         if not args.keep:

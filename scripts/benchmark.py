@@ -187,6 +187,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build workspaces here and keep them (reused next time)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
     if args.child:
         child(*args.child)
         return
@@ -198,7 +200,7 @@ def main() -> None:
             pristine = settled(base, size)
             from tipdesk.config import load_config
 
-            name = load_config(pristine / "config.yaml").register.name
+            register = load_config(pristine / "config.yaml").register.relative_to(pristine)
             inbox_pristine = base / f"ws{size}-inbox-pristine"
             shutil.rmtree(inbox_pristine, ignore_errors=True)
             shutil.copytree(pristine, inbox_pristine)
@@ -211,7 +213,7 @@ def main() -> None:
                     shutil.copytree(source, target)
                 config = folder / "config.yaml"
                 plain = folder / "plain.xlsx"
-                shutil.copy(folder / name, plain)
+                shutil.copy(folder / register, plain)
                 measure("imports", config)   # compiles and caches tipdesk's modules, as any earlier run did
                 runs["imports"].append(measure("imports", config))
                 runs["daily"].append(measure("daily", config))
@@ -220,7 +222,7 @@ def main() -> None:
                 runs["naive"].append(measure("openpyxl", plain))
             figures = {kind: median_of(found) for kind, found in runs.items()}
             naive = figures["naive"]
-            print(f"{size:,} cases ({(pristine / name).stat().st_size / 1e6:.1f} MB)")
+            print(f"{size:,} cases ({(pristine / register).stat().st_size / 1e6:.1f} MB)")
             print(_line("daily, 20 new", figures["daily"], naive))
             print(_line("daily, nothing to do", figures["idle"], naive))
             print(_line("daily + 200 sheets", figures["inbox"], naive))

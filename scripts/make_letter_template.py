@@ -457,18 +457,20 @@ _STYLE_REFERENCES = ("w:pStyle", "w:rStyle", "w:tblStyle", "w:numStyle")
 
 
 def prune_styles(doc) -> None:
-    """Keep only the styles the template uses (with what they are based on, link to or are
-    followed by) and the defaults: the default template defines some 160 styles (350 KB),
-    and every letter would carry, compress and have checked all of them. Word and WPS still
-    offer their built-in styles by name."""
+    """Keep the styles the template uses (with what they are based on, link to or are
+    followed by), the defaults, and every style of our own (the office may use 文号 or a
+    table style when it rewords a template in Word): python-docx's default template defines
+    some 160 styles more (350 KB), and every letter would carry, compress and have checked
+    all of them. The latent styles stay, so Word's style gallery is as usual."""
     for rid, rel in list(doc.part.rels.items()):
         if rel.reltype == STYLES_WITH_EFFECTS:
             doc.part.drop_rel(rid)
-    parts = [doc.part.element, *(p.element for p in _related_xml_parts(doc))]
-    wanted = {el.get(qn("w:val")) for part in parts for tag in _STYLE_REFERENCES for el in part.iter(qn(tag))}
     styles = doc.styles.element
     by_id = {style.get(qn("w:styleId")): style for style in styles.findall(qn("w:style"))}
-    wanted |= {sid for sid, style in by_id.items() if style.get(qn("w:default")) == "1"}
+    built_in = {style.get(qn("w:styleId")) for style in Document().styles.element.findall(qn("w:style"))}
+    parts = [doc.part.element, *(p.element for p in _related_xml_parts(doc))]
+    wanted = {el.get(qn("w:val")) for part in parts for tag in _STYLE_REFERENCES for el in part.iter(qn(tag))}
+    wanted |= {sid for sid, style in by_id.items() if style.get(qn("w:default")) == "1" or sid not in built_in}
     pending = list(wanted)
     while pending:
         style = by_id.get(pending.pop())
@@ -480,9 +482,6 @@ def prune_styles(doc) -> None:
     for sid, style in by_id.items():
         if sid not in wanted:
             styles.remove(style)
-    latent = styles.find(qn("w:latentStyles"))
-    if latent is not None:
-        styles.remove(latent)
 
 
 def _related_xml_parts(doc):

@@ -76,7 +76,7 @@ from tipdesk.rules.deadlines import deadline_for
 from tipdesk.domain.errors import TipdeskError
 from tipdesk.domain.redact import MARKER
 from tipdesk.rules.stats import (
-    BLANK, case_frame, figures, parse_period, period_of, period_stats,
+    BLANK, case_records, figures, parse_period, period_of, period_stats,
 )
 
 NOW = datetime(2026, 11, 2, 9, 0)
@@ -343,9 +343,9 @@ def test_closed_after_now_counts_as_open_then():
     row = case(1, "10-12 10:00", "12350热线", "一般", DC, "东城街道", "甲", "乙",
                referred="10-12 10:30", deadline=_end(10, 21), status=col.CLOSED,
                answered="10-22 10:00", verified="属实", replied="是")
-    before = case_frame([row], datetime(2026, 10, 22, 9, 0))[0]
+    before = case_records([row], datetime(2026, 10, 22, 9, 0))[0]
     assert (before["closed"], before["open_overdue"], before["overdue"]) == (False, True, True)
-    after = case_frame([row], NOW)[0]
+    after = case_records([row], NOW)[0]
     assert (after["closed"], after["closed_late"], after["open_overdue"]) == (True, True, False)
 
 
@@ -353,17 +353,17 @@ def test_closed_without_feedback_time_uses_overdue_column():
     row = case(1, "10-12 10:00", "12350热线", "一般", DC, None, "甲", "乙", referred="10-12 10:30",
                deadline=_end(10, 21), status=col.CLOSED, answered="10-20 10:00")
     row[col.FEEDBACK_AT] = None
-    assert case_frame([row], NOW)[0]["on_time"]
+    assert case_records([row], NOW)[0]["on_time"]
     row[col.OVERDUE] = col.YES
-    assert not case_frame([row], NOW)[0]["on_time"]
+    assert not case_records([row], NOW)[0]["on_time"]
 
 
 def test_rows_without_dates_and_empty_registers():
-    assert case_frame([{col.CASE_ID: "AJ2026-0001"}], NOW) == []
+    assert case_records([{col.CASE_ID: "AJ2026-0001"}], NOW) == []
     empty = period_stats([], OCTOBER_PERIOD, NOW)
     assert empty.totals["received"] == 0 and math.isnan(empty.totals["on_time_rate"])
     assert empty.by_unit == {} and empty.overdue == [] and empty.repeated_subjects == []
-    assert figures(case_frame([], NOW), "category", ["紧急"])["紧急"]["received"] == 0
+    assert figures(case_records([], NOW), "category", ["紧急"])["紧急"]["received"] == 0
 
 
 def test_part_of_a_period_compares_with_the_same_span():

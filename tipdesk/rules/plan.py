@@ -325,8 +325,8 @@ class Planner:
         for row in register.rows:
             edit = self.edits.get(row.number)
             if edit is None:
-                status, called, result = row.raw_cells((STATUS, CALLED_BACK_AT, CALL_BACK_RESULT))
-                if status != CLOSED or (called not in ("", None) and result != "不满意"):
+                raw_status, raw_called, raw_result = row.raw_cells((STATUS, CALLED_BACK_AT, CALL_BACK_RESULT))
+                if raw_status != CLOSED or (raw_called not in ("", None) and raw_result != "不满意"):
                     continue  # the common case, decided on raw values (50,000 rows)
             get = edit.get if edit else row.get
             if str(get(STATUS) or "").strip() != CLOSED:

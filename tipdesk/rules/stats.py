@@ -238,25 +238,25 @@ def _flags(row: dict, now: datetime, requested: Collection[str]) -> dict:
     }
 
 
-# What case_frame reads of a row.
-_FRAME_COLUMNS = (col.RECEIVED_AT, col.REFERRED_AT, col.CASE_ID, col.STATUS, col.UNIT, col.DEADLINE,
+# What case_records reads of a row.
+_RECORD_COLUMNS = (col.RECEIVED_AT, col.REFERRED_AT, col.CASE_ID, col.STATUS, col.UNIT, col.DEADLINE,
                   col.FEEDBACK_AT, col.OVERDUE, col.VERIFIED, col.REPLIED, col.CALL_BACK_RESULT,
                   col.CALLED_BACK_AT, col.CATEGORY, col.SOURCE, col.INDUSTRY, col.AREA, col.SUBJECT,
                   col.ADDRESS)
 
 
 def _cells(row: Any) -> dict:
-    """The values case_frame needs, read at once and cleaned as Row.get cleans them (20,000
-    rows of this year and last on a large register); a dict as it is."""
+    """The values case_records needs, read at once and cleaned as Row.get cleans them (20,000
+    rows of this year and last on a large register); a row that is a dict already is itself."""
     if not hasattr(row, "raw_cells"):
         return row
     # clean_cell's own first test inlined: most cells are text.
     return {name: (value or None) if value.__class__ is str else clean_cell(value)
-            for name, value in zip(_FRAME_COLUMNS, row.raw_cells(_FRAME_COLUMNS))}
+            for name, value in zip(_RECORD_COLUMNS, row.raw_cells(_RECORD_COLUMNS))}
 
 
-def case_frame(rows: Iterable[dict], now: datetime,
-               requests: Mapping[str, Collection[str]] | None = None) -> list[dict]:
+def case_records(rows: Iterable[dict], now: datetime,
+                 requests: Mapping[str, Collection[str]] | None = None) -> list[dict]:
     """One record per case that has a date: grouping keys, its date (`when`), and the
     boolean figures (COUNTS).
 
@@ -284,8 +284,11 @@ def case_frame(rows: Iterable[dict], now: datetime,
     return records
 
 
+_DATED = (col.RECEIVED_AT, col.REFERRED_AT)
+
+
 def cases_since(rows: Iterable[Any], since: datetime) -> list[Any]:
-    """The rows case_frame would date on or after `since`: figures of periods from then on
+    """The rows case_records would date on or after `since`: figures of periods from then on
     need no others (the 统计 sheet: this year and the same span of last year)."""
     out = []
     for row in rows:
@@ -297,12 +300,10 @@ def cases_since(rows: Iterable[Any], since: datetime) -> list[Any]:
     return out
 
 
-_DATED = (col.RECEIVED_AT, col.REFERRED_AT)
 
-
-def _in(frame: list[dict], period: Period) -> list[dict]:
+def _in(records: list[dict], period: Period) -> list[dict]:
     start, end = period.start, period.end
-    return [case for case in frame if start <= case["when"] < end]
+    return [case for case in records if start <= case["when"] < end]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -328,13 +329,13 @@ def _sums(cases: Iterable[dict]) -> dict[str, int]:
     return sums
 
 
-def figures(frame: list[dict], by: str, order: Iterable | None = None) -> dict[Any, dict[str, float]]:
+def figures(records: list[dict], by: str, order: Iterable | None = None) -> dict[Any, dict[str, float]]:
     """The FIGURES of each value of key `by`.
 
     With `order`, exactly those groups in that order (missing ones as zeros); otherwise the
     groups found, most cases first, then by name, and BLANK last."""
     groups: dict[Any, list[dict]] = {}
-    for case in frame:
+    for case in records:
         groups.setdefault(case[by], []).append(case)
     if order is not None:
         keys = list(order)
@@ -343,24 +344,24 @@ def figures(frame: list[dict], by: str, order: Iterable | None = None) -> dict[A
     return {key: _with_rates(_sums(groups.get(key, ()))) for key in keys}
 
 
-def totals(frame: list[dict]) -> dict[str, float]:
-    """The FIGURES over all of `frame` as one dict (rates NaN when undefined)."""
-    return _with_rates(_sums(frame))
+def totals(records: list[dict]) -> dict[str, float]:
+    """The FIGURES over all of `records` as one dict (rates NaN when undefined)."""
+    return _with_rates(_sums(records))
 
 
-def ranked_units(frame: list[dict]) -> dict[str, dict[str, float]]:
+def ranked_units(records: list[dict]) -> dict[str, dict[str, float]]:
     """Units by on-time rate, best first (ties: more cases due first); `rank` shares places
     between equal rates (1, 2, 2, 4); units with nothing due come last, rank NaN."""
-    table = figures([case for case in frame if case["unit"] != ""], "unit")
+    table = figures([case for case in records if case["unit"] != ""], "unit")
     rated = sorted((u for u in table if not math.isnan(table[u]["on_time_rate"])),
                    key=lambda u: (-table[u]["on_time_rate"], -table[u]["due"], u))
     unrated = sorted((u for u in table if math.isnan(table[u]["on_time_rate"])),
                      key=lambda u: (-table[u]["due"], u))
-    ranked = {}
+    ranked, rate, rank = {}, None, NAN
     for place, unit in enumerate(rated, start=1):
-        previous = ranked[rated[place - 2]] if place > 1 else None
-        same = previous is not None and previous["on_time_rate"] == table[unit]["on_time_rate"]
-        ranked[unit] = {**table[unit], "rank": previous["rank"] if same else float(place)}
+        if table[unit]["on_time_rate"] != rate:  # an equal rate shares the place above
+            rate, rank = table[unit]["on_time_rate"], float(place)
+        ranked[unit] = {**table[unit], "rank": rank}
     for unit in unrated:
         ranked[unit] = {**table[unit], "rank": NAN}
     return ranked
@@ -372,10 +373,10 @@ def _ordered(found: Iterable[str], known: Iterable[str]) -> list[str]:
     return [v for v in known if v in found] + [v for v in found if v not in known]
 
 
-def monthly(frame: list[dict], year: int, now: datetime) -> dict[int, dict[str, float]]:
+def monthly(records: list[dict], year: int, now: datetime) -> dict[int, dict[str, float]]:
     """FIGURES for each month of `year` (keys 1..12), as floats; every figure of a month not
     yet begun at `now` is NaN."""
-    months = [{**case, "month": case["when"].month} for case in frame if case["when"].year == year]
+    months = [{**case, "month": case["when"].month} for case in records if case["when"].year == year]
     table = figures(months, "month", order=range(1, 13))
     return {month: {name: NAN if datetime(year, month, 1) > now else float(value)
                     for name, value in values.items()}
@@ -437,17 +438,17 @@ def _case_refs(cases: list[dict], rows: list[dict], now: datetime) -> list[CaseR
     return refs
 
 
-def _repeats(frame: list[dict], period: Period, column: str, source: str,
+def _repeats(records: list[dict], period: Period, column: str, source: str,
              rows: list[dict]) -> list[Repeat]:
     """Keys of `column` reported twice or more in the period, or in it and before it."""
     def known(case: dict) -> bool:
         return case[column] != "" and case[column] not in VAGUE_PLACES   # "不详" is not a place
 
     current: dict[str, list[dict]] = {}
-    for case in _in(frame, period):
+    for case in _in(records, period):
         if known(case):
             current.setdefault(case[column], []).append(case)
-    earlier = Counter(case[column] for case in frame if case["when"] < period.start and known(case))
+    earlier = Counter(case[column] for case in records if case["when"] < period.start and known(case))
     found = []
     for key, cases in current.items():
         before = earlier.get(key, 0)
@@ -480,11 +481,11 @@ class PeriodStats:
     by_area: dict[str, dict[str, float]]      # most cases first: the hot areas
     monthly: dict[int, dict[str, float]]      # the period's year, month by month
     rows: list[dict] = field(repr=False)
-    frame: list[dict] = field(repr=False)     # case_frame of all rows
+    records: list[dict] = field(repr=False)     # case_records of all rows
 
     @property
     def cases(self) -> list[dict]:
-        return _in(self.frame, self.period)
+        return _in(self.records, self.period)
 
     @cached_property
     def overdue(self) -> list[CaseRef]:
@@ -495,7 +496,7 @@ class PeriodStats:
     def carried_overdue(self) -> list[CaseRef]:
         """Cases of earlier periods still open past their deadline at `now`."""
         start = self.period.start
-        earlier = [c for c in self.frame if c["when"] < start and c["open_overdue"]]
+        earlier = [c for c in self.records if c["when"] < start and c["open_overdue"]]
         return _case_refs(earlier, self.rows, self.now)
 
     @cached_property
@@ -505,14 +506,14 @@ class PeriodStats:
 
     @cached_property
     def repeated_subjects(self) -> list[Repeat]:
-        return _repeats(self.frame, self.period, "subject", col.SUBJECT, self.rows)
+        return _repeats(self.records, self.period, "subject", col.SUBJECT, self.rows)
 
     @cached_property
     def repeated_addresses(self) -> list[Repeat]:
         """Repeated addresses, but not those whose reports are exactly a repeated company's:
         that is one place, named once."""
         subject_sets = {r.case_ids for r in self.repeated_subjects}
-        return [r for r in _repeats(self.frame, self.period, "address", col.ADDRESS, self.rows)
+        return [r for r in _repeats(self.records, self.period, "address", col.ADDRESS, self.rows)
                 if r.case_ids not in subject_sets]
 
 
@@ -520,18 +521,18 @@ def period_stats(rows: list[dict], period: Period, now: datetime,
                  requests: Mapping[str, Collection[str]] | None = None) -> PeriodStats:
     """The figures of `period` as of `now`; `requests` is the journal's record of which cases
     asked for an extension or a return (Journal.requests)."""
-    frame = case_frame(rows, now, requests)
-    cases = _in(frame, period)
+    records = case_records(rows, now, requests)
+    cases = _in(records, period)
     return PeriodStats(
         period=period, now=now,
-        totals=totals(cases), previous=totals(_in(frame, period.previous)),
+        totals=totals(cases), previous=totals(_in(records, period.previous)),
         by_unit=ranked_units(cases),
         by_category=figures(cases, "category", _ordered((c["category"] for c in cases), col.CATEGORIES)),
         by_source=figures(cases, "source", _ordered((c["source"] for c in cases), col.SOURCES)),
         by_industry=figures(cases, "industry"),
         by_area=figures(cases, "area"),
-        monthly=monthly(frame, period.start.year, now),
-        rows=rows, frame=frame,
+        monthly=monthly(records, period.start.year, now),
+        rows=rows, records=records,
     )
 
 

@@ -29,8 +29,8 @@ from tipdesk.store.files import free_path
 BLOCKED_FOLDER = "拦截"
 # Tags that end a paragraph, a cell or a line: what is on either side is not one word.
 _BREAK_NAMES = r"</?(?:w:p|w:tc|w:tr|w:br|w:tab|a:p|a:br|p|c|row|si|br)\b"
-_BREAK_TAGS = re.compile(_BREAK_NAMES)
-_BREAK_TAG = re.compile(_BREAK_NAMES + r"[^>]*>")
+_BREAK_START = re.compile(_BREAK_NAMES)
+_BREAK_ELEMENT = re.compile(_BREAK_NAMES + r"[^>]*>")
 _TAG = re.compile(r"<[^>]*>")
 _ATTRIBUTE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)')""")
 
@@ -40,10 +40,10 @@ def _xml_texts(xml: str, attributes: bool) -> str:
     values too (a hyperlink's target, a custom property)."""
     if not attributes:
         # Two passes in C: a letter's parts hold tens of thousands of tags.
-        return html.unescape(_TAG.sub("", _BREAK_TAG.sub("|", xml)))
+        return html.unescape(_TAG.sub("", _BREAK_ELEMENT.sub("|", xml)))
 
     def tag(match: re.Match) -> str:
-        sep = "|" if _BREAK_TAGS.match(match.group(0)) else ""
+        sep = "|" if _BREAK_START.match(match.group(0)) else ""
         values = [a or b for a, b in _ATTRIBUTE.findall(match.group(0)) if a or b]
         return sep + "".join(f"|{v}|" for v in values)
     return html.unescape(_TAG.sub(tag, xml))

@@ -43,16 +43,23 @@ class Workspace:
 
     def add(self, **values) -> int:
         """Type a row at the bottom of the register (keys are the Chinese headers); returns its row."""
+        return self.add_rows([values])[0]
+
+    def add_rows(self, rows: list[dict]) -> list[int]:
+        """Type (or paste) rows at the bottom of the register, one save; returns their rows."""
         wb = load_workbook(self.register)
         ws = wb[REGISTER_SHEET]
         headers = [c.value for c in ws[1]]
-        row = ws.max_row + 1
-        for name, value in values.items():
-            cell = ws.cell(row=row, column=headers.index(name) + 1, value=value)
-            if isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
+        numbers = []
+        for values in rows:
+            row = ws.max_row + 1
+            for name, value in values.items():
+                cell = ws.cell(row=row, column=headers.index(name) + 1, value=value)
+                if isinstance(value, datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm"
+            numbers.append(row)
         wb.save(self.register)
-        return row
+        return numbers
 
     def edit(self, row: int, **values) -> None:
         wb = load_workbook(self.register)

@@ -47,20 +47,6 @@ def _closed(year: int, i: int, **extra) -> dict:
     return values
 
 
-def type_rows(ws: Workspace, rows: list[dict]) -> None:
-    """The clerk types (or pastes) rows at the bottom of the register, one save."""
-    wb = load_workbook(ws.register)
-    sheet = wb["台账"]
-    headers = [c.value for c in sheet[1]]
-    for values in rows:
-        row = sheet.max_row + 1
-        for name, value in values.items():
-            cell = sheet.cell(row=row, column=headers.index(name) + 1, value=value)
-            if isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-    wb.save(ws.register)
-
-
 @pytest.fixture(scope="module")
 def three_years(tmp_path_factory) -> Path:
     """A desk with cases of 2024 and 2025 (all closed, some late, one forwarded by the city
@@ -73,7 +59,7 @@ def three_years(tmp_path_factory) -> Path:
                      反馈时间=None, 是否属实=None, 处理结果=None, 是否超期=None, 备注="不属于安全生产")]
     rows += [complaint(受理时间=datetime(2026, 1 + i % 2, 10 + i, 9, 0), 被举报单位=f"宏达第{i % 3}五金厂")
              for i in range(4)]
-    type_rows(ws, rows)
+    ws.add_rows(rows)
     assert ws.run("daily", now="2026-03-02 08:30") == 0
     return ws.root
 

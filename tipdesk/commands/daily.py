@@ -32,6 +32,7 @@ from tipdesk.output.views import view_edits, views_signature
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.rules.archive import with_archived
+from tipdesk.rules.stats import requests_after
 from tipdesk.store.egress import Gate, open_gate, register_gate
 from tipdesk.store.commit import (
     DROPPED, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
@@ -59,12 +60,6 @@ def register_edits(rows: list, now: datetime, requests: dict) -> list:
     from tipdesk.output.statsheet import register_edits as edits
 
     return edits(rows, now, requests)
-
-
-def requests_after(requests: dict, events: list, redone: list) -> dict:
-    from tipdesk.rules.stats import requests_after as after
-
-    return after(requests, events, redone)
 
 
 @dataclass

@@ -16,12 +16,12 @@ import zipfile
 from datetime import datetime
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from tests.conftest import complaint
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, TipdeskError
 from tipdesk.domain.rows import CellChange
-from tipdesk.store.register import read_register, save_changes
+from tipdesk.store.register import read_grids, read_register, save_changes
 
 NOW = datetime(2026, 11, 30, 8, 30)
 
@@ -148,3 +148,25 @@ def test_the_written_register_is_a_whole_package(ws, tmp_path):
     with zipfile.ZipFile(ws.register) as zf:
         assert zf.testzip() is None
     assert read_register(ws.register).rows[0].get("备注") == "核对过"
+
+
+def test_every_cell_is_read_where_it_is_on_a_sheet_that_starts_below_a1(tmp_path):
+    # calamine's rows start at row 1 but at the first used column: both must land in place,
+    # in the register read and in the read-back that compares the new file with it.
+    path = tmp_path / "台账.xlsx"
+    wb = Workbook()
+    wb.active.title = "台账"
+    wb.active["C3"], wb.active["D5"] = "文字", 1.5
+    wb.save(path)
+    grid = read_grids(path, ["台账"])[0]["台账"]
+    assert [(r, c, v) for r, row in enumerate(grid, 1) for c, v in enumerate(row, 1) if v != ""] == \
+        [(3, 3, "文字"), (5, 4, 1.5)]
+    assert len(grid) == 5 and {len(row) for row in grid} == {4}
+
+
+def test_the_register_keeps_one_copy_of_each_short_text(ws):
+    # On 50,000 cases the repeated categories (来源, 状态, 承办单位…) are a third of its memory.
+    register = typed_register(ws)
+    first, second = register.rows
+    assert first.get("来源") == second.get("来源") == "12350热线"
+    assert first.get("来源") is second.get("来源")

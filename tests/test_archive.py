@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 
 from tests.conftest import Workspace, complaint
 from tipdesk.domain.errors import EXIT_UNEXPECTED, TipdeskError
-from tipdesk.store.archive import write_archive
+from tipdesk.store.archive import archived_rows, write_archive
+from tipdesk.store.cache import ArchiveCache
+from tipdesk.store.egress import BLOCKED_FOLDER
 from tipdesk.store.register import read_register, save_without_rows
 from tipdesk.rules.archive import select_year
 
@@ -221,3 +223,51 @@ def test_a_damaged_archive_write_is_caught_and_nothing_changes(ws, tmp_path):
     assert err.value.exit_code == EXIT_UNEXPECTED and "写入后校验失败" in err.value.message
     assert digest(ws.register) == before and not (tmp_path / "backups").exists()
     assert [p.name for p in ws.root.iterdir() if "tipdesk-tmp" in p.name] == []
+
+
+def _edit_archive(path: Path, case_id: str, **values) -> None:
+    """The clerk opens an archive in Excel and corrects a case there."""
+    wb = load_workbook(path)
+    sheet = wb["台账"]
+    headers = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == case_id)
+    for name, value in values.items():
+        row[headers.index(name)].value = value
+    wb.save(path)
+
+
+def test_archives_are_read_from_the_cache_until_one_is_edited(ws):
+    assert ws.run("archive", "--year", "2025", now=NOW) == 0
+    assert ws.run("daily", now="2026-03-02 09:10") == 0
+    cache = ArchiveCache(ws.config.cache)
+    assert cache.grid(ARCHIVE_2025, digest(ws.root / ARCHIVE_2025)) is not None
+    # What the cache gives is what the workbook holds, dates and all.
+    archive = ws.root / ARCHIVE_2025
+    assert [r.values for r in archived_rows(archive, cache)] == [r.values for r in read_register(archive).rows]
+    # In Excel the clerk adds the reporter's mobile to an archived case; a new case carries
+    # that number where redaction never looks (上级编号): its letter must be held all the same.
+    _edit_archive(archive, "AJ2025-0003", 联系方式="13987654321")
+    ws.add(**complaint(受理时间=datetime(2026, 3, 2, 9, 0), 举报人="匿名", 联系方式="", 上级编号="13987654321"))
+    assert ws.run("daily", now="2026-03-02 09:20") == 0
+    held = ws.root / BLOCKED_FOLDER / "2026-03-02"
+    assert {p.name for p in held.iterdir()} == {"AJ2026-0005-交办单.docx", "AJ2026-0005-反馈表.xlsx"}
+    summary = (ws.root / "outbox" / "2026-03-02" / "每日汇总-0920.txt").read_text(encoding="utf-8")
+    assert any("AJ2026-0005-交办单.docx" in s and "AJ2025-0003" in s for s in summary.splitlines())
+
+
+def test_a_damaged_cache_is_only_slower(ws, tmp_path):
+    twin = Workspace(Path(shutil.copytree(ws.root, tmp_path / "twin")))
+    for desk in (ws, twin):
+        assert desk.run("archive", "--year", "2025", now=NOW) == 0
+        assert desk.run("archive", "--year", "2024", now=NOW) == 0
+    assert ws.run("daily", now="2026-03-02 09:10") == 0
+    ws.config.cache.write_bytes(b"\0garbage, not a database" * 100)   # a bad sector, a stray copy
+    assert ws.run("daily", now="2026-03-03 08:30") == 0
+    assert twin.run("daily", now="2026-03-03 08:30") == 0
+    assert stats_sheet(ws) == stats_sheet(twin)
+    # Made anew: the next run reads the archives from it again.
+    assert ArchiveCache(ws.config.cache).grid(ARCHIVE_2024, digest(ws.root / ARCHIVE_2024)) is not None
+    # It may be deleted at any time; a dry run writes nothing, the cache neither.
+    twin.config.cache.unlink()
+    assert twin.run("report", "--year", "2025", "--dry-run", now=NOW) == 0
+    assert not twin.config.cache.exists()

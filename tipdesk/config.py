@@ -281,6 +281,11 @@ class Config:
     def notice_folder(self) -> Path:
         return self.root / NOTICE_FOLDER
 
+    @property
+    def cache(self) -> Path:
+        """Derived data that may be deleted at any time (store/cache.py), beside the journal."""
+        return self.journal.with_name("tipdesk-cache.sqlite3")
+
     def day_folder(self, now: datetime) -> Path:
         """outbox/YYYY-MM-DD: the day's letters, mails and summary."""
         return self.outbox / f"{now:%Y-%m-%d}"

@@ -39,6 +39,7 @@ from tipdesk.store.commit import (
     refuse_if_went_back,
 )
 from tipdesk.store.archive import archived_by_year
+from tipdesk.store.cache import ArchiveCache
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
 from tipdesk.store.register import digest_of, keep_written, read_register, refuse_if_open, save_changes
@@ -223,7 +224,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                 return _dry_run(config, now, register, plan, contacts, journal, calendar, folder, arrivals, echo)
             # Everything that leaves from here on passes this gate: the identities of the register
             # as this run leaves it and of its archives.
-            final, archives = plan.final_rows(register), archived_by_year(config.register)
+            final = plan.final_rows(register)
+            archives = archived_by_year(config.register, cache=ArchiveCache(config.cache))
             gate = open_gate(config, [*final, *(row for rows in archives.values() for row in rows)],
                              contacts_after(register, plan), f"{now:%Y-%m-%d}")
             # Last year's archived cases: the 统计 sheet compares with the same span of last year.

@@ -9,6 +9,7 @@ from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.output.issuing import planned_paths, publish_ops, render
 from tipdesk.store.archive import find_archived
+from tipdesk.store.cache import ArchiveCache
 from tipdesk.store.commit import IssuedRecord, apply_file_ops
 from tipdesk.store.egress import register_gate
 from tipdesk.store.journal import open_journal
@@ -26,7 +27,8 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
         where = config.register.name
         if row is None:
-            found = find_archived(config.register, case_id)  # a case of an archived year
+            # A case of an archived year.
+            found = find_archived(config.register, case_id, ArchiveCache(config.cache))
             if found is None:
                 raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”（归档台账中也没有），"
                                    f"请核对编号。", EXIT_USAGE)

@@ -18,7 +18,10 @@ from typing import Iterable
 from tipdesk.domain.columns import REGISTER_SHEET
 from tipdesk.domain.rows import CellChange, Register, Row
 from tipdesk.rules.archive import case_id_of, same_value
-from tipdesk.store.register import read_register, refuse_if_open, save_changes, save_without_rows
+from tipdesk.store.cache import ArchiveCache
+from tipdesk.store.register import (
+    case_rows, digest_of, read_register, refuse_if_open, save_changes, save_without_rows,
+)
 
 SUFFIX = "年归档"
 # Backups of archives go apart, so that the register's own rotation (backups.keep) never
@@ -42,28 +45,44 @@ def archive_paths(register: Path) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
-def archived_by_year(register: Path, years: Iterable[int] | None = None) -> dict[int, list[Row]]:
+def archived_by_year(register: Path, years: Iterable[int] | None = None,
+                     cache: ArchiveCache | None = None) -> dict[int, list[Row]]:
     """year -> the case rows of that year's archive (every archive when `years` is None)."""
     wanted = None if years is None else set(years)
-    return {year: read_register(path).rows for year, path in archive_paths(register).items()
+    return {year: archived_rows(path, cache) for year, path in archive_paths(register).items()
             if wanted is None or year in wanted}
 
 
-def read_archived(register: Path, years: Iterable[int] | None = None) -> list[Row]:
+def read_archived(register: Path, years: Iterable[int] | None = None,
+                  cache: ArchiveCache | None = None) -> list[Row]:
     """The case rows of the archives of `years` (every archive when None), oldest year first."""
-    return [row for _, rows in sorted(archived_by_year(register, years).items()) for row in rows]
+    return [row for _, rows in sorted(archived_by_year(register, years, cache).items()) for row in rows]
 
 
-def find_archived(register: Path, case_id: str) -> tuple[Path, Row] | None:
+def find_archived(register: Path, case_id: str, cache: ArchiveCache | None = None) -> tuple[Path, Row] | None:
     """The archive holding `case_id`, and its row there (the year in the number first)."""
     paths = archive_paths(register)
     year = re.search(r"(\d{4})-\d+$", case_id)
     order = sorted(paths, key=lambda y: (not year or y != int(year.group(1)), y))
     for y in order:
-        for row in read_register(paths[y]).rows:
+        for row in archived_rows(paths[y], cache):
             if case_id_of(row) == case_id:
                 return paths[y], row
     return None
+
+
+def archived_rows(path: Path, cache: ArchiveCache | None = None) -> list[Row]:
+    """The case rows of one archive, from `cache` while the file is as it was read."""
+    if cache is None:
+        return read_register(path).rows
+    digest = digest_of(path)
+    grid = cache.grid(path.name, digest)
+    if grid is not None:
+        return case_rows(path.name, grid)[1]
+    archive = read_register(path)
+    if archive.digest == digest == digest_of(path):  # not saved while it was being read
+        cache.keep(path.name, digest, archive.grid)
+    return archive.rows
 
 
 def _archive_columns(archive: Register, live: Register) -> tuple[dict[str, int], list[CellChange]]:

@@ -58,10 +58,10 @@ def read_grids(path: Path, sheets: Iterable[str], optional: Iterable[str] = ()
                 if sheet not in book.sheet_names:
                     raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
                                        f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
-                grids[sheet] = _shared_grid(book.get_sheet_by_name(sheet))
+                grids[sheet] = shared_texts(_grid_rows(book.get_sheet_by_name(sheet)))
             for sheet in optional:
                 if sheet in book.sheet_names:
-                    grids[sheet] = _shared_grid(book.get_sheet_by_name(sheet))
+                    grids[sheet] = shared_texts(_grid_rows(book.get_sheet_by_name(sheet)))
             return grids, list(book.sheet_names), {s: refs for s, refs in far.items() if s in grids}
 
 
@@ -83,11 +83,23 @@ def read_register(path: Path) -> Register:
     digest = digest_of(path)
     grids, sheets, far = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
     grid = grids[REGISTER_SHEET]
+    columns, rows, added = case_rows(path.name, grid)
+    data = {REGISTER_SHEET: SheetData(columns, grid)}
+    if CONTACTS_SHEET in grids:
+        contacts = grids[CONTACTS_SHEET]
+        data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
+    return Register(path, columns, rows, grid, digest, sheets, data, added,
+                    [far_note(sheet, refs) for sheet, refs in far.items()])
+
+
+def case_rows(file_name: str, grid: list[list[Any]]) -> tuple[dict[str, int], list[Row], list[str]]:
+    """The columns (header -> column), the case rows and the columns still to add of a 台账
+    grid; raises naming the file and the missing headers."""
     columns = header_columns(grid[0] if grid else [])
     missing = [c for c in REGISTER_COLUMNS if c not in columns and c not in LATER_COLUMNS]
     if missing:
         raise TipdeskError(
-            f"{path.name}：工作表“{REGISTER_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"
+            f"{file_name}：工作表“{REGISTER_SHEET}”第 1 行缺少列：{'、'.join(missing)}。"
             f"请在第 1 行补上这些列名（顺序不限，多余的列会原样保留）。", EXIT_USAGE)
     # Columns the contract gained later go after the last used column; daily writes their
     # headers (Register.added_columns), never moving a column the clerk has.
@@ -98,12 +110,7 @@ def read_register(path: Path) -> Register:
             columns[name] = last + offset
     rows = [Row(number, values, columns) for number, values in enumerate(grid[1:], start=2)
             if any(v != "" and (not isinstance(v, str) or v.strip()) for v in values)]
-    data = {REGISTER_SHEET: SheetData(columns, grid)}
-    if CONTACTS_SHEET in grids:
-        contacts = grids[CONTACTS_SHEET]
-        data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
-    return Register(path, columns, rows, grid, digest, sheets, data, added,
-                    [far_note(sheet, refs) for sheet, refs in far.items()])
+    return columns, rows, added
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -354,13 +361,13 @@ def _grid_rows(sheet: Any) -> Iterator[list[Any]]:
 _SHARED_TEXT = 20
 
 
-def _shared_grid(sheet: Any) -> list[list[Any]]:
-    """The whole grid of `sheet`, each short text one object however many cells hold it:
-    on 50,000 cases the register then takes 100 MB of memory instead of 150."""
+def shared_texts(rows: Iterable[list[Any]]) -> list[list[Any]]:
+    """The rows as a grid, each short text one object however many cells hold it: on 50,000
+    cases the register then takes 100 MB of memory instead of 150."""
     seen: dict[str, str] = {}
     share = seen.setdefault
     return [[share(v, v) if v.__class__ is str and len(v) <= _SHARED_TEXT else v for v in row]
-            for row in _grid_rows(sheet)]
+            for row in rows]
 
 
 def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: Iterable[list[Any]],

@@ -5,6 +5,9 @@ runs `daily` once to settle it, types 20 new complaints, then times in fresh pro
   - `daily` on that register (what the clerk waits for every morning),
   - `daily` once more on the same register, the same morning: a run with nothing to do,
   - `daily` on a copy whose inbox also holds 200 feedback sheets units sent back,
+  - `daily`, and once more with nothing to do, on a copy whose past years were archived
+    (`archive --year` for each, as the README asks every January): the live register then
+    holds this year's cases only,
   - a plain openpyxl load_workbook + save of the same register (the naive alternative),
   - `import tipdesk.commands.daily` alone.
 Each figure is wall time of the whole process and its peak resident memory, the median of
@@ -21,6 +24,8 @@ with the same --keep: building 50,000 cases takes minutes.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import random
@@ -160,7 +165,7 @@ def returned_sheets(config_path: Path, count: int) -> None:
 
 
 def _line(label: str, figures: dict, naive: dict) -> str:
-    return (f"  {label:<26} {figures['seconds']:>7.2f} s {figures['seconds'] / naive['seconds']:>6.2f}×   "
+    return (f"  {label:<28} {figures['seconds']:>7.2f} s {figures['seconds'] / naive['seconds']:>6.2f}×   "
             f"{figures['peak_mb']:>6.0f} MB {figures['peak_mb'] / naive['peak_mb']:>6.2f}×")
 
 
@@ -171,6 +176,29 @@ def settled(base: Path, size: int) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         build(folder, size)
         (folder / ".built").write_text("ok")
+    return folder
+
+
+def archived(base: Path, size: int, pristine: Path) -> Path:
+    """The settled workspace with every past year archived, its archives already read once
+    (in the cache, as after the first run of the year): built once, kept under `base`."""
+    from tipdesk.cli import main as tipdesk
+    from tipdesk.config import load_config
+    from tipdesk.store.archive import archived_by_year
+    from tipdesk.store.cache import ArchiveCache
+
+    folder = base / f"ws{size}-archived"
+    config = folder / "config.yaml"
+    if not (folder / ".built").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(pristine, folder)
+        for year in range(2022, int(NOW[:4])):
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = tipdesk(["archive", "--config", str(config), "--now", NOW, "--year", str(year)])
+            assert code == 0, (year, code)
+        (folder / ".built").write_text("ok")
+    settings = load_config(config)
+    archived_by_year(settings.register, cache=ArchiveCache(settings.cache))  # as this version keeps it
     return folder
 
 
@@ -194,7 +222,7 @@ def main() -> None:
         return
     base = args.keep or Path(tempfile.mkdtemp(prefix="tipdesk-bench-"))
     base.mkdir(parents=True, exist_ok=True)
-    print(f"  {'':<26} {'wall':>9} {'÷openpyxl':>7}   {'peak':>9} {'÷openpyxl':>7}   (median of {args.repeat})")
+    print(f"  {'':<28} {'wall':>9} {'÷openpyxl':>7}   {'peak':>9} {'÷openpyxl':>7}   (median of {args.repeat})")
     try:
         for size in args.sizes:
             pristine = settled(base, size)
@@ -205,10 +233,13 @@ def main() -> None:
             shutil.rmtree(inbox_pristine, ignore_errors=True)
             shutil.copytree(pristine, inbox_pristine)
             returned_sheets(inbox_pristine / "config.yaml", 200)
-            runs: dict[str, list[dict]] = {"daily": [], "idle": [], "inbox": [], "naive": [], "imports": []}
+            archived_pristine = archived(base, size, pristine)
+            runs: dict[str, list[dict]] = {"daily": [], "idle": [], "inbox": [], "naive": [], "imports": [],
+                                           "archived": [], "archived idle": []}
             folder = base / f"ws{size}"
             for _ in range(args.repeat):
-                for source, target in ((pristine, folder), (inbox_pristine, base / f"ws{size}-inbox")):
+                for source, target in ((pristine, folder), (inbox_pristine, base / f"ws{size}-inbox"),
+                                       (archived_pristine, base / f"ws{size}-live")):
                     shutil.rmtree(target, ignore_errors=True)
                     shutil.copytree(source, target)
                 config = folder / "config.yaml"
@@ -219,6 +250,8 @@ def main() -> None:
                 runs["daily"].append(measure("daily", config))
                 runs["idle"].append(measure("daily", config))  # the same register, the same morning: nothing to do
                 runs["inbox"].append(measure("daily", base / f"ws{size}-inbox" / "config.yaml"))
+                runs["archived"].append(measure("daily", base / f"ws{size}-live" / "config.yaml"))
+                runs["archived idle"].append(measure("daily", base / f"ws{size}-live" / "config.yaml"))
                 runs["naive"].append(measure("openpyxl", plain))
             figures = {kind: median_of(found) for kind, found in runs.items()}
             naive = figures["naive"]
@@ -226,6 +259,8 @@ def main() -> None:
             print(_line("daily, 20 new", figures["daily"], naive))
             print(_line("daily, nothing to do", figures["idle"], naive))
             print(_line("daily + 200 sheets", figures["inbox"], naive))
+            print(_line("past years archived, 20 new", figures["archived"], naive))
+            print(_line("  then nothing to do", figures["archived idle"], naive))
             print(_line("import commands.daily", figures["imports"], naive))
             print(_line("openpyxl load+save", naive, naive), flush=True)
     finally:

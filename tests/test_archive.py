@@ -271,3 +271,23 @@ def test_a_damaged_cache_is_only_slower(ws, tmp_path):
     twin.config.cache.unlink()
     assert twin.run("report", "--year", "2025", "--dry-run", now=NOW) == 0
     assert not twin.config.cache.exists()
+
+
+def test_a_cache_entry_changed_on_disk_is_not_believed(ws):
+    # SQLite has no checksums of its own: a flipped digit would hide an archived reporter's
+    # number from the egress gate.
+    assert ws.run("archive", "--year", "2025", now=NOW) == 0
+    assert ws.run("daily", now="2026-03-02 09:10") == 0
+    db = sqlite3.connect(ws.config.cache)
+    with db:
+        changed = db.execute("UPDATE archive_grids_v1 SET grid = replace(grid, '13812345678', '13812345670')")
+    assert changed.rowcount == 1
+    db.close()
+    archive = ws.root / ARCHIVE_2025
+    rows = archived_rows(archive, ArchiveCache(ws.config.cache))
+    assert {r.get("联系方式") for r in rows} == {"13812345678"}
+    assert [r.values for r in rows] == [r.values for r in read_register(archive).rows]
+    # A dry run of `letter` for an archived case writes nothing, the cache neither.
+    ws.config.cache.unlink()
+    assert ws.run("letter", "AJ2025-0003", "--dry-run", now=NOW) == 0
+    assert not ws.config.cache.exists()

@@ -526,6 +526,13 @@ def in_row(row: int, **values):
     return register_edit(change)
 
 
+def phone_as_duration(ws, wb):
+    """A mobile typed as a number into a cell someone had formatted as a duration: calamine
+    cannot make a timedelta of 13812345678 days."""
+    cell = ws.cell(2, [c.value for c in ws[1]].index("联系方式") + 1, 13812345678)
+    cell.number_format = "[h]:mm:ss"
+
+
 def raw_register(edit: Callable[[str, bytes], bytes | None]) -> Callable[[Desk], None]:
     def make(desk: Desk) -> None:
         desk.register.write_bytes(rezipped(desk.register.read_bytes(), edit))
@@ -586,6 +593,8 @@ def register_cases() -> list[Bad]:
         Bad("extra-clerk-column", register_edit(lambda ws, wb: ws.cell(1, ws.max_column + 1, "我的列"))),
         Bad("hidden-columns", register_edit(lambda ws, wb: setattr(ws.column_dimensions["B"], "hidden", True))),
         Bad("phone-as-number", typed(联系方式=13812345678)),
+        Bad("phone-formatted-as-duration", register_edit(phone_as_duration),
+            ("安全生产举报台账.xlsx：工作表“台账”中有无法读取的单元格", "“时间”格式"), code=2),
         Bad("future-received", typed(受理时间=datetime(2027, 1, 1, 8, 0))),
         Bad("contacts-sheet-deleted", register_edit(lambda ws, wb: wb.remove(wb[col.CONTACTS_SHEET]))),
         Bad("register-missing", lambda d: d.register.unlink(), ("找不到台账",), code=2),

@@ -151,8 +151,8 @@ def test_the_written_register_is_a_whole_package(ws, tmp_path):
 
 
 def test_every_cell_is_read_where_it_is_on_a_sheet_that_starts_below_a1(tmp_path):
-    # calamine's rows start at row 1 but at the first used column: both must land in place,
-    # in the register read and in the read-back that compares the new file with it.
+    # calamine's rows start at row 1 but at the first used column: both must land in place.
+    # (The read-back after a write reads rows with the same helper.)
     path = tmp_path / "台账.xlsx"
     wb = Workbook()
     wb.active.title = "台账"

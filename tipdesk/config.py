@@ -283,8 +283,9 @@ class Config:
 
     @property
     def cache(self) -> Path:
-        """Derived data that may be deleted at any time (store/cache.py), beside the journal."""
-        return self.journal.with_name("tipdesk-cache.sqlite3")
+        """Derived data that may be deleted at any time (store/cache.py), beside the journal
+        and named after it (tipdesk.sqlite3 -> tipdesk-cache.sqlite3)."""
+        return self.journal.with_name(f"{self.journal.stem}-cache{self.journal.suffix or '.sqlite3'}")
 
     def day_folder(self, now: datetime) -> Path:
         """outbox/YYYY-MM-DD: the day's letters, mails and summary."""

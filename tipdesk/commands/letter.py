@@ -28,7 +28,7 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         where = config.register.name
         if row is None:
             # A case of an archived year.
-            found = find_archived(config.register, case_id, ArchiveCache(config.cache))
+            found = find_archived(config.register, case_id, ArchiveCache(config.cache, readonly=dry_run))
             if found is None:
                 raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”（归档台账中也没有），"
                                    f"请核对编号。", EXIT_USAGE)

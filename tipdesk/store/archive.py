@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from tipdesk.domain.columns import REGISTER_SHEET
+from tipdesk.domain.errors import TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row
 from tipdesk.rules.archive import case_id_of, same_value
 from tipdesk.store.cache import ArchiveCache
@@ -78,10 +79,18 @@ def archived_rows(path: Path, cache: ArchiveCache | None = None) -> list[Row]:
     digest = digest_of(path)
     grid = cache.grid(path.name, digest)
     if grid is not None:
-        return case_rows(path.name, grid)[1]
+        try:
+            _columns, rows, _added = case_rows(path.name, grid)
+            return rows
+        except TipdeskError:
+            pass  # not the grid of a register after all: the workbook says what it holds
     archive = read_register(path)
-    if archive.digest == digest == digest_of(path):  # not saved while it was being read
-        cache.keep(path.name, digest, archive.grid)
+    try:
+        unchanged = archive.digest == digest_of(path)  # not saved while it was being read
+    except OSError:
+        unchanged = False
+    if unchanged:
+        cache.keep(path.name, archive.digest, archive.grid)
     return archive.rows
 
 

@@ -58,11 +58,20 @@ def read_grids(path: Path, sheets: Iterable[str], optional: Iterable[str] = ()
                 if sheet not in book.sheet_names:
                     raise TipdeskError(f"{path.name}：找不到工作表“{sheet}”。台账的案件表必须命名为“{sheet}”"
                                        f"（现有：{'、'.join(book.sheet_names)}）。", EXIT_USAGE)
-                grids[sheet] = shared_texts(_grid_rows(book.get_sheet_by_name(sheet)))
+                grids[sheet] = _sheet_grid(path, book, sheet)
             for sheet in optional:
                 if sheet in book.sheet_names:
-                    grids[sheet] = shared_texts(_grid_rows(book.get_sheet_by_name(sheet)))
+                    grids[sheet] = _sheet_grid(path, book, sheet)
             return grids, list(book.sheet_names), {s: refs for s, refs in far.items() if s in grids}
+
+
+def _sheet_grid(path: Path, book: Any, sheet: str) -> list[list[Any]]:
+    try:
+        return shared_texts(_grid_rows(book.get_sheet_by_name(sheet)))
+    except Exception as exc:  # OverflowError: a phone number in a cell formatted as a duration
+        raise TipdeskError(f"{path.name}：工作表“{sheet}”中有无法读取的单元格（{exc}），常见原因是很大的数字"
+                           f"（例如电话号码）所在单元格被设成了“时间”格式。请在 Excel 中把最近改过的单元格设为“常规”或"
+                           f"“文本”格式后重新运行，或从 backups 文件夹中的备份恢复。", EXIT_USAGE)
 
 
 def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
@@ -348,6 +357,11 @@ def _read_back(file_name: str, temp: Path, sheets: list[str], far: bool) -> dict
         raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
 
 
+# What a grid read here holds, for grids kept elsewhere (store/cache.py): raise it when the
+# reading changes that (_grid_rows, or the far cells left out by xlsx/extent.py).
+GRID_FORMAT = 1
+
+
 def _grid_rows(sheet: Any) -> Iterator[list[Any]]:
     """The rows of `sheet` from A1, as to_python(skip_empty_area=False) gives them, one at a
     time. (calamine's iter_rows starts at row 1 but at the first used column.)"""
@@ -362,8 +376,8 @@ _SHARED_TEXT = 20
 
 
 def shared_texts(rows: Iterable[list[Any]]) -> list[list[Any]]:
-    """The rows as a grid, each short text one object however many cells hold it: on 50,000
-    cases the register then takes 100 MB of memory instead of 150."""
+    """The rows as a grid, each short text one object however many cells hold it: on a large
+    register that is a third less memory."""
     seen: dict[str, str] = {}
     share = seen.setdefault
     return [[share(v, v) if v.__class__ is str and len(v) <= _SHARED_TEXT else v for v in row]

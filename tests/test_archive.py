@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import sqlite3
-from datetime import datetime
+import subprocess
+import sys
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -18,7 +21,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import Workspace, complaint
 from tipdesk.domain.errors import EXIT_UNEXPECTED, TipdeskError
-from tipdesk.store.archive import archived_rows, write_archive
+from tipdesk.store.archive import read_archive, write_archive
 from tipdesk.store.cache import ArchiveCache
 from tipdesk.store.egress import BLOCKED_FOLDER
 from tipdesk.store.register import read_register, save_without_rows
@@ -240,10 +243,12 @@ def test_archives_are_read_from_the_cache_until_one_is_edited(ws):
     assert ws.run("archive", "--year", "2025", now=NOW) == 0
     assert ws.run("daily", now="2026-03-02 09:10") == 0
     cache = ArchiveCache(ws.config.cache)
-    assert cache.grid(ARCHIVE_2025, digest(ws.root / ARCHIVE_2025)) is not None
+    assert cache.load(ARCHIVE_2025, digest(ws.root / ARCHIVE_2025)) is not None
     # What the cache gives is what the workbook holds, dates and all.
     archive = ws.root / ARCHIVE_2025
-    assert [r.values for r in archived_rows(archive, cache)] == [r.values for r in read_register(archive).rows]
+    kept, fresh = read_archive(archive, cache), read_archive(archive)
+    assert [r.values for r in kept.rows] == [r.values for r in fresh.rows]
+    assert kept.kept_identities == fresh.identities
     # In Excel the clerk adds the reporter's mobile to an archived case; a new case carries
     # that number where redaction never looks (上级编号): its letter must be held all the same.
     _edit_archive(archive, "AJ2025-0003", 联系方式="13987654321")
@@ -266,7 +271,7 @@ def test_a_damaged_cache_is_only_slower(ws, tmp_path):
     assert twin.run("daily", now="2026-03-03 08:30") == 0
     assert stats_sheet(ws) == stats_sheet(twin)
     # Made anew: the next run reads the archives from it again.
-    assert ArchiveCache(ws.config.cache).grid(ARCHIVE_2024, digest(ws.root / ARCHIVE_2024)) is not None
+    assert ArchiveCache(ws.config.cache).load(ARCHIVE_2024, digest(ws.root / ARCHIVE_2024)) is not None
     # It may be deleted at any time; a dry run writes nothing, the cache neither.
     twin.config.cache.unlink()
     assert twin.run("report", "--year", "2025", "--dry-run", now=NOW) == 0
@@ -280,14 +285,66 @@ def test_a_cache_entry_changed_on_disk_is_not_believed(ws):
     assert ws.run("daily", now="2026-03-02 09:10") == 0
     db = sqlite3.connect(ws.config.cache)
     with db:
-        changed = db.execute("UPDATE archive_grids_v1 SET grid = replace(grid, '13812345678', '13812345670')")
+        changed = db.execute("UPDATE archives_v1 SET entry = replace(entry, '13812345678', '13812345670')")
     assert changed.rowcount == 1
     db.close()
     archive = ws.root / ARCHIVE_2025
-    rows = archived_rows(archive, ArchiveCache(ws.config.cache))
+    rows = read_archive(archive, ArchiveCache(ws.config.cache)).rows
     assert {r.get("联系方式") for r in rows} == {"13812345678"}
     assert [r.values for r in rows] == [r.values for r in read_register(archive).rows]
     # A dry run of `letter` for an archived case writes nothing, the cache neither.
     ws.config.cache.unlink()
     assert ws.run("letter", "AJ2025-0003", "--dry-run", now=NOW) == 0
     assert not ws.config.cache.exists()
+
+
+def test_a_letter_reissued_for_an_archived_case_names_no_reporter(ws):
+    # The reporter's name typed into the complaint's text: the gate must know the archived
+    # case's reporter to take it out, as daily does for a live one.
+    row = next(r.number for r in read_register(ws.register).rows if r.get("案件编号") == "AJ2025-0004")
+    ws.edit(row, 举报人="欧阳明远", 举报内容="我是欧阳明远，车间粉尘大，没有除尘设施。")
+    assert ws.run("archive", "--year", "2025", now=NOW) == 0
+    assert ws.run("letter", "AJ2025-0004", now=NOW) == 0
+    letter = ws.root / "outbox" / "2026-03-02" / "区应急管理局" / "AJ2025-0004-交办单.docx"
+    document = Document(io.BytesIO(letter.read_bytes()))
+    text = "\n".join([p.text for p in document.paragraphs] +
+                     [cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    assert "车间粉尘大" in text and "欧阳明远" not in text
+
+
+def test_the_cache_gives_back_every_kind_of_cell_value(tmp_path):
+    grid = [["案件编号", "受理时间", "备注", "数字"],
+            ["AJ2025-0001", datetime(2025, 1, 3, 9, 0, 0, 123000), "", 13812345678.0],
+            ["AJ2025-0002", "", "长" * 40000, -0.0],
+            ["AJ2025-0003", "待定", True, float("inf")],          # a date column with a text in it
+            ["AJ2025-0004", date(2025, 2, 1), time(8, 30, 15, 500), timedelta(days=100000, microseconds=640000)],
+            ["AJ2025-0005"],                                        # a short row
+            ["\0D2025-02-03", "\0", "", ""],                          # calamine reads _x0000_ as NUL
+            []]
+    cache = ArchiveCache(tmp_path / "cache.sqlite3")
+    cache.keep("归档.xlsx", "abc", grid, [("AJ2025-0001", [("王建国", "王", "建国")], ["13812345678"])])
+    kept = cache.load("归档.xlsx", "abc")
+    padded = [row + [""] * (4 - len(row)) for row in grid]
+    assert kept.grid == padded
+    assert [[type(v) for v in row] for row in kept.grid] == [[type(v) for v in row] for row in padded]
+    assert kept.identities == [("AJ2025-0001", [("王建国", "王", "建国")], ["13812345678"])]
+    assert cache.load("归档.xlsx", "another digest") is None
+    assert ArchiveCache(tmp_path / "cache.sqlite3").load("归档.xlsx", "abc").grid == padded
+
+
+def test_a_run_whose_code_was_replaced_under_it_keeps_nothing(tmp_path):
+    # A `watch` started weeks ago runs the old code; tipdesk is updated meanwhile. What the old
+    # code finds must not be filed under the new code's fingerprint.
+    shutil.copytree(Path(__file__).resolve().parent.parent / "tipdesk", tmp_path / "tipdesk",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from tipdesk.store.cache import ArchiveCache\n"
+        "if sys.argv[1] == 'update':\n"
+        "    source = Path('tipdesk/domain/identities.py'); source.write_text(source.read_text() + '# new')\n"
+        "ArchiveCache(Path('cache.sqlite3')).keep('归档.xlsx', 'abc', [['案件编号']], [])\n"
+        "print(ArchiveCache(Path('cache.sqlite3')).load('归档.xlsx', 'abc') is not None)\n")
+    run = lambda how: subprocess.run([sys.executable, "-c", script, how], cwd=tmp_path, capture_output=True,
+                                     text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=True)
+    assert run("update").stdout.strip() == "False"
+    assert run("as is").stdout.strip() == "True"

@@ -38,7 +38,7 @@ from tipdesk.store.commit import (
     DROPPED, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
     refuse_if_went_back,
 )
-from tipdesk.store.archive import archived_by_year
+from tipdesk.store.archive import archive_identities, archived_by_year
 from tipdesk.store.cache import ArchiveCache
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
@@ -162,7 +162,8 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
             contacts = contacts_of(config, register.sheets[CONTACTS_SHEET].grid
                                    if CONTACTS_SHEET in register.sheets else [], now, journal.first_run(),
                                    journal.bounced_addresses())
-            gate = register_gate(config, register, f"{now:%Y-%m-%d}")
+            gate = register_gate(config, register, f"{now:%Y-%m-%d}",
+                                 found=archive_identities(config.register, ArchiveCache(config.cache)))
             # Held first, written into 催办记录, then sent: as in the daily run.
             reminders = reserve_reminders(config, now, open_cases, contacts, journal, calendar,
                                           categories=HOURLY_CATEGORIES, gate=gate)
@@ -226,10 +227,11 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             # as this run leaves it and of its archives.
             final = plan.final_rows(register)
             archives = archived_by_year(config.register, cache=ArchiveCache(config.cache))
-            gate = open_gate(config, [*final, *(row for rows in archives.values() for row in rows)],
-                             contacts_after(register, plan), f"{now:%Y-%m-%d}")
+            gate = open_gate(config, final, contacts_after(register, plan), f"{now:%Y-%m-%d}",
+                             [found for archive in archives.values() for found in archive.identities])
             # Last year's archived cases: the 统计 sheet compares with the same span of last year.
-            final = with_archived(final, archives.get(now.year - 1, []))
+            last_year = archives.get(now.year - 1)
+            final = with_archived(final, last_year.rows if last_year else [])
             committed = _commit(config, now, register, journal, plan, final, arrivals, contacts, calendar,
                                 folder, gate)
             reminded = deliver_mails(config, committed.reminders, journal, folder, gate)

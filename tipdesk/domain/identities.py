@@ -40,6 +40,29 @@ TEXT_COLUMNS = (col.SUBJECT, col.ADDRESS, col.CONTENT, col.RESULT, col.NOTES, co
 # What add_row reads of each row, in this order.
 _ROW_COLUMNS = (col.CASE_ID, col.REPORTER, col.REPORTER_CONTACT, *TEXT_COLUMNS)
 
+# (case id, the reporter's names as (full name, surname, given name), numbers and accounts)
+RowIdentities = tuple[str, list[tuple[str, str, str]], list[str]]
+
+
+def row_identities(row: Any) -> RowIdentities:
+    """What a row tells of its reporter, before the published texts are taken out: a function
+    of its cells alone, so an archive's can be kept with it (store/cache.py)."""
+    # A lazy register Row is read raw: a 50,000-row register is collected on every run.
+    cells = row.raw_cells(_ROW_COLUMNS) if hasattr(row, "raw_cells") else [row.get(c) for c in _ROW_COLUMNS]
+    case_id, reporter, contact, *texts = cells
+    case_id = str(case_id or "").strip() or "（无编号）"
+    names = [name_forms(name) for name in split_names(reporter)]
+    if isinstance(contact, (int, float)) and not isinstance(contact, bool):
+        contact = str(int(contact))  # a phone typed into Excel as a number
+    values = contact_values([contact]) if isinstance(contact, str) else []
+    texts = [text for text in texts if isinstance(text, str) and text]
+    # One quick test over the row's free text; most rows hold no number at all.
+    if texts and _MAY_IDENTIFY.search("\n".join(texts)):
+        for text in texts:
+            if _MAY_IDENTIFY.search(text):
+                values += [v for found in detect(text) for v in _identifier_variants(found)]
+    return case_id, names, values
+
 _GONE = "\x00"  # a dropped character, while positions still count one to one
 
 
@@ -120,27 +143,18 @@ class Identities:
         return self
 
     def add_row(self, row: Any) -> None:
-        # A lazy register Row is read raw: a 50,000-row register is collected on every run.
-        cells = row.raw_cells(_ROW_COLUMNS) if hasattr(row, "raw_cells") else [row.get(c) for c in _ROW_COLUMNS]
-        case_id, reporter, contact, *texts = cells
-        case_id = str(case_id or "").strip() or "（无编号）"
-        for name in split_names(reporter):
-            bare, surname, given = name_forms(name)
+        self.add_identities(row_identities(row))
+
+    def add_identities(self, found: "RowIdentities") -> None:
+        """Register what row_identities found in one row (worked out now, or kept with an archive)."""
+        case_id, names, values = found
+        for bare, surname, given in names:
             # A name of two characters may be a word too (高峰): not kept when a unit's name holds it.
             self._add(self._strong, case_id, bare, loose=len(bare) < 3)
             if given:
                 self._add(self._weak, case_id, given, loose=True)
             if surname:
                 self._surnames.setdefault(canonical(surname), set()).add(case_id)
-        if isinstance(contact, (int, float)) and not isinstance(contact, bool):
-            contact = str(int(contact))  # a phone typed into Excel as a number
-        values = contact_values([contact]) if isinstance(contact, str) else []
-        texts = [text for text in texts if isinstance(text, str) and text]
-        # One quick test over the row's free text; most rows hold no number at all.
-        if texts and _MAY_IDENTIFY.search("\n".join(texts)):
-            for text in texts:
-                if _MAY_IDENTIFY.search(text):
-                    values += [v for found in detect(text) for v in _identifier_variants(found)]
         for value in values:
             self._add(self._strong, case_id, value, loose=False)
 

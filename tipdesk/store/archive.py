@@ -11,12 +11,13 @@ archive) adds its rows to the end of the archive, written like the daily run's c
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from tipdesk.domain.columns import REGISTER_SHEET
-from tipdesk.domain.errors import TipdeskError
+from tipdesk.domain.identities import RowIdentities, row_identities
 from tipdesk.domain.rows import CellChange, Register, Row
 from tipdesk.rules.archive import case_id_of, same_value
 from tipdesk.store.cache import ArchiveCache
@@ -46,18 +47,38 @@ def archive_paths(register: Path) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
+@dataclass
+class Archive:
+    """One archive's case rows, and what each tells of its reporter (for the egress gate),
+    kept in the cache with them; worked out from the rows when the cache had none."""
+
+    rows: list[Row]
+    kept_identities: list[RowIdentities] | None = None
+
+    @property
+    def identities(self) -> list[RowIdentities]:
+        if self.kept_identities is None:
+            self.kept_identities = [row_identities(row) for row in self.rows]
+        return self.kept_identities
+
+
 def archived_by_year(register: Path, years: Iterable[int] | None = None,
-                     cache: ArchiveCache | None = None) -> dict[int, list[Row]]:
-    """year -> the case rows of that year's archive (every archive when `years` is None)."""
+                     cache: ArchiveCache | None = None) -> dict[int, Archive]:
+    """year -> that year's archive (every archive when `years` is None)."""
     wanted = None if years is None else set(years)
-    return {year: archived_rows(path, cache) for year, path in archive_paths(register).items()
+    return {year: read_archive(path, cache) for year, path in archive_paths(register).items()
             if wanted is None or year in wanted}
+
+
+def archive_identities(register: Path, cache: ArchiveCache | None = None) -> list[RowIdentities]:
+    """What every archive's rows tell of their reporters, for the egress gate."""
+    return [found for archive in archived_by_year(register, cache=cache).values() for found in archive.identities]
 
 
 def read_archived(register: Path, years: Iterable[int] | None = None,
                   cache: ArchiveCache | None = None) -> list[Row]:
     """The case rows of the archives of `years` (every archive when None), oldest year first."""
-    return [row for _, rows in sorted(archived_by_year(register, years, cache).items()) for row in rows]
+    return [row for _, archive in sorted(archived_by_year(register, years, cache).items()) for row in archive.rows]
 
 
 def find_archived(register: Path, case_id: str, cache: ArchiveCache | None = None) -> tuple[Path, Row] | None:
@@ -66,32 +87,34 @@ def find_archived(register: Path, case_id: str, cache: ArchiveCache | None = Non
     year = re.search(r"(\d{4})-\d+$", case_id)
     order = sorted(paths, key=lambda y: (not year or y != int(year.group(1)), y))
     for y in order:
-        for row in archived_rows(paths[y], cache):
+        for row in read_archive(paths[y], cache).rows:
             if case_id_of(row) == case_id:
                 return paths[y], row
     return None
 
 
-def archived_rows(path: Path, cache: ArchiveCache | None = None) -> list[Row]:
-    """The case rows of one archive, from `cache` while the file is as it was read."""
+def read_archive(path: Path, cache: ArchiveCache | None = None) -> Archive:
+    """One archive, from `cache` while the file is as it was read."""
     if cache is None:
-        return read_register(path).rows
+        return Archive(read_register(path).rows)
     digest = digest_of(path)
-    grid = cache.grid(path.name, digest)
-    if grid is not None:
+    kept = cache.load(path.name, digest)
+    if kept is not None:
         try:
-            _columns, rows, _added = case_rows(path.name, grid)
-            return rows
-        except TipdeskError:
-            pass  # not the grid of a register after all: the workbook says what it holds
-    archive = read_register(path)
+            _columns, rows, _added = case_rows(path.name, kept.grid)
+            if len(rows) == len(kept.identities):
+                return Archive(rows, kept.identities)
+        except Exception:  # noqa: BLE001 - not the grid of a register after all: the workbook says
+            pass
+    register = read_register(path)
+    archive = Archive(register.rows)
     try:
-        unchanged = archive.digest == digest_of(path)  # not saved while it was being read
+        unchanged = register.digest == digest_of(path)  # not saved while it was being read
     except OSError:
         unchanged = False
-    if unchanged:
-        cache.keep(path.name, archive.digest, archive.grid)
-    return archive.rows
+    if unchanged and not cache.readonly:
+        cache.keep(path.name, register.digest, register.grid, archive.identities)
+    return archive
 
 
 def _archive_columns(archive: Register, live: Register) -> tuple[dict[str, int], list[CellChange]]:

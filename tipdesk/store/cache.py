@@ -2,11 +2,12 @@
 
 Every daily run needs every archived case (the egress gate knows their reporters; the 统计
 sheet compares with last year), but an archive changes about once a year. Parsing one with
-calamine costs most of a second per 10,000 cases, every morning, growing each January; its
-grid from the cache costs a tenth of that.
+calamine and working out its reporters' identities cost more than a second per 10,000 cases,
+every morning, growing each January; both from the cache cost a tenth of that.
 
-The cache is derived data, never state. An archive's grid is found only under that file's
-SHA-256 (an archive edited in Excel is read again) and the reader's GRID_FORMAT and calamine
+The cache is derived data, never state. An archive's entry is found only under that file's
+SHA-256 (an archive edited in Excel is read again), the fingerprint of tipdesk's own code
+(what it reads and which identities it finds may change with any release) and calamine's
 version; the stored text carries its own SHA-256, so a damaged entry is never believed (the
 gate must know every archived reporter). The file may be deleted at any time; whatever goes
 wrong with it, the archives are read from their workbooks. Values are stored as JSON, not
@@ -18,27 +19,40 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import sys
+import unicodedata
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tipdesk.store.register import GRID_FORMAT, shared_texts
+from tipdesk.domain.identities import RowIdentities
 
 # A new layout gets a new table: an old cache is then simply empty, never misread.
-_TABLE = "archive_grids_v1"
+_TABLE = "archives_v1"
 _SCHEMA = f"CREATE TABLE IF NOT EXISTS {_TABLE} (name TEXT PRIMARY KEY, digest TEXT NOT NULL, " \
-          "format TEXT NOT NULL, checksum TEXT NOT NULL, grid TEXT NOT NULL)"
+          "format TEXT NOT NULL, checksum TEXT NOT NULL, entry TEXT NOT NULL)"
 # Another process holding the file (a second tool, a DB browser) must not hold up the run.
 _WAIT_SECONDS = 0.5
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
-# calamine's value types that JSON does not have, as one-key objects: (type, tag, to JSON).
-_ENCODE = ((datetime, "dt", datetime.isoformat), (date, "d", date.isoformat),
-           (time, "t", time.isoformat), (timedelta, "us", lambda span: span // _ONE_MICROSECOND))
-_DECODE = {"dt": datetime.fromisoformat, "d": date.fromisoformat, "t": time.fromisoformat,
-           "us": lambda count: timedelta(microseconds=count)}
+# In a column of mixed values, what JSON lacks, as text: NUL, a tag, the value. A text that
+# itself starts with NUL (calamine reads _x0000_ as one) is tagged too.
+_TO_TEXT = ((datetime, "T", datetime.isoformat), (date, "D", date.isoformat), (time, "H", time.isoformat),
+            (timedelta, "U", lambda span: str(span // _ONE_MICROSECOND)))
+_FROM_TEXT = {"T": datetime.fromisoformat, "D": date.fromisoformat, "H": time.fromisoformat,
+              "U": lambda text: timedelta(microseconds=int(text)), "S": str}
+# How a column is kept: every value a date-time (or empty), as ISO text; every value a text;
+# every value one JSON holds as it is (texts, numbers, true/false); anything else, one by one.
+_DATETIMES, _TEXTS, _PLAIN, _MIXED = "T", "S", "", "*"
+
+
+@dataclass
+class KeptArchive:
+    grid: list[list[Any]]
+    identities: list[RowIdentities]  # store.archive.Archive.identities, row by row
 
 
 class ArchiveCache:
@@ -48,15 +62,15 @@ class ArchiveCache:
     def __init__(self, path: Path, readonly: bool = False):
         self.path, self.readonly, self.failed = path, readonly, False
 
-    def grid(self, name: str, digest: str) -> list[list[Any]] | None:
-        """The grid of archive `name` as it was read when its content had `digest`, if kept."""
+    def load(self, name: str, digest: str) -> KeptArchive | None:
+        """What was kept of archive `name` when its content had `digest`, if anything."""
         if self.failed:
             return None
         try:
             if not self.path.is_file():
                 return None
             with closing(self._connect()) as db:
-                found = db.execute(f"SELECT checksum, grid FROM {_TABLE} WHERE name = ? AND digest = ? "
+                found = db.execute(f"SELECT checksum, entry FROM {_TABLE} WHERE name = ? AND digest = ? "
                                    f"AND format = ?", (name, digest, _format())).fetchone()
         except sqlite3.DatabaseError as exc:
             # Damaged, or made by another version: keep() makes it anew. Locked: left alone.
@@ -71,22 +85,25 @@ class ArchiveCache:
         if hashlib.sha256(text.encode()).hexdigest() != checksum:
             return None  # damaged on disk: read the workbook, and keep() writes it anew
         try:
-            grid = json.loads(text, object_hook=_decoded)
-        except (ValueError, TypeError, KeyError, RecursionError):
+            grid, kept = json.loads(text)
+            grid = _grid_from_json(grid)
+            # As row_identities gives them (JSON has no tuples).
+            identities = [(case_id, [(bare, surname, given) for bare, surname, given in names], values)
+                          for case_id, names, values in kept]
+        except Exception:  # noqa: BLE001 - whatever is wrong with an entry, the workbook is read
             return None
-        if not isinstance(grid, list) or not all(isinstance(row, list) for row in grid):
-            return None
-        return shared_texts(grid)
+        return KeptArchive(grid, identities)
 
-    def keep(self, name: str, digest: str, grid: list[list[Any]]) -> None:
-        """Remember `grid` as archive `name`'s while its content has `digest` (best effort)."""
+    def keep(self, name: str, digest: str, grid: list[list[Any]], identities: list[RowIdentities]) -> None:
+        """Remember archive `name`'s grid and identities while its content has `digest`
+        (best effort: whatever fails, the next run reads the workbook again)."""
         if self.readonly or self.failed:
             return
         try:
-            text = json.dumps(grid, default=_encoded, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError):
-            return  # a value JSON cannot hold: this archive is read from its workbook each time
-        entry = (name, digest, _format(), hashlib.sha256(text.encode()).hexdigest(), text)
+            text = json.dumps([_grid_to_json(grid), identities], ensure_ascii=False, separators=(",", ":"))
+            entry = (name, digest, _format(), hashlib.sha256(text.encode()).hexdigest(), text)
+        except (TypeError, ValueError, OSError):
+            return  # a value JSON cannot hold, or tipdesk's code unreadable: read each time
         if self._write(entry) == "damaged":
             # Not a database any more (a bad sector, a stray copy): nothing in it is worth
             # keeping, so it is made anew.
@@ -121,25 +138,91 @@ def _damaged(exc: sqlite3.DatabaseError) -> bool:
     return getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 
 
+def _code_files() -> dict[Path, tuple[int, int]]:
+    """tipdesk's source files, each with its modification time and size."""
+    package = Path(__file__).resolve().parent.parent
+    return {path: (stat.st_mtime_ns, stat.st_size)
+            for path in sorted(package.rglob("*.py")) if (stat := path.stat())}
+
+
+# The code this process runs, as its files were when it started: a `watch` running for weeks
+# must not file entries under the fingerprint of a newer tipdesk installed meanwhile.
+_STARTED_WITH = _code_files()
+
+
 @lru_cache(maxsize=None)
 def _format() -> str:
-    """What a cached grid depends on besides the file: the reader, and calamine's version."""
+    """What a kept entry depends on besides the file: tipdesk's code, byte for byte (any
+    change to how a grid is read or which identities are found makes every entry stale),
+    Python's and its Unicode tables' versions, and calamine's. Raises OSError when that
+    cannot be told (no sources, or sources changed since this process started): the
+    archives are then read from their workbooks."""
     from importlib.metadata import PackageNotFoundError, version  # only when there are archives
 
+    files = _code_files()
+    if not files or files != _STARTED_WITH:
+        raise OSError("tipdesk's code cannot be fingerprinted, or changed since this run started")
+    package = Path(__file__).resolve().parent.parent
+    code = hashlib.sha256()
+    for source in files:
+        code.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
     try:
         calamine = version("python-calamine")
     except PackageNotFoundError:
         calamine = "?"
-    return f"grid {GRID_FORMAT}, calamine {calamine}"
+    python = "%d.%d" % sys.version_info[:2]
+    return f"tipdesk {code.hexdigest()[:16]}, python {python}, unicode {unicodedata.unidata_version}, " \
+           f"calamine {calamine}"
 
 
-def _encoded(value: Any) -> dict:
-    for kind, tag, encode in _ENCODE:
+def _grid_to_json(grid: list[list[Any]]) -> list:
+    """[rows, columns]: a grid kept column by column, each as [kind, values], so that reading
+    it back is a few calls per column, not one per cell."""
+    width = max(map(len, grid), default=0)
+    columns = []
+    for column in zip(*(row + [""] * (width - len(row)) for row in grid)):
+        kinds = {type(value) for value in column if value != ""}
+        if kinds == {datetime}:
+            columns.append([_DATETIMES, [value.isoformat() if value != "" else "" for value in column]])
+        elif kinds <= {str}:
+            columns.append([_TEXTS, list(column)])
+        elif kinds <= {str, float, int, bool}:
+            columns.append([_PLAIN, list(column)])
+        else:
+            columns.append([_MIXED, [_as_text(value) for value in column]])
+    return [len(grid), columns]
+
+
+def _grid_from_json(kept: list) -> list[list[Any]]:
+    """The grid _grid_to_json kept, each text one object however many cells hold it (as
+    store.register reads a grid)."""
+    count, columns = kept
+    seen: dict[str, str] = {}
+    share = seen.setdefault
+    decoded = []
+    for kind, values in columns:
+        if kind == _DATETIMES:
+            decoded.append([datetime.fromisoformat(value) if value else value for value in values])
+        elif kind == _TEXTS:
+            decoded.append(list(map(share, values, values)))
+        elif kind == _PLAIN:  # not shared: 1.0 and True are one key to a dict
+            decoded.append(values)
+        elif kind == _MIXED:
+            decoded.append([_FROM_TEXT[value[1]](value[2:]) if value.__class__ is str and value[:1] == "\0"
+                            else value for value in values])
+        else:
+            raise ValueError(f"unknown column kind {kind!r}")
+    if not decoded:
+        return [[] for _ in range(count)]
+    return list(map(list, zip(*decoded)))
+
+
+def _as_text(value: Any) -> Any:
+    for kind, tag, text in _TO_TEXT:
         if isinstance(value, kind):
-            return {tag: encode(value)}
+            return f"\0{tag}{text(value)}"
+    if isinstance(value, str) and value[:1] == "\0":
+        return f"\0S{value}"
+    if isinstance(value, (str, float, int, bool)):
+        return value
     raise TypeError(f"cannot cache a {type(value).__name__}")
-
-
-def _decoded(tagged: dict) -> Any:
-    ((tag, value),) = tagged.items()
-    return _DECODE[tag](value)

@@ -357,11 +357,6 @@ def _read_back(file_name: str, temp: Path, sheets: list[str], far: bool) -> dict
         raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
 
 
-# What a grid read here holds, for grids kept elsewhere (store/cache.py): raise it when the
-# reading changes that (_grid_rows, or the far cells left out by xlsx/extent.py).
-GRID_FORMAT = 1
-
-
 def _grid_rows(sheet: Any) -> Iterator[list[Any]]:
     """The rows of `sheet` from A1, as to_python(skip_empty_area=False) gives them, one at a
     time. (calamine's iter_rows starts at row 1 but at the first used column.)"""

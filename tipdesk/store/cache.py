@@ -56,8 +56,9 @@ class KeptArchive:
 
 
 class ArchiveCache:
-    """Archive grids by file name and SHA-256; `readonly` (a dry run) writes nothing. After
-    the first failure to use the file it is left alone for the rest of the run."""
+    """Archives' grids and identities by file name and SHA-256; `readonly` (a dry run)
+    writes nothing. After the first failure to use the file it is left alone for the rest of
+    the run."""
 
     def __init__(self, path: Path, readonly: bool = False):
         self.path, self.readonly, self.failed = path, readonly, False
@@ -82,9 +83,9 @@ class ArchiveCache:
         if found is None:
             return None
         checksum, text = found
-        if hashlib.sha256(text.encode()).hexdigest() != checksum:
-            return None  # damaged on disk: read the workbook, and keep() writes it anew
         try:
+            if hashlib.sha256(text.encode()).hexdigest() != checksum:
+                return None  # damaged on disk: read the workbook, and keep() writes it anew
             grid, kept = json.loads(text)
             grid = _grid_from_json(grid)
             # As row_identities gives them (JSON has no tuples).

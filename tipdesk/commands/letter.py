@@ -26,9 +26,10 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         register = read_register(config.register)
         row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
         where = config.register.name
+        cache = ArchiveCache(config.cache, readonly=dry_run)
         if row is None:
             # A case of an archived year.
-            found = find_archived(config.register, case_id, ArchiveCache(config.cache, readonly=dry_run))
+            found = find_archived(config.register, case_id, cache)
             if found is None:
                 raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”（归档台账中也没有），"
                                    f"请核对编号。", EXIT_USAGE)
@@ -44,7 +45,7 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
         try:
             gate = register_gate(config, register, f"{now:%Y-%m-%d}",
-                                 found=archive_identities(config.register, ArchiveCache(config.cache)))
+                                 found=archive_identities(config.register, cache))
             staged = render(gate.clean(case), config, now, staging)
             records, ops = publish_ops([staged], staging, folder, gate)
             if not records:

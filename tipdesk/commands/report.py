@@ -11,7 +11,7 @@ from tipdesk.domain.textnorm import chinese_date
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
 from tipdesk.rules.archive import with_archived
-from tipdesk.store.archive import read_archived
+from tipdesk.store.archive import archived_by_year
 from tipdesk.store.cache import ArchiveCache
 from tipdesk.store.egress import register_gate
 from tipdesk.store.register import read_register
@@ -27,8 +27,8 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
         raise TipdeskError(f"{period.label}还没有开始（现在是{chinese_date(now, with_time=True)}），没有可通报的数据。"
                            f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
     register = read_register(config.register)
-    cache = ArchiveCache(config.cache, readonly=dry_run)
-    archived = [row.values for row in read_archived(config.register, cache=cache)]
+    archives = archived_by_year(config.register, cache=ArchiveCache(config.cache, readonly=dry_run))
+    archived = [row.values for archive in archives.values() for row in archive.rows]
     # Archived years count as they did before the archive (year-on-year, repeated reports).
     rows = with_archived([row.values for row in register.rows], archived)
     folder = config.outbox / f"{now:%Y-%m-%d}"
@@ -41,7 +41,8 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
         requests = journal.requests()
     finally:
         journal.close()
-    gate = register_gate(config, register, f"{now:%Y-%m-%d}", archived)
+    gate = register_gate(config, register, f"{now:%Y-%m-%d}",
+                         [found for archive in archives.values() for found in archive.identities])
     documents = build_bulletin([gate.clean(row) for row in rows], period, now, config, requests)
     # Never a half-written bulletin under the real name (the gate writes atomically), and a
     # new bulletin replaces the one of an earlier run today.

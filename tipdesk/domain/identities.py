@@ -37,7 +37,7 @@ TEXT_COLUMNS = (col.SUBJECT, col.ADDRESS, col.CONTENT, col.RESULT, col.NOTES, co
                 col.CHASE_LOG)
 
 
-# What add_row reads of each row, in this order.
+# What row_identities reads of each row, in this order.
 _ROW_COLUMNS = (col.CASE_ID, col.REPORTER, col.REPORTER_CONTACT, *TEXT_COLUMNS)
 
 # (case id, the reporter's names as (full name, surname, given name), numbers and accounts)
@@ -62,6 +62,7 @@ def row_identities(row: Any) -> RowIdentities:
             if _MAY_IDENTIFY.search(text):
                 values += [v for found in detect(text) for v in _identifier_variants(found)]
     return case_id, names, values
+
 
 _GONE = "\x00"  # a dropped character, while positions still count one to one
 
@@ -145,7 +146,7 @@ class Identities:
     def add_row(self, row: Any) -> None:
         self.add_identities(row_identities(row))
 
-    def add_identities(self, found: "RowIdentities") -> None:
+    def add_identities(self, found: RowIdentities) -> None:
         """Register what row_identities found in one row (worked out now, or kept with an archive)."""
         case_id, names, values = found
         for bare, surname, given in names:

@@ -300,7 +300,6 @@ def cases_since(rows: Iterable[Any], since: datetime) -> list[Any]:
     return out
 
 
-
 def _in(records: list[dict], period: Period) -> list[dict]:
     start, end = period.start, period.end
     return [case for case in records if start <= case["when"] < end]

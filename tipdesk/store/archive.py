@@ -64,7 +64,7 @@ class Archive:
 
 def archived_by_year(register: Path, years: Iterable[int] | None = None,
                      cache: ArchiveCache | None = None) -> dict[int, Archive]:
-    """year -> that year's archive (every archive when `years` is None)."""
+    """year -> that year's archive (every archive when `years` is None), oldest first."""
     wanted = None if years is None else set(years)
     return {year: read_archive(path, cache) for year, path in archive_paths(register).items()
             if wanted is None or year in wanted}
@@ -73,12 +73,6 @@ def archived_by_year(register: Path, years: Iterable[int] | None = None,
 def archive_identities(register: Path, cache: ArchiveCache | None = None) -> list[RowIdentities]:
     """What every archive's rows tell of their reporters, for the egress gate."""
     return [found for archive in archived_by_year(register, cache=cache).values() for found in archive.identities]
-
-
-def read_archived(register: Path, years: Iterable[int] | None = None,
-                  cache: ArchiveCache | None = None) -> list[Row]:
-    """The case rows of the archives of `years` (every archive when None), oldest year first."""
-    return [row for _, archive in sorted(archived_by_year(register, years, cache).items()) for row in archive.rows]
 
 
 def find_archived(register: Path, case_id: str, cache: ArchiveCache | None = None) -> tuple[Path, Row] | None:

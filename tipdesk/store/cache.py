@@ -195,8 +195,8 @@ def _grid_to_json(grid: list[list[Any]]) -> list:
 
 
 def _grid_from_json(kept: list) -> list[list[Any]]:
-    """The grid _grid_to_json kept, each text one object however many cells hold it (as
-    store.register reads a grid)."""
+    """The grid _grid_to_json kept; in a column of texts each text is one object however
+    many cells hold it (store.register shares short texts the same way, for memory)."""
     count, columns = kept
     seen: dict[str, str] = {}
     share = seen.setdefault

@@ -215,10 +215,8 @@ def open_gate(config: Config, rows: Iterable[Any], contacts: Iterable[Iterable[A
     return Gate(identities, config.root, config.root / BLOCKED_FOLDER / day)
 
 
-def register_gate(config: Config, register, day: str, archived: Iterable[Any] = (),
-                  found: Iterable[RowIdentities] = ()) -> Gate:
+def register_gate(config: Config, register, day: str, found: Iterable[RowIdentities] = ()) -> Gate:
     """The gate for a command that reads the register as it is (report, letter, liaison,
-    hourly), with the archives' identities: their rows (`archived`), or what was found in
-    them once (`found`: store.archive.archive_identities)."""
+    hourly), with the archives' identities (`found`: store.archive.Archive.identities)."""
     sheet = register.sheets.get(CONTACTS_SHEET)
-    return open_gate(config, [*register.rows, *archived], sheet.grid if sheet else [], day, found)
+    return open_gate(config, register.rows, sheet.grid if sheet else [], day, found)

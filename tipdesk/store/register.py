@@ -67,7 +67,7 @@ def read_grids(path: Path, sheets: Iterable[str], optional: Iterable[str] = ()
 
 def _sheet_grid(path: Path, book: Any, sheet: str) -> list[list[Any]]:
     try:
-        return shared_texts(_grid_rows(book.get_sheet_by_name(sheet)))
+        return _shared_texts(_grid_rows(book.get_sheet_by_name(sheet)))
     except Exception as exc:  # OverflowError: a phone number in a cell formatted as a duration
         raise TipdeskError(f"{path.name}：工作表“{sheet}”中有无法读取的单元格（{exc}），常见原因是很大的数字"
                            f"（例如电话号码）所在单元格被设成了“时间”格式。请在 Excel 中把最近改过的单元格设为“常规”或"
@@ -370,7 +370,7 @@ def _grid_rows(sheet: Any) -> Iterator[list[Any]]:
 _SHARED_TEXT = 20
 
 
-def shared_texts(rows: Iterable[list[Any]]) -> list[list[Any]]:
+def _shared_texts(rows: Iterable[list[Any]]) -> list[list[Any]]:
     """The rows as a grid, each short text one object however many cells hold it: on a large
     register that is a third less memory."""
     seen: dict[str, str] = {}

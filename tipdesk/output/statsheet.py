@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+from copy import copy
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -73,17 +74,48 @@ def as_of(now: datetime) -> str:
     return chinese_date(now, with_time=True)
 
 
+class _Styles:
+    """The cell styles of one workbook, each combination worked out once. openpyxl hashes
+    the font, border, fill and alignment given at every assignment: that was most of the
+    time a sheet took to build."""
+
+    def __init__(self):
+        # key -> (the style as openpyxl keeps it on a cell, the objects named in the key:
+        # held, so that their ids stay theirs)
+        self._known: dict[tuple, tuple] = {}
+
+    def apply(self, cell, font: Font, border: Border | None = None, alignment: Alignment | None = None,
+              fill: PatternFill | None = None, number_format: str | None = None):
+        """Give `cell` this style (None: the default); returns the cell."""
+        key = (id(font), id(border), id(alignment), id(fill), number_format)
+        known = self._known.get(key)
+        if known is not None:
+            cell._style = copy(known[0])
+            return cell
+        cell.font = font
+        if border is not None:
+            cell.border = border
+        if alignment is not None:
+            cell.alignment = alignment
+        if fill is not None:
+            cell.fill = fill
+        if number_format is not None:
+            cell.number_format = number_format
+        self._known[key] = (copy(cell._style), (font, border, alignment, fill))
+        return cell
+
+
 class _Sheet:
     """Writes the sheet top to bottom: `row` is the last row used."""
 
     def __init__(self, ws):
         self.ws = ws
         self.row = 0
+        self.styles = _Styles()
 
     def banner(self, text: str, font: Font, height: float = ROW_HEIGHT) -> None:
         self.row += 1
-        cell = put(self.ws.cell(self.row, 1), text)
-        cell.font, cell.alignment = font, LEFT
+        self.styles.apply(put(self.ws.cell(self.row, 1), text), font, alignment=LEFT)
         self.ws.merge_cells(start_row=self.row, start_column=1, end_row=self.row,
                             end_column=LAST_COLUMN)
         self.ws.row_dimensions[self.row].height = height
@@ -99,9 +131,7 @@ class _Sheet:
         self.row += 1
         labels = [first, second] + _figure_headers(figures_first)
         for column, label in enumerate(labels, start=1):
-            cell = put(self.ws.cell(self.row, column), label)
-            cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
-            cell.alignment = CENTER
+            self.styles.apply(put(self.ws.cell(self.row, column), label), HEADER_FONT, BORDER, CENTER, HEADER_FILL)
         if second is None:
             self.ws.merge_cells(start_row=self.row, start_column=1, end_row=self.row, end_column=2)
         self.ws.row_dimensions[self.row].height = ROW_HEIGHT * 2
@@ -114,8 +144,7 @@ class _Sheet:
         leaves a gap in a line chart."""
         self.row += 1
         for column, value in ((1, first), (2, second)):
-            cell = self._cell(column, value, fill)
-            cell.alignment = LEFT if column == 2 and second is not None else CENTER
+            self._cell(column, value, fill, LEFT if column == 2 and second is not None else CENTER)
         for column, key in enumerate(TABLE_FIGURES, start=FIRST_FIGURE_COLUMN):
             value = values.get(key)
             if value is None or math.isnan(value):
@@ -123,18 +152,16 @@ class _Sheet:
                 continue
             if key not in RATE_FIGURES and not formats:
                 value = int(value)
-            cell = self._cell(column, value, fill)
-            cell.number_format = (formats or {}).get(key, PERCENT if key in RATE_FIGURES else "0")
+            self._cell(column, value, fill,
+                       number_format=(formats or {}).get(key, PERCENT if key in RATE_FIGURES else "0"))
         if second is None:
             self.ws.merge_cells(start_row=self.row, start_column=1, end_row=self.row, end_column=2)
         self.ws.row_dimensions[self.row].height = ROW_HEIGHT
 
-    def _cell(self, column: int, value, fill: PatternFill | None):
-        cell = put(self.ws.cell(self.row, column), value)
-        cell.font, cell.border, cell.alignment = CELL_FONT, BORDER, CENTER
-        if fill is not None:
-            cell.fill = fill
-        return cell
+    def _cell(self, column: int, value, fill: PatternFill | None, alignment: Alignment = CENTER,
+              number_format: str | None = None) -> None:
+        self.styles.apply(put(self.ws.cell(self.row, column), value), CELL_FONT, BORDER, alignment, fill,
+                          number_format)
 
     def table(self, first: str, second: str, figures_first: str, table: dict, *,
               numbered: bool = False) -> tuple[int, int]:
@@ -389,17 +416,15 @@ def _list_sheet(wb: Workbook, title: str, heading: str, rows: list[list], column
     ws = wb.create_sheet(title)
     for n, (name, width) in enumerate(columns.items(), start=1):
         ws.column_dimensions[column_letter(n)].width = width
-    put(ws.cell(1, 1), heading).font = SECTION_FONT
+    styles = _Styles()
+    styles.apply(put(ws.cell(1, 1), heading), SECTION_FONT)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     ws.row_dimensions[1].height = 24
     for n, name in enumerate(columns, start=1):
-        cell = put(ws.cell(2, n), name)
-        cell.font, cell.fill, cell.border, cell.alignment = HEADER_FONT, HEADER_FILL, BORDER, CENTER
+        styles.apply(put(ws.cell(2, n), name), HEADER_FONT, BORDER, CENTER, HEADER_FILL)
     for r, values in enumerate(rows or [["无"] + [None] * (len(columns) - 1)], start=3):
         for n, value in enumerate(values, start=1):
-            cell = put(ws.cell(r, n), value)
-            cell.font, cell.border = CELL_FONT, BORDER
-            cell.alignment = CENTER if isinstance(value, int) else LEFT
+            styles.apply(put(ws.cell(r, n), value), CELL_FONT, BORDER, CENTER if isinstance(value, int) else LEFT)
     ws.print_title_rows = "2:2"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE

@@ -103,6 +103,27 @@ def test_grafted_register_opens_with_the_statistics(grafted):
     assert ws.print_area.startswith(f"'{SHEET}'!$A$1:$O$")
 
 
+def test_the_statistics_look_as_managers_read_them(grafted):
+    """Each cell keeps its own style (statsheet works each combination out once): rates as
+    percentages, counts whole, changes signed, this period shaded, headers filled."""
+    ws = load_workbook(grafted[2])[SHEET]
+    rows = {row[0].value: row for row in ws.iter_rows() if isinstance(row[0].value, str)}
+    current = rows["2026年1月1日至11月2日（本期）"]
+    change = rows["增减（率为百分点）"]
+    header = rows["期间"]
+    assert [c.number_format for c in current[2:7]] == ["0", "0", "0", "0", "0.0%"]
+    # Last year had no case: its rates are undefined, and so is their change ("—").
+    assert [c.number_format for c in change[2:7]] == ["+0;-0;0"] * 4 + ["General"]
+    assert change[6].value == "—"
+    previous = rows["2025年1月1日至11月2日（上期）"]
+    assert current[2].fill.fgColor.rgb == "00FFF2CC" and previous[2].fill.fill_type is None
+    assert header[2].fill.fgColor.rgb == "00DDEBF7" and header[2].font.b and not current[2].font.b
+    assert current[2].border.left.style == "thin" and ws["A1"].font.sz == 16
+    assert current[0].alignment.horizontal == "center"
+    unit = next(row for row in ws.iter_rows() if row[1].value == "区消防救援大队")
+    assert unit[1].alignment.horizontal == "left" and unit[6].number_format == "0.0%"
+
+
 def test_register_still_reads(grafted):
     register = read_register(grafted[2])
     assert register.sheet_names == [col.REGISTER_SHEET, col.CONTACTS_SHEET, SHEET]

@@ -86,7 +86,8 @@ class _Styles:
 
     def apply(self, cell, font: Font, border: Border | None = None, alignment: Alignment | None = None,
               fill: PatternFill | None = None, number_format: str | None = None):
-        """Give `cell` this style (None: the default); returns the cell."""
+        """Give `cell`, a new one, this style (None: the default); returns the cell. The
+        style is copied whole: what an earlier assignment left on the cell does not stay."""
         key = (id(font), id(border), id(alignment), id(fill), number_format)
         known = self._known.get(key)
         if known is not None:

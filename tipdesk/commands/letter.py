@@ -8,7 +8,7 @@ from tipdesk.config import Config
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.output.issuing import planned_paths, publish_ops, render
-from tipdesk.store.archive import archive_identities, find_archived
+from tipdesk.store.archive import archived_by_year, find_archived, identities_of
 from tipdesk.store.cache import ArchiveCache
 from tipdesk.store.commit import IssuedRecord, apply_file_ops
 from tipdesk.store.egress import register_gate
@@ -26,10 +26,10 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         register = read_register(config.register)
         row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
         where = config.register.name
-        cache = ArchiveCache(config.cache, readonly=dry_run)
+        # Read once: for a case of an archived year, and for the gate.
+        archives = archived_by_year(config.register, cache=ArchiveCache(config.cache, readonly=dry_run))
         if row is None:
-            # A case of an archived year.
-            found = find_archived(config.register, case_id, cache)
+            found = find_archived(archives, case_id)  # a case of an archived year
             if found is None:
                 raise TipdeskError(f"{config.register.name}：找不到案件编号“{case_id}”（归档台账中也没有），"
                                    f"请核对编号。", EXIT_USAGE)
@@ -45,7 +45,7 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
         staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
         try:
             gate = register_gate(config, register, f"{now:%Y-%m-%d}",
-                                 found=archive_identities(config.register, cache))
+                                 found=identities_of(archives))
             staged = render(gate.clean(case), config, now, staging)
             records, ops = publish_ops([staged], staging, folder, gate)
             if not records:

@@ -11,7 +11,7 @@ from tipdesk.domain.textnorm import chinese_date
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
 from tipdesk.rules.archive import with_archived
-from tipdesk.store.archive import archived_by_year
+from tipdesk.store.archive import archived_by_year, identities_of
 from tipdesk.store.cache import ArchiveCache
 from tipdesk.store.egress import register_gate
 from tipdesk.store.register import read_register
@@ -41,8 +41,7 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
         requests = journal.requests()
     finally:
         journal.close()
-    gate = register_gate(config, register, f"{now:%Y-%m-%d}",
-                         [found for archive in archives.values() for found in archive.identities])
+    gate = register_gate(config, register, f"{now:%Y-%m-%d}", identities_of(archives))
     documents = build_bulletin([gate.clean(row) for row in rows], period, now, config, requests)
     # Never a half-written bulletin under the real name (the gate writes atomically), and a
     # new bulletin replaces the one of an earlier run today.

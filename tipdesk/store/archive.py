@@ -49,9 +49,10 @@ def archive_paths(register: Path) -> dict[int, Path]:
 
 @dataclass
 class Archive:
-    """One archive's case rows, and what each tells of its reporter (for the egress gate),
-    kept in the cache with them; worked out from the rows when the cache had none."""
+    """One archive's workbook, its case rows, and what each tells of its reporter (for the
+    egress gate), kept in the cache with them; worked out from the rows when the cache had none."""
 
+    path: Path
     rows: list[Row]
     kept_identities: list[RowIdentities] | None = None
 
@@ -70,38 +71,37 @@ def archived_by_year(register: Path, years: Iterable[int] | None = None,
             if wanted is None or year in wanted}
 
 
-def archive_identities(register: Path, cache: ArchiveCache | None = None) -> list[RowIdentities]:
-    """What every archive's rows tell of their reporters, for the egress gate."""
-    return [found for archive in archived_by_year(register, cache=cache).values() for found in archive.identities]
+def identities_of(archives: dict[int, Archive]) -> list[RowIdentities]:
+    """What the archives' rows tell of their reporters, for the egress gate."""
+    return [found for archive in archives.values() for found in archive.identities]
 
 
-def find_archived(register: Path, case_id: str, cache: ArchiveCache | None = None) -> tuple[Path, Row] | None:
+def find_archived(archives: dict[int, Archive], case_id: str) -> tuple[Path, Row] | None:
     """The archive holding `case_id`, and its row there (the year in the number first)."""
-    paths = archive_paths(register)
     year = re.search(r"(\d{4})-\d+$", case_id)
-    order = sorted(paths, key=lambda y: (not year or y != int(year.group(1)), y))
+    order = sorted(archives, key=lambda y: (not year or y != int(year.group(1)), y))
     for y in order:
-        for row in read_archive(paths[y], cache).rows:
+        for row in archives[y].rows:
             if case_id_of(row) == case_id:
-                return paths[y], row
+                return archives[y].path, row
     return None
 
 
 def read_archive(path: Path, cache: ArchiveCache | None = None) -> Archive:
     """One archive, from `cache` while the file is as it was read."""
     if cache is None:
-        return Archive(read_register(path).rows)
+        return Archive(path, read_register(path).rows)
     digest = digest_of(path)
     kept = cache.load(path.name, digest)
     if kept is not None:
         try:
             _columns, rows, _added = case_rows(path.name, kept.grid)
             if len(rows) == len(kept.identities):
-                return Archive(rows, kept.identities)
+                return Archive(path, rows, kept.identities)
         except Exception:  # noqa: BLE001 - not the grid of a register after all: the workbook says
             pass
     register = read_register(path)
-    archive = Archive(register.rows)
+    archive = Archive(path, register.rows)
     try:
         unchanged = register.digest == digest_of(path)  # not saved while it was being read
     except OSError:

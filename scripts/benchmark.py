@@ -185,7 +185,7 @@ def archived(base: Path, size: int, pristine: Path) -> Path:
     from tipdesk.cli import main as tipdesk
     from tipdesk.config import load_config
     from tipdesk.store.archive import archived_by_year
-    from tipdesk.store.cache import ArchiveCache
+    from tipdesk.store.cache import WorkbookCache
 
     folder = base / f"ws{size}-archived"
     config = folder / "config.yaml"
@@ -198,7 +198,7 @@ def archived(base: Path, size: int, pristine: Path) -> Path:
             assert code == 0, (year, code)
         (folder / ".built").write_text("ok")
     settings = load_config(config)
-    archived_by_year(settings.register, cache=ArchiveCache(settings.cache))  # as this version keeps it
+    archived_by_year(settings.register, cache=WorkbookCache(settings.cache))  # as this version keeps it
     return folder
 
 

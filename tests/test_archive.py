@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from tests.conftest import Workspace, complaint
 from tipdesk.domain.errors import EXIT_UNEXPECTED, TipdeskError
 from tipdesk.store.archive import read_archive, write_archive
-from tipdesk.store.cache import ArchiveCache
+from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.egress import BLOCKED_FOLDER
 from tipdesk.store.register import read_register, save_without_rows
 from tipdesk.rules.archive import select_year
@@ -242,7 +242,7 @@ def _edit_archive(path: Path, case_id: str, **values) -> None:
 def test_archives_are_read_from_the_cache_until_one_is_edited(ws):
     assert ws.run("archive", "--year", "2025", now=NOW) == 0
     assert ws.run("daily", now="2026-03-02 09:10") == 0
-    cache = ArchiveCache(ws.config.cache)
+    cache = WorkbookCache(ws.config.cache)
     assert cache.load(ARCHIVE_2025, digest(ws.root / ARCHIVE_2025)) is not None
     # What the cache gives is what the workbook holds, dates and all.
     archive = ws.root / ARCHIVE_2025
@@ -271,7 +271,7 @@ def test_a_damaged_cache_is_only_slower(ws, tmp_path):
     assert twin.run("daily", now="2026-03-03 08:30") == 0
     assert stats_sheet(ws) == stats_sheet(twin)
     # Made anew: the next run reads the archives from it again.
-    assert ArchiveCache(ws.config.cache).load(ARCHIVE_2024, digest(ws.root / ARCHIVE_2024)) is not None
+    assert WorkbookCache(ws.config.cache).load(ARCHIVE_2024, digest(ws.root / ARCHIVE_2024)) is not None
     # It may be deleted at any time; a dry run writes nothing, the cache neither.
     twin.config.cache.unlink()
     assert twin.run("report", "--year", "2025", "--dry-run", now=NOW) == 0
@@ -289,7 +289,7 @@ def test_a_cache_entry_changed_on_disk_is_not_believed(ws):
     assert changed.rowcount == 1
     db.close()
     archive = ws.root / ARCHIVE_2025
-    rows = read_archive(archive, ArchiveCache(ws.config.cache)).rows
+    rows = read_archive(archive, WorkbookCache(ws.config.cache)).rows
     assert {r.get("联系方式") for r in rows} == {"13812345678"}
     assert [r.values for r in rows] == [r.values for r in read_register(archive).rows]
     # A dry run of `letter` for an archived case writes nothing, the cache neither.
@@ -321,7 +321,7 @@ def test_the_cache_gives_back_every_kind_of_cell_value(tmp_path):
             ["AJ2025-0005"],                                        # a short row
             ["\0D2025-02-03", "\0", "", ""],                          # calamine reads _x0000_ as NUL
             []]
-    cache = ArchiveCache(tmp_path / "cache.sqlite3")
+    cache = WorkbookCache(tmp_path / "cache.sqlite3")
     cache.keep("归档.xlsx", "abc", grid, [("AJ2025-0001", [("王建国", "王", "建国")], ["13812345678"])])
     kept = cache.load("归档.xlsx", "abc")
     padded = [row + [""] * (4 - len(row)) for row in grid]
@@ -329,7 +329,7 @@ def test_the_cache_gives_back_every_kind_of_cell_value(tmp_path):
     assert [[type(v) for v in row] for row in kept.grid] == [[type(v) for v in row] for row in padded]
     assert kept.identities == [("AJ2025-0001", [("王建国", "王", "建国")], ["13812345678"])]
     assert cache.load("归档.xlsx", "another digest") is None
-    assert ArchiveCache(tmp_path / "cache.sqlite3").load("归档.xlsx", "abc").grid == padded
+    assert WorkbookCache(tmp_path / "cache.sqlite3").load("归档.xlsx", "abc").grid == padded
 
 
 def test_a_run_whose_code_was_replaced_under_it_keeps_nothing(tmp_path):
@@ -339,11 +339,11 @@ def test_a_run_whose_code_was_replaced_under_it_keeps_nothing(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     script = (
         "import sys; from pathlib import Path\n"
-        "from tipdesk.store.cache import ArchiveCache\n"
+        "from tipdesk.store.cache import WorkbookCache\n"
         "if sys.argv[1] == 'update':\n"
         "    source = Path('tipdesk/domain/identities.py'); source.write_text(source.read_text() + '# new')\n"
-        "ArchiveCache(Path('cache.sqlite3')).keep('归档.xlsx', 'abc', [['案件编号']], [])\n"
-        "print(ArchiveCache(Path('cache.sqlite3')).load('归档.xlsx', 'abc') is not None)\n")
+        "WorkbookCache(Path('cache.sqlite3')).keep('归档.xlsx', 'abc', [['案件编号']], [])\n"
+        "print(WorkbookCache(Path('cache.sqlite3')).load('归档.xlsx', 'abc') is not None)\n")
     run = lambda how: subprocess.run([sys.executable, "-c", script, how], cwd=tmp_path, capture_output=True,
                                      text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=True)
     assert run("update").stdout.strip() == "False"

@@ -39,10 +39,12 @@ from tipdesk.store.commit import (
     refuse_if_went_back,
 )
 from tipdesk.store.archive import archived_by_year, identities_of
-from tipdesk.store.cache import ArchiveCache
+from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
-from tipdesk.store.register import digest_of, keep_written, read_register, refuse_if_open, save_changes
+from tipdesk.store.register import (
+    digest_of, keep_read, keep_written, read_register, refuse_if_open, save_changes,
+)
 from tipdesk.xlsx.package import column_letter
 
 # The clerk's list of what the egress gate held back (DESIGN.md, "The whistleblower").
@@ -150,12 +152,13 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
         if fetched.anything or inbox.inbox_files(config):
             return "收到单位邮件，已运行每日处理：" + run_daily(config, now, echo=echo, fetched=fetched).summary.splitlines()[2]
     calendar = config.calendar()
+    cache = WorkbookCache(config.cache)
     with workspace_lock(config):
         refuse_if_open(config.register)
         journal = open_journal(config.journal)
         try:
             resumed = finish_pending(journal, config)
-            register = read_register(config.register)
+            register = read_register(config.register, cache)
             refuse_if_went_back(register, journal, now, tell=False)
             open_cases = {str(r.get(CASE_ID)).strip(): r.values for r in register.rows
                           if r.get(CASE_ID) and r.get(CATEGORY) in HOURLY_CATEGORIES and r.get(STATUS) in OPEN_STATUSES}
@@ -163,11 +166,12 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
                                    if CONTACTS_SHEET in register.sheets else [], now, journal.first_run(),
                                    journal.bounced_addresses())
             gate = register_gate(config, register, f"{now:%Y-%m-%d}",
-                                 found=identities_of(archived_by_year(config.register, cache=ArchiveCache(config.cache))))
+                                 found=identities_of(archived_by_year(config.register, cache=cache)))
             # Held first, written into 催办记录, then sent: as in the daily run.
             reminders = reserve_reminders(config, now, open_cases, contacts, journal, calendar,
                                           categories=HOURLY_CATEGORIES, gate=gate)
-            record_chases(config, register, journal, now, set(open_cases))
+            if not record_chases(config, register, journal, now, set(open_cases), cache):
+                keep_read(register, cache)  # the next hour reads it from there
             mails = deliver_mails(config, reminders, journal, config.day_folder(now), gate)
         finally:
             journal.close()
@@ -197,12 +201,13 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
     `accept_register`: rows the last run wrote are missing on purpose (store.commit)."""
     calendar = config.calendar()
     config.register.parent.mkdir(parents=True, exist_ok=True)
+    cache = WorkbookCache(config.cache, readonly=dry_run)
     with workspace_lock(config):
         refuse_if_open(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
             resumed = [] if dry_run else finish_pending(journal, config)
-            register = read_register(config.register)
+            register = read_register(config.register, cache)
             deleted = refuse_if_went_back(register, journal, now, accept_register)
             if not dry_run:
                 _clear_staging(config, journal)
@@ -226,13 +231,15 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             # Everything that leaves from here on passes this gate: the identities of the register
             # as this run leaves it and of its archives.
             final = plan.final_rows(register)
-            archives = archived_by_year(config.register, cache=ArchiveCache(config.cache))
+            archives = archived_by_year(config.register, cache=cache)
             gate = open_gate(config, final, contacts_after(register, plan), f"{now:%Y-%m-%d}", identities_of(archives))
             # Last year's archived cases: the 统计 sheet compares with the same span of last year.
             last_year = archives.get(now.year - 1)
             final = with_archived(final, last_year.rows if last_year else [])
             committed = _commit(config, now, register, journal, plan, final, arrivals, contacts, calendar,
-                                folder, gate)
+                                folder, gate, cache)
+            if committed.backup is None:  # not written: kept as it is, for the day's next run
+                keep_read(register, cache)
             reminded = deliver_mails(config, committed.reminders, journal, folder, gate)
             referred = send_referrals(config, now, plan.open_cases, contacts, journal, folder,
                                       again=plan.refer_again, gate=gate)
@@ -293,7 +300,7 @@ class Committed:
 
 
 def _commit(config: Config, now: datetime, register, journal, plan: Plan, final: list, arrivals: list,
-            contacts: dict, calendar, folder: Path, gate: Gate) -> Committed:
+            contacts: dict, calendar, folder: Path, gate: Gate, cache: WorkbookCache) -> Committed:
     """The commit protocol (store/commit.py): reminders held, intent recorded, register
     replaced, intent applied, files moved. `final`: every case row as the run leaves it (and
     last year's archived ones), for the 统计 sheet. What it raises leaves the register as it was, or
@@ -341,7 +348,7 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, final:
 
             try:
                 done.backup, _ = save_changes(register, plan.changes, config.backup_folder,
-                                              config.backup_keep, now, edits, record_intent)
+                                              config.backup_keep, now, edits, record_intent, cache)
                 if not intent:  # nothing to change in the register: the journal and files still
                     record_intent(register.digest, set())
             except BaseException:

@@ -9,7 +9,7 @@ from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.output.issuing import planned_paths, publish_ops, render
 from tipdesk.store.archive import archived_by_year, find_archived, identities_of
-from tipdesk.store.cache import ArchiveCache
+from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.commit import IssuedRecord, apply_file_ops
 from tipdesk.store.egress import register_gate
 from tipdesk.store.journal import open_journal
@@ -22,12 +22,13 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
 
     The pair passes the egress gate; held back, nothing is recorded and the clerk is told why
     (TipdeskError), so the letter can be issued again once the text is mended."""
+    cache = WorkbookCache(config.cache, readonly=dry_run)
     with workspace_lock(config):
-        register = read_register(config.register)
+        register = read_register(config.register, cache)
         row = next((r for r in register.rows if str(r.get(CASE_ID) or "").strip() == case_id), None)
         where = config.register.name
         # Read once: for a case of an archived year, and for the gate.
-        archives = archived_by_year(config.register, cache=ArchiveCache(config.cache, readonly=dry_run))
+        archives = archived_by_year(config.register, cache=cache)
         if row is None:
             found = find_archived(archives, case_id)  # a case of an archived year
             if found is None:

@@ -12,7 +12,7 @@ from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
 from tipdesk.rules.archive import with_archived
 from tipdesk.store.archive import archived_by_year, identities_of
-from tipdesk.store.cache import ArchiveCache
+from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.egress import register_gate
 from tipdesk.store.register import read_register
 from tipdesk.store.journal import open_journal
@@ -26,8 +26,9 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
     if period.start > now:
         raise TipdeskError(f"{period.label}还没有开始（现在是{chinese_date(now, with_time=True)}），没有可通报的数据。"
                            f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
-    register = read_register(config.register)
-    archives = archived_by_year(config.register, cache=ArchiveCache(config.cache, readonly=dry_run))
+    cache = WorkbookCache(config.cache, readonly=dry_run)
+    register = read_register(config.register, cache)
+    archives = archived_by_year(config.register, cache=cache)
     archived = [row.values for archive in archives.values() for row in archive.rows]
     # Archived years count as they did before the archive (year-on-year, repeated reports).
     rows = with_archived([row.values for row in register.rows], archived)

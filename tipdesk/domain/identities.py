@@ -20,6 +20,7 @@ import unicodedata
 from typing import Any, Iterable
 
 from tipdesk.domain import columns as col
+from tipdesk.domain.rows import Row
 from tipdesk.domain.redact import (
     CHINESE_DIGITS, COMMON_WORDS, MARKER, contact_values, detect, name_forms,
     phone_variants, split_names, titled,
@@ -46,9 +47,16 @@ RowIdentities = tuple[str, list[tuple[str, str, str]], list[str]]
 
 def row_identities(row: Any) -> RowIdentities:
     """What a row tells of its reporter, before the published texts are taken out: a function
-    of its cells alone, so an archive's can be kept with it (store/cache.py)."""
-    # A lazy register Row is read raw: a 50,000-row register is collected on every run.
-    cells = row.raw_cells(_ROW_COLUMNS) if hasattr(row, "raw_cells") else [row.get(c) for c in _ROW_COLUMNS]
+    of its cells alone, so an archive's can be kept with it (store/cache.py). A register Row
+    is read raw, and once: a 50,000-row register is collected on every run."""
+    if row.__class__ is Row:
+        if row.identities is None:
+            row.identities = _row_identities(row.raw_cells(_ROW_COLUMNS))
+        return row.identities
+    return _row_identities([row.get(c) for c in _ROW_COLUMNS])
+
+
+def _row_identities(cells: list[Any]) -> RowIdentities:
     case_id, reporter, contact, *texts = cells
     case_id = str(case_id or "").strip() or "（无编号）"
     names = [name_forms(name) for name in split_names(reporter)]

@@ -16,10 +16,17 @@ from tipdesk.domain.columns import REGISTER_SHEET
 class Row:
     """One case row: its sheet row number and its values by header (cleaned when first asked)."""
 
-    __slots__ = ("number", "_raw", "_columns", "_values")
+    __slots__ = ("number", "_raw", "_columns", "_values", "identities")
 
     def __init__(self, number: int, raw: list[Any], columns: dict[str, int]):
         self.number, self._raw, self._columns, self._values = number, raw, columns, None
+        # What domain.identities.row_identities found in the cells, once worked out (or as
+        # the cache kept it with them): a row's cells never change once read.
+        self.identities: Any = None
+
+    def same_cells(self, other: "Row") -> bool:
+        """Both rows were made from one list of cells (a row the last write left as it was)."""
+        return self._raw is other._raw
 
     def get(self, column: str) -> Any:
         """One value without building the whole row; most rows (closed cases) need only a few."""
@@ -72,6 +79,7 @@ class Register:
     sheets: dict[str, SheetData] = field(default_factory=dict)   # 台账 and, if present, 联络人
     added_columns: list[str] = field(default_factory=list)  # contract columns the file lacks (headers to write)
     notes: list[str] = field(default_factory=list)  # what the clerk should know about the file (far cells)
+    from_cache: bool = False  # read from the cache (store/cache.py), not from the workbook
 
     @property
     def last_row(self) -> int:

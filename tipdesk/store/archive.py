@@ -20,7 +20,7 @@ from tipdesk.domain.columns import REGISTER_SHEET
 from tipdesk.domain.identities import RowIdentities, row_identities
 from tipdesk.domain.rows import CellChange, Register, Row
 from tipdesk.rules.archive import case_id_of, same_value
-from tipdesk.store.cache import ArchiveCache
+from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.register import (
     case_rows, digest_of, read_register, refuse_if_open, save_changes, save_without_rows,
 )
@@ -64,7 +64,7 @@ class Archive:
 
 
 def archived_by_year(register: Path, years: Iterable[int] | None = None,
-                     cache: ArchiveCache | None = None) -> dict[int, Archive]:
+                     cache: WorkbookCache | None = None) -> dict[int, Archive]:
     """year -> that year's archive (every archive when `years` is None), oldest first."""
     wanted = None if years is None else set(years)
     return {year: read_archive(path, cache) for year, path in archive_paths(register).items()
@@ -87,7 +87,7 @@ def find_archived(archives: dict[int, Archive], case_id: str) -> tuple[Path, Row
     return None
 
 
-def read_archive(path: Path, cache: ArchiveCache | None = None) -> Archive:
+def read_archive(path: Path, cache: WorkbookCache | None = None) -> Archive:
     """One archive, from `cache` while the file is as it was read."""
     if cache is None:
         return Archive(path, read_register(path).rows)

@@ -1,17 +1,22 @@
-"""The archives' case rows, kept in a cache database beside the journal (tipdesk-cache.sqlite3).
+"""What tipdesk read of its workbooks, kept in a cache database beside the journal
+(tipdesk-cache.sqlite3): the archives, and the live register as the last run left it.
 
 Every daily run needs every archived case (the egress gate knows their reporters; the 统计
 sheet compares with last year), but an archive changes about once a year. Parsing one with
 calamine and working out its reporters' identities cost more than a second per 10,000 cases,
-every morning, growing each January; both from the cache cost a tenth of that.
+every morning, growing each January; both from the cache cost a tenth of that. The live
+register is kept the same way, once per file name, each time a run writes it (and when a run
+that did not write it read it from the workbook): a second run the same morning, watch's
+hourly passes, `letter` and `report` then read the register as that run left it in a quarter
+of the time.
 
-The cache is derived data, never state. An archive's entry is found only under that file's
-SHA-256 (an archive edited in Excel is read again), the fingerprint of tipdesk's own code
-(what it reads and which identities it finds may change with any release) and calamine's
-version; the stored text carries its own SHA-256, so a damaged entry is never believed (the
-gate must know every archived reporter). The file may be deleted at any time; whatever goes
-wrong with it, the archives are read from their workbooks. Values are stored as JSON, not
-pickle: the workspace may be a shared folder, and a cache must not be a way to run code.
+The cache is derived data, never state. An entry is found only under its file's SHA-256 (a
+workbook edited in Excel is read again), the fingerprint of tipdesk's own code (what it
+reads and which identities it finds may change with any release) and calamine's version;
+the stored text carries its own SHA-256, so a damaged entry is never believed (the gate must
+know every reporter). The file may be deleted at any time; whatever goes wrong with it, the
+workbooks are read. Values are stored as JSON, not pickle: the workspace may be a shared
+folder, and a cache must not be a way to run code.
 """
 
 from __future__ import annotations
@@ -26,13 +31,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tipdesk.domain.identities import RowIdentities
 
-# A new layout gets a new table: an old cache is then simply empty, never misread.
-_TABLE = "archives_v1"
-_SCHEMA = f"CREATE TABLE IF NOT EXISTS {_TABLE} (name TEXT PRIMARY KEY, digest TEXT NOT NULL, " \
+# A new layout gets a new table: an old cache is then simply empty, never misread. The live
+# register has a table of its own: one entry per file name, replaced at each write.
+_ARCHIVES, _REGISTERS = "archives_v1", "registers_v1"
+_SCHEMA = "CREATE TABLE IF NOT EXISTS {} (name TEXT PRIMARY KEY, digest TEXT NOT NULL, " \
           "format TEXT NOT NULL, checksum TEXT NOT NULL, entry TEXT NOT NULL)"
 # Another process holding the file (a second tool, a DB browser) must not hold up the run.
 _WAIT_SECONDS = 0.5
@@ -55,23 +61,68 @@ class KeptArchive:
     identities: list[RowIdentities]  # store.archive.Archive.identities, row by row
 
 
-class ArchiveCache:
-    """Archives' grids and identities by file name and SHA-256; `readonly` (a dry run)
-    writes nothing. After the first failure to use the file it is left alone for the rest of
-    the run."""
+@dataclass
+class KeptRegister:
+    """The live register as store.register.read_register reads it."""
+
+    grids: dict[str, list[list[Any]]]   # 台账 and, if the file has it, 联络人
+    sheet_names: list[str]
+    notes: list[str]                    # Register.notes (far cells left out)
+    identities: list[RowIdentities]     # of each case row of 台账, in order
+
+
+class WorkbookCache:
+    """Archives' and the live register's grids and identities by file name and SHA-256;
+    `readonly` (a dry run) writes nothing. After the first failure to use the file it is left
+    alone for the rest of the run."""
 
     def __init__(self, path: Path, readonly: bool = False):
         self.path, self.readonly, self.failed = path, readonly, False
 
     def load(self, name: str, digest: str) -> KeptArchive | None:
         """What was kept of archive `name` when its content had `digest`, if anything."""
+        try:
+            found = self._load(_ARCHIVES, name, digest)
+            if found is None:
+                return None
+            grid, kept = found
+            return KeptArchive(_grid_from_json(grid), _identities_from_json(kept))
+        except Exception:  # noqa: BLE001 - whatever is wrong with an entry, the workbook is read
+            return None
+
+    def keep(self, name: str, digest: str, grid: list[list[Any]], identities: list[RowIdentities]) -> None:
+        """Remember archive `name`'s grid and identities while its content has `digest`
+        (best effort: whatever fails, the next run reads the workbook again)."""
+        self._keep(_ARCHIVES, name, digest, lambda: [_grid_to_json(grid), identities])
+
+    def load_register(self, name: str, digest: str) -> KeptRegister | None:
+        """The live register `name` as read when its content had `digest`, if kept."""
+        try:
+            found = self._load(_REGISTERS, name, digest)
+            if found is None:
+                return None
+            grids, sheet_names, notes, kept = found
+            return KeptRegister({sheet: _grid_from_json(grid) for sheet, grid in grids.items()},
+                                list(sheet_names), list(notes), _identities_from_json(kept))
+        except Exception:  # noqa: BLE001 - as load()
+            return None
+
+    def keep_register(self, name: str, digest: str, kept: KeptRegister) -> None:
+        """Remember the live register `name` while its content has `digest` (in place of the
+        entry of its earlier content; best effort, as keep())."""
+        self._keep(_REGISTERS, name, digest, lambda: [
+            {sheet: _grid_to_json(grid) for sheet, grid in kept.grids.items()}, kept.sheet_names,
+            kept.notes, kept.identities])
+
+    def _load(self, table: str, name: str, digest: str) -> Any:
+        """The JSON value kept under (`name`, `digest`) in `table`, or None."""
         if self.failed:
             return None
         try:
             if not self.path.is_file():
                 return None
             with closing(self._connect()) as db:
-                found = db.execute(f"SELECT checksum, entry FROM {_TABLE} WHERE name = ? AND digest = ? "
+                found = db.execute(f"SELECT checksum, entry FROM {table} WHERE name = ? AND digest = ? "
                                    f"AND format = ?", (name, digest, _format())).fetchone()
         except sqlite3.DatabaseError as exc:
             # Damaged, or made by another version: keep() makes it anew. Locked: left alone.
@@ -83,29 +134,20 @@ class ArchiveCache:
         if found is None:
             return None
         checksum, text = found
-        try:
-            if hashlib.sha256(text.encode()).hexdigest() != checksum:
-                return None  # damaged on disk: read the workbook, and keep() writes it anew
-            grid, kept = json.loads(text)
-            grid = _grid_from_json(grid)
-            # As row_identities gives them (JSON has no tuples).
-            identities = [(case_id, [(bare, surname, given) for bare, surname, given in names], values)
-                          for case_id, names, values in kept]
-        except Exception:  # noqa: BLE001 - whatever is wrong with an entry, the workbook is read
-            return None
-        return KeptArchive(grid, identities)
+        if hashlib.sha256(text.encode()).hexdigest() != checksum:
+            return None  # damaged on disk: the workbook is read, and kept anew
+        return json.loads(text)
 
-    def keep(self, name: str, digest: str, grid: list[list[Any]], identities: list[RowIdentities]) -> None:
-        """Remember archive `name`'s grid and identities while its content has `digest`
-        (best effort: whatever fails, the next run reads the workbook again)."""
+    def _keep(self, table: str, name: str, digest: str, value: Callable[[], Any]) -> None:
         if self.readonly or self.failed:
             return
         try:
-            text = json.dumps([_grid_to_json(grid), identities], ensure_ascii=False, separators=(",", ":"))
+            text = json.dumps(value(), ensure_ascii=False, separators=(",", ":"))
             entry = (name, digest, _format(), hashlib.sha256(text.encode()).hexdigest(), text)
         except (TypeError, ValueError, OSError):
             return  # a value JSON cannot hold, or tipdesk's code unreadable: read each time
-        if self._write(entry) == "damaged":
+        del text  # the entry holds it: one copy less of a large register's text
+        if self._write(table, entry) == "damaged":
             # Not a database any more (a bad sector, a stray copy): nothing in it is worth
             # keeping, so it is made anew.
             try:
@@ -113,13 +155,13 @@ class ArchiveCache:
             except OSError:
                 self.failed = True
                 return
-            self._write(entry)
+            self._write(table, entry)
 
-    def _write(self, entry: tuple) -> str:
+    def _write(self, table: str, entry: tuple) -> str:
         try:
             with closing(self._connect()) as db, db:
-                db.execute(_SCHEMA)
-                db.execute(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)", entry)
+                db.execute(_SCHEMA.format(table))
+                db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", entry)
             return "written"
         except sqlite3.DatabaseError as exc:
             if _damaged(exc):
@@ -132,6 +174,12 @@ class ArchiveCache:
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(str(self.path), timeout=_WAIT_SECONDS)
+
+
+def _identities_from_json(kept: list) -> list[RowIdentities]:
+    """As row_identities gives them (JSON has no tuples)."""
+    return [(case_id, [(bare, surname, given) for bare, surname, given in names], values)
+            for case_id, names, values in kept]
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
@@ -180,15 +228,19 @@ def _grid_to_json(grid: list[list[Any]]) -> list:
     """[rows, columns]: a grid kept column by column, each as [kind, values], so that reading
     it back is a few calls per column, not one per cell."""
     width = max(map(len, grid), default=0)
+    # calamine gives every row the sheet's width; only a ragged grid is padded (a copy).
+    rows = grid if all(len(row) == width for row in grid) else [row + [""] * (width - len(row)) for row in grid]
     columns = []
-    for column in zip(*(row + [""] * (width - len(row)) for row in grid)):
-        kinds = {type(value) for value in column if value != ""}
+    for column in zip(*rows):
+        kinds = set(map(type, column))
+        if str in kinds and not any(value for value in column if value.__class__ is str):
+            kinds.discard(str)  # only empty cells: '' goes with any kind
         if kinds == {datetime}:
             columns.append([_DATETIMES, [value.isoformat() if value != "" else "" for value in column]])
         elif kinds <= {str}:
-            columns.append([_TEXTS, list(column)])
+            columns.append([_TEXTS, column])
         elif kinds <= {str, float, int, bool}:
-            columns.append([_PLAIN, list(column)])
+            columns.append([_PLAIN, column])
         else:
             columns.append([_MIXED, [_as_text(value) for value in column]])
     return [len(grid), columns]

@@ -27,6 +27,8 @@ from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLU
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
 from tipdesk.domain.launcher import RUN
+from tipdesk.domain.identities import row_identities
+from tipdesk.store.cache import KeptRegister, WorkbookCache
 
 TEMP_SUFFIX = ".tipdesk-tmp"
 
@@ -79,8 +81,9 @@ def read_grid(path: Path, sheet: str) -> tuple[list[list[Any]], list[str]]:
     return grids[sheet], names
 
 
-def read_register(path: Path) -> Register:
-    """Read sheet 台账; raises naming the file and the missing headers."""
+def read_register(path: Path, cache: WorkbookCache | None = None) -> Register:
+    """Read sheet 台账 (from `cache` while the file is as a run left it or last read it);
+    raises naming the file and the missing headers."""
     path = Path(path)
     if not path.is_file():
         raise TipdeskError(f"{path}：找不到台账文件。请运行 {RUN} init 创建，或检查配置项 register。",
@@ -90,15 +93,50 @@ def read_register(path: Path) -> Register:
         raise TipdeskError(f"{path.name}：台账不是 .xlsx 格式（可能是旧版 .xls 或 WPS .et 改了扩展名）。"
                            f"请在 Excel/WPS 中打开，另存为“Excel 工作簿 (.xlsx)”，再运行。", EXIT_USAGE)
     digest = digest_of(path)
+    kept = cache.load_register(path.name, digest) if cache else None
+    if kept is not None:
+        try:
+            register = _register_of(path, digest, kept.grids, kept.sheet_names, kept.notes)
+            if len(register.rows) == len(kept.identities):
+                for row, found in zip(register.rows, kept.identities):
+                    row.identities = found
+                register.from_cache = True
+                return register
+        except Exception:  # noqa: BLE001 - not the grids of a register after all: the workbook says
+            pass
     grids, sheets, far = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
+    return _register_of(path, digest, grids, sheets, [far_note(sheet, refs) for sheet, refs in far.items()])
+
+
+def _register_of(path: Path, digest: str, grids: dict[str, list[list[Any]]], sheet_names: list[str],
+                 notes: list[str]) -> Register:
     grid = grids[REGISTER_SHEET]
     columns, rows, added = case_rows(path.name, grid)
     data = {REGISTER_SHEET: SheetData(columns, grid)}
     if CONTACTS_SHEET in grids:
         contacts = grids[CONTACTS_SHEET]
         data[CONTACTS_SHEET] = SheetData(header_columns(contacts[0] if contacts else []), contacts)
-    return Register(path, columns, rows, grid, digest, sheets, data, added,
-                    [far_note(sheet, refs) for sheet, refs in far.items()])
+    return Register(path, columns, rows, grid, digest, sheet_names, data, added, notes)
+
+
+def keep_read(register: Register, cache: WorkbookCache) -> None:
+    """Keep the register as this run read it from the workbook, for the next runs (a run that
+    did not write it: watch's hourly pass, the day's second run). Its rows' identities are
+    worked out here if the gate has not yet."""
+    if register.from_cache or cache.readonly:
+        return
+    try:
+        if digest_of(register.path) != register.digest:
+            return  # saved since it was read: what was read may be of neither content
+    except OSError:
+        return
+    _keep(cache, register.path.name, register.digest, register)
+
+
+def _keep(cache: WorkbookCache, name: str, digest: str, register: Register) -> None:
+    cache.keep_register(name, digest, KeptRegister(
+        {sheet: data.grid for sheet, data in register.sheets.items()}, register.sheet_names, register.notes,
+        [row_identities(row) for row in register.rows]))
 
 
 def case_rows(file_name: str, grid: list[list[Any]]) -> tuple[dict[str, int], list[Row], list[str]]:
@@ -241,13 +279,14 @@ def _long_texts(register: Register, rows: dict[int, dict[int, Any]]) -> dict[int
 
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
                  keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = (),
-                 before_commit: Callable[[str, set[tuple[str, int, int]]], Any] | None = None
-                 ) -> tuple[Path | None, set[tuple[str, int, int]]]:
+                 before_commit: Callable[[str, set[tuple[str, int, int]]], Any] | None = None,
+                 cache: WorkbookCache | None = None) -> tuple[Path | None, set[tuple[str, int, int]]]:
     """Apply `changes` (and package `edits`, e.g. whole sheets) to the register file safely.
 
     `before_commit(digest, skipped)` runs once the new file is written and verified, just
     before it replaces the register, with the new file's SHA-256 and the formula cells left
     alone: what it raises leaves the register untouched (the run records its intent there).
+    `cache`: the new register is kept there as it was read back (the next run reads it so).
     Returns the backup made and the formula cells (sheet, row, column) that were left alone.
     """
     edits = list(edits)
@@ -264,14 +303,19 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     try:
         skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits,
                                            {REGISTER_SHEET: _long_texts(register, by_sheet.get(REGISTER_SHEET, {}))})
-        written = _read_back(path.name, temp, list(by_sheet), far=bool(register.notes))
-        for name, by_row in by_sheet.items():
-            _verify(path.name, name, register.sheets[name].grid, written[name], by_row, skipped[name])
+        # With a cache, 联络人 is read back too (it is small): the kept register is all read back.
+        checked = list(by_sheet) + [name for name in register.sheets if cache and name not in by_sheet
+                                    and REGISTER_SHEET in by_sheet]
+        written, sheet_names = _read_back(path.name, temp, checked, far=bool(register.notes))
+        read_back = {name: _verify(path.name, name, register.sheets[name].grid, written[name],
+                                   by_sheet.get(name, {}), skipped.get(name, set()), collect=bool(cache))
+                     for name in checked}
         cells = {(name, r, c) for name, by_cell in skipped.items() for r, c in by_cell}
         with open(temp, "rb") as f:
             os.fsync(f.fileno())
+        digest = digest_of(temp) if before_commit or cache else ""
         if before_commit:
-            before_commit(digest_of(temp), cells)
+            before_commit(digest, cells)
         # Writing and verifying take seconds on a large register: a clerk who saved (or
         # opened) it meanwhile keeps that, and this run stops instead of replacing it.
         _refuse_if_changed(register)
@@ -286,7 +330,25 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         _sync_folder(path.parent)
     finally:
         temp.unlink(missing_ok=True)
+    if cache and set(read_back) == set(register.sheets) and all(g is not None for g in read_back.values()):
+        try:
+            _keep_written(cache, register, digest, read_back, sheet_names)
+        except Exception:  # noqa: BLE001 - the register is replaced: a cache that fails costs the next run a read
+            pass
     return saved, cells
+
+
+def _keep_written(cache: WorkbookCache, old: Register, digest: str, grids: dict[str, list[list[Any]]],
+                  sheet_names: list[str]) -> None:
+    """Keep the register just written as it was read back. A row the write left alone is the
+    same list as before, and keeps the identities the run found in it."""
+    new = _register_of(old.path, digest, grids, sheet_names, old.notes)
+    before = {row.number: row for row in old.rows} if new.columns == old.columns else {}
+    for row in new.rows:
+        was = before.get(row.number)
+        if was is not None and was.same_cells(row):
+            row.identities = row_identities(was)
+    _keep(cache, old.path.name, digest, new)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -316,7 +378,7 @@ def save_without_rows(register: Register, drop: set[int], backup_folder: Path, k
     saved = None
     try:
         xlsxpatch.patch_workbook(path, temp, {}, {}, [drop_rows(REGISTER_SHEET, drop), *edits])
-        written = _read_back(dst.name, temp, [REGISTER_SHEET], far=bool(register.notes))
+        written, _ = _read_back(dst.name, temp, [REGISTER_SHEET], far=bool(register.notes))
         _verify(dst.name, REGISTER_SHEET, expected, written[REGISTER_SHEET], {}, set())
         _refuse_if_changed(register)
         if target is None:
@@ -335,9 +397,11 @@ def save_without_rows(register: Register, drop: set[int], backup_folder: Path, k
     return saved
 
 
-def _read_back(file_name: str, temp: Path, sheets: list[str], far: bool) -> dict[str, Iterator[list[Any]]]:
+def _read_back(file_name: str, temp: Path, sheets: list[str], far: bool
+               ) -> tuple[dict[str, Iterator[list[Any]]], list[str]]:
     """The new file, read as the clerk's Excel would: a whole, readable package. Each sheet
-    comes row by row, so that the check never holds a second copy of a large register.
+    comes row by row, so that the check never holds a second copy of a large register; with
+    every sheet's name.
     `far`: the register had far cells when read (a patch adds none, so only then is the new
     file measured again: on 50,000 rows that is a second unpacking of the sheet)."""
     try:
@@ -349,10 +413,10 @@ def _read_back(file_name: str, temp: Path, sheets: list[str], far: bool) -> dict
         # XFD1048576 would make calamine allocate the whole grid.
         if not far:
             book = python_calamine.CalamineWorkbook.from_path(str(temp))
-            return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}
+            return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}, list(book.sheet_names)
         with without_far_cells(temp) as (source, _):
             book = python_calamine.CalamineWorkbook.from_path(str(source))
-            return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}
+            return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}, list(book.sheet_names)
     except Exception as exc:  # calamine's own error types for a package it cannot read
         raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
 
@@ -380,17 +444,31 @@ def _shared_texts(rows: Iterable[list[Any]]) -> list[list[Any]]:
 
 
 def _verify(file_name: str, sheet: str, old_grid: list[list[Any]], grid: Iterable[list[Any]],
-            by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]]) -> None:
-    """Every cell must be what was there, or what we meant to write."""
+            by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]],
+            collect: bool = False) -> list[list[Any]] | None:
+    """Every cell must be what was there, or what we meant to write. `collect`: returns the
+    sheet as read back, where a row equal to the old one is the old list (no second copy of a
+    large register); None when a row that was not to change reads differently (a sheet grown
+    wider), so that nothing is kept of this write."""
     width = max((len(r) for r in old_grid), default=0)
     last = max(len(old_grid), max(by_row, default=0))
+    read_back: list[list[Any]] | None = [] if collect else None
     r = 0
     for r, new_row in enumerate(grid, start=1):
-        _verify_row(file_name, sheet, r, old_grid[r - 1] if r - 1 < len(old_grid) else [], new_row,
-                    by_row.get(r, {}), skipped, width)
+        old_row = old_grid[r - 1] if r - 1 < len(old_grid) else []
+        wanted = by_row.get(r, {})
+        _verify_row(file_name, sheet, r, old_row, new_row, wanted, skipped, width)
+        if read_back is not None:
+            if old_row == new_row:
+                read_back.append(old_row)
+            elif wanted or r > len(old_grid):
+                read_back.append(new_row)
+            else:
+                read_back = None
     for r in range(r + 1, last + 1):  # rows the new file ends before: must have been empty
         _verify_row(file_name, sheet, r, old_grid[r - 1] if r - 1 < len(old_grid) else [], [],
                     by_row.get(r, {}), skipped, width)
+    return read_back
 
 
 def _verify_row(file_name: str, sheet: str, r: int, old_row: list[Any], new_row: list[Any],

@@ -1,0 +1,103 @@
+"""The live register in the cache (store/cache.py): kept as each run leaves it, believed only
+while the file is byte for byte what was kept, and never less than the workbook for the gate."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+from docx import Document
+
+from tests.conftest import complaint
+from tipdesk.domain.identities import row_identities
+from tipdesk.store.cache import WorkbookCache
+from tipdesk.store.register import digest_of, read_register
+
+NOW = "2026-11-30 08:30"
+
+
+def _as_kept(ws):
+    """The register as the cache holds it for the file's present content (None: not kept)."""
+    return WorkbookCache(ws.config.cache).load_register(ws.register.name, digest_of(ws.register))
+
+
+def _letter_text(path) -> str:
+    document = Document(io.BytesIO(path.read_bytes()))
+    return "\n".join([p.text for p in document.paragraphs] +
+                     [cell.text for table in document.tables for row in table.rows for cell in row.cells])
+
+
+def _reissued(ws, case_id: str):
+    """The letter `letter CASE_ID` writes beside the one daily wrote."""
+    day = ws.root / "outbox" / "2026-11-30"
+    before = set(day.rglob(f"{case_id}-交办单*.docx"))
+    assert before and ws.run("letter", case_id, now="2026-11-30 09:00") == 0
+    (new,) = set(day.rglob(f"{case_id}-交办单*.docx")) - before
+    return new
+
+
+def test_the_register_a_run_writes_is_kept_as_it_reads_back(ws):
+    ws.add(**complaint(类别="紧急", 举报人="王志远", 联系方式="13987654321"))
+    ws.add(**complaint(举报人="李秀英", 联系方式="", 举报内容="我叫李秀英，电话 0571-86001234，厂里夜里偷偷生产。"))
+    assert ws.run("daily", now=NOW) == 0
+    kept = _as_kept(ws)
+    fresh = read_register(ws.register)  # the workbook itself, as Excel saved it from the run
+    assert kept is not None
+    assert kept.grids == {name: data.grid for name, data in fresh.sheets.items()}
+    assert kept.sheet_names == fresh.sheet_names and "统计" in kept.sheet_names
+    assert kept.identities == [row_identities(row) for row in fresh.rows]
+    # What the run wrote is in it: the numbers, the units, the deadlines.
+    assert [row[fresh.columns["案件编号"] - 1] for row in kept.grids["台账"][1:]] == ["AJ2026-0001", "AJ2026-0002"]
+    assert any("05718600123" in value or "86001234" in value for value in kept.identities[1][2])
+
+
+def test_the_next_run_reads_the_register_as_the_last_run_left_it(ws):
+    ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=NOW) == 0
+    assert read_register(ws.register, WorkbookCache(ws.config.cache)).from_cache
+    assert ws.run("daily", now="2026-11-30 10:00") == 0  # nothing to do: the register is left as it is
+    assert read_register(ws.register, WorkbookCache(ws.config.cache)).from_cache
+
+
+def test_a_register_saved_in_excel_since_is_read_from_the_workbook(ws):
+    ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=NOW) == 0
+    ws.add(**complaint(类别="一般", 被举报单位="新华木业有限公司"))  # the clerk types a case and saves
+    assert _as_kept(ws) is None
+    assert not read_register(ws.register, WorkbookCache(ws.config.cache)).from_cache
+    assert ws.run("daily", now="2026-11-30 10:00") == 0
+    rows = ws.rows()
+    assert [r["案件编号"] for r in rows] == ["AJ2026-0001", "AJ2026-0002"]
+    assert rows[1]["被举报单位"] == "新华木业有限公司" and rows[1]["承办单位"]
+
+
+def test_a_run_that_wrote_nothing_keeps_the_register_it_read(ws):
+    ws.add(**complaint(类别="一般"))
+    assert ws.run("daily", now=NOW) == 0
+    ws.config.cache.unlink()
+    assert ws.run("daily", now="2026-11-30 10:00") == 0
+    assert _as_kept(ws) is not None
+
+
+def test_the_gate_knows_every_reporter_of_a_register_read_from_the_cache(ws):
+    """A reporter's name typed into another case's text (only the gate knows it is one):
+    `letter` for that case, reading the register from the cache, still takes it out."""
+    ws.add(**complaint(类别="一般", 举报人="王志远", 联系方式="13987654321"))
+    ws.add(**complaint(类别="一般", 举报人="匿名", 联系方式="", 举报内容="王志远说厂里夜里偷偷生产。"))
+    assert ws.run("daily", now=NOW) == 0
+    assert read_register(ws.register, WorkbookCache(ws.config.cache)).from_cache
+    text = _letter_text(_reissued(ws, "AJ2026-0002"))
+    assert "偷偷生产" in text and "王志远" not in text
+
+
+def test_a_damaged_entry_is_not_believed(ws):
+    """A bad sector in the cache, a reporter's name changed in the kept text: the register is
+    read from the workbook, and the gate knows the reporter."""
+    ws.add(**complaint(类别="一般", 举报人="王志远", 联系方式="13987654321"))
+    ws.add(**complaint(类别="一般", 举报人="匿名", 联系方式="", 举报内容="王志远说厂里夜里偷偷生产。"))
+    assert ws.run("daily", now=NOW) == 0
+    with sqlite3.connect(ws.config.cache) as db:
+        assert db.execute("UPDATE registers_v1 SET entry = replace(entry, '王志远', '赵钱孙')").rowcount == 1
+    assert _as_kept(ws) is None
+    assert not read_register(ws.register, WorkbookCache(ws.config.cache)).from_cache
+    assert "王志远" not in _letter_text(_reissued(ws, "AJ2026-0002"))

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from tipdesk.domain.identities import RowIdentities
 
@@ -93,7 +93,7 @@ class WorkbookCache:
     def keep(self, name: str, digest: str, grid: list[list[Any]], identities: list[RowIdentities]) -> None:
         """Remember archive `name`'s grid and identities while its content has `digest`
         (best effort: whatever fails, the next run reads the workbook again)."""
-        self._keep(_ARCHIVES, name, digest, lambda: [_grid_to_json(grid), identities])
+        self._keep(_ARCHIVES, name, digest, lambda: _list_pieces(_grid_pieces(grid), _rows_pieces(identities)))
 
     def load_register(self, name: str, digest: str) -> KeptRegister | None:
         """The live register `name` as read when its content had `digest`, if kept."""
@@ -110,9 +110,15 @@ class WorkbookCache:
     def keep_register(self, name: str, digest: str, kept: KeptRegister) -> None:
         """Remember the live register `name` while its content has `digest` (in place of the
         entry of its earlier content; best effort, as keep())."""
-        self._keep(_REGISTERS, name, digest, lambda: [
-            {sheet: _grid_to_json(grid) for sheet, grid in kept.grids.items()}, kept.sheet_names,
-            kept.notes, kept.identities])
+        def grids() -> Iterator[str]:
+            yield "{"
+            for i, (sheet, grid) in enumerate(kept.grids.items()):
+                yield f"{',' if i else ''}{_json(sheet)}:"
+                yield from _grid_pieces(grid)
+            yield "}"
+
+        self._keep(_REGISTERS, name, digest, lambda: _list_pieces(
+            grids(), [_json(kept.sheet_names)], [_json(kept.notes)], _rows_pieces(kept.identities)))
 
     def _load(self, table: str, name: str, digest: str) -> Any:
         """The JSON value kept under (`name`, `digest`) in `table`, or None."""
@@ -133,21 +139,27 @@ class WorkbookCache:
             return None
         if found is None:
             return None
-        checksum, text = found
-        if hashlib.sha256(text.encode()).hexdigest() != checksum:
+        checksum, data = found
+        data = data if isinstance(data, bytes) else data.encode()  # a text put there by hand
+        if hashlib.sha256(data).hexdigest() != checksum:
             return None  # damaged on disk: the workbook is read, and kept anew
-        return json.loads(text)
+        return json.loads(data)
 
-    def _keep(self, table: str, name: str, digest: str, value: Callable[[], Any]) -> None:
+    def _keep(self, table: str, name: str, digest: str, pieces: Callable[[], Iterable[str]]) -> None:
+        """Keep the JSON text `pieces` gives, as UTF-8, written piece by piece: a register of
+        50,000 cases is 35 MB of it, and one text (and sqlite's copy of it) would double the
+        run's peak memory."""
         if self.readonly or self.failed:
             return
         try:
-            text = json.dumps(value(), ensure_ascii=False, separators=(",", ":"))
-            entry = (name, digest, _format(), hashlib.sha256(text.encode()).hexdigest(), text)
+            chunks = [piece.encode() for piece in pieces()]
+            checksum = hashlib.sha256()
+            for chunk in chunks:
+                checksum.update(chunk)
+            entry = (name, digest, _format(), checksum.hexdigest(), sum(map(len, chunks)))
         except (TypeError, ValueError, OSError):
             return  # a value JSON cannot hold, or tipdesk's code unreadable: read each time
-        del text  # the entry holds it: one copy less of a large register's text
-        if self._write(table, entry) == "damaged":
+        if self._write(table, entry, chunks) == "damaged":
             # Not a database any more (a bad sector, a stray copy): nothing in it is worth
             # keeping, so it is made anew.
             try:
@@ -155,13 +167,16 @@ class WorkbookCache:
             except OSError:
                 self.failed = True
                 return
-            self._write(table, entry)
+            self._write(table, entry, chunks)
 
-    def _write(self, table: str, entry: tuple) -> str:
+    def _write(self, table: str, entry: tuple, chunks: list[bytes]) -> str:
         try:
             with closing(self._connect()) as db, db:
                 db.execute(_SCHEMA.format(table))
-                db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", entry)
+                row = db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, zeroblob(?))", entry).lastrowid
+                with db.blobopen(table, "entry", row) as blob:
+                    for chunk in chunks:
+                        blob.write(chunk)
             return "written"
         except sqlite3.DatabaseError as exc:
             if _damaged(exc):
@@ -224,32 +239,60 @@ def _format() -> str:
            f"calamine {calamine}"
 
 
-def _grid_to_json(grid: list[list[Any]]) -> list:
-    """[rows, columns]: a grid kept column by column, each as [kind, values], so that reading
-    it back is a few calls per column, not one per cell."""
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _list_pieces(*items: Iterable[str]) -> Iterator[str]:
+    """A JSON list of `items`, each given as pieces of JSON text."""
+    yield "["
+    for i, pieces in enumerate(items):
+        if i:
+            yield ","
+        yield from pieces
+    yield "]"
+
+
+def _rows_pieces(rows: list, size: int = 5000) -> Iterator[str]:
+    """A JSON list of `rows`, a few thousand at a time."""
+    yield "["
+    for start in range(0, len(rows), size):
+        yield ("," if start else "") + _json(rows[start:start + size])[1:-1]
+    yield "]"
+
+
+def _grid_pieces(grid: list[list[Any]]) -> Iterator[str]:
+    """[rows, header row, columns]: a grid kept column by column, each as [kind, values], so
+    that reading it back is a few calls per column, not one per cell."""
     width = max(map(len, grid), default=0)
     # calamine gives every row the sheet's width; only a ragged grid is padded (a copy).
     rows = grid if all(len(row) == width for row in grid) else [row + [""] * (width - len(row)) for row in grid]
-    columns = []
-    for column in zip(*rows):
-        kinds = set(map(type, column))
-        if str in kinds and not any(value for value in column if value.__class__ is str):
-            kinds.discard(str)  # only empty cells: '' goes with any kind
-        if kinds == {datetime}:
-            columns.append([_DATETIMES, [value.isoformat() if value != "" else "" for value in column]])
-        elif kinds <= {str}:
-            columns.append([_TEXTS, column])
-        elif kinds <= {str, float, int, bool}:
-            columns.append([_PLAIN, column])
-        else:
-            columns.append([_MIXED, [_as_text(value) for value in column]])
-    return [len(grid), columns]
+    # The header row apart: its texts would make every date column one of mixed values.
+    yield f"[{len(grid)},{_json([_as_text(value) for value in rows[0]] if rows else [])},["
+    for i, column in enumerate(zip(*rows[1:])):
+        yield ("," if i else "") + _json(_column(column))
+    yield "]]"
+
+
+def _column(column: tuple) -> list:
+    """[kind, values] of one column (see _DATETIMES...)."""
+    kinds = set(map(type, column))
+    if datetime in kinds and kinds <= {datetime, str}:
+        try:
+            return [_DATETIMES, [value.isoformat() if value != "" else "" for value in column]]
+        except AttributeError:
+            pass  # a text among the date-times: kept one by one
+    elif kinds <= {str}:
+        return [_TEXTS, column]
+    elif kinds <= {str, float, int, bool}:
+        return [_PLAIN, column]
+    return [_MIXED, [_as_text(value) for value in column]]
 
 
 def _grid_from_json(kept: list) -> list[list[Any]]:
-    """The grid _grid_to_json kept; in a column of texts each text is one object however
+    """The grid _grid_pieces kept; in a column of texts each text is one object however
     many cells hold it (store.register shares short texts the same way, for memory)."""
-    count, columns = kept
+    count, head, columns = kept
     seen: dict[str, str] = {}
     share = seen.setdefault
     decoded = []
@@ -261,13 +304,18 @@ def _grid_from_json(kept: list) -> list[list[Any]]:
         elif kind == _PLAIN:  # not shared: 1.0 and True are one key to a dict
             decoded.append(values)
         elif kind == _MIXED:
-            decoded.append([_FROM_TEXT[value[1]](value[2:]) if value.__class__ is str and value[:1] == "\0"
-                            else value for value in values])
+            decoded.append(_from_mixed(values))
         else:
             raise ValueError(f"unknown column kind {kind!r}")
-    if not decoded:
-        return [[] for _ in range(count)]
-    return list(map(list, zip(*decoded)))
+    if not count:
+        return []
+    body = list(map(list, zip(*decoded))) if decoded else [[] for _ in range(count - 1)]
+    return [_from_mixed(head), *body]
+
+
+def _from_mixed(values: list) -> list:
+    return [_FROM_TEXT[value[1]](value[2:]) if value.__class__ is str and value[:1] == "\0" else value
+            for value in values]
 
 
 def _as_text(value: Any) -> Any:

@@ -128,9 +128,9 @@ def keep_read(register: Register, cache: WorkbookCache) -> None:
     try:
         if digest_of(register.path) != register.digest:
             return  # saved since it was read: what was read may be of neither content
-    except OSError:
-        return
-    _keep(cache, register.path.name, register.digest, register)
+        _keep(cache, register.path.name, register.digest, register)
+    except Exception:  # noqa: BLE001 - a cache that fails costs the next run a read, never this run
+        pass
 
 
 def _keep(cache: WorkbookCache, name: str, digest: str, register: Register) -> None:

@@ -135,9 +135,10 @@ class Identities:
         # A published number in each way it is written too: 0000-12345678 is also 12345678.
         values |= {canonical(v) for text in texts for found in detect(text) for v in _identifier_variants(found)}
         self._published, self._published_parts = values, _substrings(values)
-        self._strong: dict[str, set[str]] = {}
-        self._weak: dict[str, set[str]] = {}
-        self._surnames: dict[str, set[str]] = {}  # weak too: surname + any title
+        # A form's cases: one as its id, more as a set (50,000 one-element sets are 10 MB).
+        self._strong: dict[str, str | set[str]] = {}
+        self._weak: dict[str, str | set[str]] = {}
+        self._surnames: dict[str, str | set[str]] = {}  # weak too: surname + any title
         self._index: dict[str, set[int]] = {}
         self._longest_first: dict[str, tuple[int, ...]] = {}  # _index's lengths sorted, as asked
         self._redacted: dict[str, str] = {}  # the same texts are cleaned for letters and each mail
@@ -163,7 +164,7 @@ class Identities:
             if given:
                 self._add(self._weak, case_id, given, loose=True)
             if surname:
-                self._surnames.setdefault(canonical(surname), set()).add(case_id)
+                _put(self._surnames, canonical(surname), case_id)
         for value in values:
             self._add(self._strong, case_id, value, loose=False)
 
@@ -175,7 +176,7 @@ class Identities:
             return
         if form in (self._published_parts if loose else self._published):
             return
-        forms.setdefault(form, set()).add(case_id)
+        _put(forms, form, case_id)
         self._index.setdefault(form[:2], set()).add(len(form))
         self._longest_first.pop(form[:2], None)
 
@@ -222,12 +223,12 @@ class Identities:
                 continue
             if _LATIN.fullmatch(form) and _inside_a_word(text, where[i], where[i + length - 1] + 1):
                 continue
-            cases = self._strong.get(form, set()) | (self._weak.get(form, set()) & own)
+            cases = _cases(self._strong, form) | (_cases(self._weak, form) & own)
             if cases:
                 return length, cases
         if own:
             for size in (2, 1):
-                cases = self._surnames.get(twin[i:i + size], set()) & own
+                cases = _cases(self._surnames, twin[i:i + size]) & own
                 form = next((f for f in titled(twin[i:i + size]) if twin.startswith(f, i)), "") if cases else ""
                 if form and form not in self._published_parts:
                     return len(form), cases
@@ -264,6 +265,23 @@ class Identities:
             if isinstance(values.get(column), str):
                 values[column] = self.redact(values[column])
         return values
+
+
+def _put(forms: dict[str, str | set[str]], form: str, case_id: str) -> None:
+    found = forms.get(form)
+    if found is None:
+        forms[form] = case_id
+    elif found.__class__ is str:
+        if found != case_id:
+            forms[form] = {found, case_id}
+    else:
+        found.add(case_id)
+
+
+def _cases(forms: dict[str, str | set[str]], form: str) -> set[str]:
+    """The cases of `form` in `forms` (the set itself: not to be changed)."""
+    found = forms.get(form)
+    return set() if found is None else {found} if found.__class__ is str else found
 
 
 def _substrings(texts: Iterable[str], longest: int = 12) -> set[str]:

@@ -14,9 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from tipdesk.domain.columns import (
     CASE_ID, CATEGORY, DEADLINE, LETTER_NO, NOTES, REPORTER, REPORTER_CONTACT, SUBJECT, UNIT,
@@ -36,6 +34,9 @@ from tipdesk.domain.textnorm import fullwidth_brackets, safe_name
 from tipdesk.word.template import compiled
 from tipdesk.domain.launcher import RUN
 from tipdesk.domain.notices import CATEGORY_CHANGE, LETTER_KEY, REFERRAL
+
+if TYPE_CHECKING:
+    import jinja2
 
 # The same referral sent once more to a unit that has not acknowledged it (签收).
 REFERRAL_AGAIN = "再次交办"
@@ -120,6 +121,8 @@ class Mail:
 
 
 def _environment(settings: MailSettings) -> jinja2.Environment:
+    import jinja2  # only when a mail is composed
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in settings.templates]),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -127,6 +130,8 @@ def _environment(settings: MailSettings) -> jinja2.Environment:
 
 
 def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    import jinja2
+
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateError as exc:
@@ -372,6 +377,8 @@ def unit_notice_document(settings: MailSettings, kind: str, context: Mapping[str
                          now: datetime) -> bytes:
     """The notice as the document a unit files (templates/通知函.docx, GB/T 9704 on A4): its
     wording is the mail's, so the office rewords a notice in one template."""
+    import jinja2  # its errors, for a template the office broke
+
     documents, centre = settings.documents, settings.centre
     path = documents.template(UNIT_NOTICE_TEMPLATE)
     values = {"letterhead": documents.letterhead_for(centre.get("name", "")), "number": context.get("number", ""),
@@ -403,6 +410,8 @@ def notice_document(settings: MailSettings, context: Mapping[str, Any], now: dat
     """The numbered 督办通知 (.docx) from the Word template 督办通知.docx (GB/T 9704: 版头 with
     the number, 主送, the overdue cases, 落款, 成文日期, page numbers). `context` is the digest's:
     unit, number, escalate_after, leader, date, centre, and the 督办 items (already redacted)."""
+    import jinja2  # its errors, for a template the office broke
+
     documents, centre = settings.documents, settings.centre
     path = documents.template(NOTICE_TEMPLATE)
     values = _fullwidth({**context, "letterhead": documents.letterhead_for(centre.get("name", "")),

@@ -8,13 +8,12 @@ can tell our sheets from copies and `letter CASE_ID` can reissue a lost one.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import secrets
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.config import Config
@@ -25,6 +24,9 @@ from tipdesk.store.files import free_path
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.launcher import RUN
 from tipdesk.word.template import compiled
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 LETTER_TEMPLATE = "交办单.docx"
 
@@ -93,7 +95,13 @@ class Rendering:
 
     def __enter__(self) -> "Rendering":
         workers = min(os.cpu_count() or 1, 4)
-        if len(self.jobs) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if len(self.jobs) < PARALLEL_FROM or workers < 2:
+            self.done = [_render_job(job) for job in self.jobs]
+            return self
+        import multiprocessing  # and the pool: only on a morning with letters enough to share out
+        from concurrent.futures import ProcessPoolExecutor
+
+        if "fork" not in multiprocessing.get_all_start_methods():
             self.done = [_render_job(job) for job in self.jobs]
         else:
             # fork: the workers start with everything imported and the template compiled.

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
 from lxml import etree
 
 from tipdesk.config import Fonts
@@ -126,23 +125,32 @@ def apply_fonts(styles_xml: bytes, fonts: Fonts) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-class _CompiledOnce(Environment):
-    """docxtpl compiles every part's XML on every render; the XML is the same each time."""
-
-    def __init__(self) -> None:
-        # autoescape: a "<" or "&" in a complaint must not break the document XML.
-        super().__init__(autoescape=True)
-        self._compiled: dict[str, Any] = {}
-
-    def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - jinja's name
-        if globals is not None or template_class is not None:
-            return super().from_string(source, globals, template_class)
-        if source not in self._compiled:
-            self._compiled[source] = super().from_string(source)
-        return self._compiled[source]
+_JINJA: list = []  # the one environment, made with the first document
 
 
-_JINJA = _CompiledOnce()
+def _jinja() -> Any:
+    """A jinja2 environment that compiles each part's XML once: docxtpl compiles every part
+    on every render, and the XML is the same each time. jinja2 loads only when a document is
+    made."""
+    if _JINJA:
+        return _JINJA[0]
+    from jinja2 import Environment
+
+    class CompiledOnce(Environment):
+        def __init__(self) -> None:
+            # autoescape: a "<" or "&" in a complaint must not break the document XML.
+            super().__init__(autoescape=True)
+            self._compiled: dict[str, Any] = {}
+
+        def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - jinja's name
+            if globals is not None or template_class is not None:
+                return super().from_string(source, globals, template_class)
+            if source not in self._compiled:
+                self._compiled[source] = super().from_string(source)
+            return self._compiled[source]
+
+    _JINJA.append(CompiledOnce())
+    return _JINJA[0]
 
 
 class CompiledTemplate:
@@ -178,7 +186,7 @@ class CompiledTemplate:
     def render(self, context: dict, *, author: str, title: str, subject: str, when: datetime) -> bytes:
         parts = dict(self.parts)
         for name, (source, part, encoding) in self.tagged.items():
-            xml = self.template.render_xml_part(source, part, context, _JINJA)
+            xml = self.template.render_xml_part(source, part, context, _jinja())
             if name == "word/document.xml":
                 before, after = self.document
                 xml = before + xml + after

@@ -177,7 +177,8 @@ class Dovecot:
     """A Dovecot of its own in tmp_path on a high port of 127.0.0.1: one user (the centre's
     mailbox), maildir owned by nobody; `deliver` APPENDs a mail as a unit's client sent it."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, passdb: str = ""):
+        """`passdb`: the passdb section's body in place of the password file's."""
         import shutil
         import subprocess
         import time
@@ -200,11 +201,12 @@ log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# A test server answers a failed login at once (the default waits 2 s, against guessing).
+auth_failure_delay = 0
 default_login_user = dovenull
 default_internal_user = dovecot
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
+  {passdb or f"driver = passwd-file{chr(10)}  args = scheme=PLAIN username_format=%u {root}/passwd"}
 }}
 userdb {{
   driver = static

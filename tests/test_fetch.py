@@ -247,6 +247,44 @@ def test_gbk_headers_and_rfc2231_names_from_old_clients(ws, dovecot, monkeypatch
     assert "南城-反馈表.xlsx（nc@nc.gov.cn" in out
 
 
+def test_a_server_that_cannot_check_the_password_for_a_moment_is_asked_again(ws, tmp_path, monkeypatch, capsys):
+    """Dovecot whose password lookup fails for a while ("NO [UNAVAILABLE] Temporary
+    authentication failure", as on a loaded server): the login is tried again, and when it
+    still fails the clerk is not sent to check a password that is right."""
+    import shutil
+
+    if shutil.which("dovecot") is None:
+        pytest.skip("dovecot 未安装（apt-get install dovecot-imapd）：跳过真实 IMAP 服务器的测试")
+    from tests.conftest import Dovecot
+
+    failures = tmp_path / "failures"  # how many lookups are still to fail, counted down by the script
+    failures.write_text("0")
+    os.chmod(failures, 0o666)
+    script = tmp_path / "checkpassword.sh"
+    script.write_text(f"""#!/bin/sh
+n=$(cat {failures})
+if [ "$n" -gt 0 ]; then echo $((n - 1)) > {failures}; exit 111; fi
+creds=$(tr '\\0' '\\n' <&3)
+[ "$(printf '%s\\n' "$creds" | sed -n 1p)" = "{IMAP_USER}" ] || exit 1
+[ "$(printf '%s\\n' "$creds" | sed -n 2p)" = "{IMAP_PASSWORD}" ] || exit 1
+exec "$1"
+""")
+    os.chmod(script, 0o755)
+    server = Dovecot(tmp_path / "dovecot", passdb=f"driver = checkpassword\n  args = {script}")
+    try:
+        imap_to(ws, server, monkeypatch)
+        failures.write_text("1")
+        assert ws.run("fetch", now="2026-12-01 16:00") == 0
+        out = capsys.readouterr().out
+        assert "邮箱中没有新邮件。" in out and "登录" not in out
+        failures.write_text("9")
+        assert ws.run("fetch", now="2026-12-01 17:00") == 0
+        out = capsys.readouterr().out
+        assert "暂时无法验证登录" in out and "不是密码错误" in out and "核对" not in out
+    finally:
+        server.stop()
+
+
 def test_server_unreachable_or_wrong_password_is_one_chinese_line_and_daily_goes_on(ws, dovecot, monkeypatch):
     imap_to(ws, dovecot, monkeypatch)
     monkeypatch.setenv("TIPDESK_IMAP_PASSWORD", "wrong")

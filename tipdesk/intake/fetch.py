@@ -23,6 +23,7 @@ import os
 import re
 import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -219,14 +220,32 @@ def _connect(imap: ImapSettings):
                         ssl_context=context if imap.security == "ssl" else None, timeout=imap.timeout)
     if imap.security == "starttls":
         client.starttls(context)
-    client.login(imap.user, password)
-    return client
+    for pause in (*_LOGIN_PAUSES, None):
+        try:
+            client.login(imap.user, password)
+            return client
+        except Exception as exc:  # imapclient's LoginError
+            if pause is None or not _temporary(exc):
+                raise
+            time.sleep(pause)
+
+
+# A server whose own password lookup is slow or down answers a login NO [UNAVAILABLE] (RFC
+# 5530; Dovecot: "Temporary authentication failure"): the password may well be right, so the
+# login is tried again after these pauses (seconds) before the run gives up on the mailbox.
+_LOGIN_PAUSES = (1, 3)
+
+
+def _temporary(exc: BaseException) -> bool:
+    return "[UNAVAILABLE]" in str(exc)
 
 
 def _connection_error(exc: BaseException, imap: ImapSettings) -> str:
     from imapclient.exceptions import LoginError
 
     where = _where(imap)
+    if isinstance(exc, LoginError) and _temporary(exc):
+        return f"收件服务器 {where} 暂时无法验证登录（服务器答复“暂时不可用”，不是密码错误），重试后仍未成功"
     if isinstance(exc, LoginError):
         return f"收件邮箱 {imap.user} 登录失败，请核对 mail.imap.user 和环境变量 {imap.password_env} 中的密码"
     if isinstance(exc, ssl.SSLCertVerificationError):

@@ -44,6 +44,9 @@ def test_the_register_a_run_writes_is_kept_as_it_reads_back(ws):
     fresh = read_register(ws.register)  # the workbook itself, as Excel saved it from the run
     assert kept is not None
     assert kept.grids == {name: data.grid for name, data in fresh.sheets.items()}
+    # 1, 1.0 and True are equal in Python, not in a cell: the types too.
+    assert {name: [[type(v) for v in row] for row in grid] for name, grid in kept.grids.items()} == {
+        name: [[type(v) for v in row] for row in data.grid] for name, data in fresh.sheets.items()}
     assert kept.sheet_names == fresh.sheet_names and "统计" in kept.sheet_names
     assert kept.identities == [row_identities(row) for row in fresh.rows]
     # What the run wrote is in it: the numbers, the units, the deadlines.
@@ -101,3 +104,15 @@ def test_a_damaged_entry_is_not_believed(ws):
     assert _as_kept(ws) is None
     assert not read_register(ws.register, WorkbookCache(ws.config.cache)).from_cache
     assert "王志远" not in _letter_text(_reissued(ws, "AJ2026-0002"))
+
+
+def test_an_hourly_pass_keeps_the_register_it_read(ws):
+    from datetime import datetime
+
+    from tipdesk.commands.daily import run_hourly
+
+    ws.add(**complaint(类别="紧急"))
+    assert ws.run("daily", now=NOW) == 0
+    ws.config.cache.unlink()
+    run_hourly(ws.config, datetime(2026, 11, 30, 9, 30), echo=lambda line: None)
+    assert _as_kept(ws) is not None  # the next hour reads it from there

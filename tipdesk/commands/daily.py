@@ -170,7 +170,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
             # Held first, written into 催办记录, then sent: as in the daily run.
             reminders = reserve_reminders(config, now, open_cases, contacts, journal, calendar,
                                           categories=HOURLY_CATEGORIES, gate=gate)
-            if not record_chases(config, register, journal, now, set(open_cases), cache):
+            if not record_chases(config, register, journal, now, set(open_cases)):
                 keep_read(register, cache)  # the next hour reads it from there
             mails = deliver_mails(config, reminders, journal, config.day_folder(now), gate)
         finally:

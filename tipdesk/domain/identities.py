@@ -168,7 +168,7 @@ class Identities:
         for value in values:
             self._add(self._strong, case_id, value, loose=False)
 
-    def _add(self, forms: dict[str, set[str]], case_id: str, form: str, loose: bool) -> None:
+    def _add(self, forms: dict[str, str | set[str]], case_id: str, form: str, loose: bool) -> None:
         """`loose`: a form that is also an ordinary word, dropped when the published texts
         hold it; a number or a long name is kept unless it is itself a published value."""
         form = canonical(form)

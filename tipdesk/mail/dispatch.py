@@ -23,7 +23,6 @@ from tipdesk.store.egress import Gate
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
 from tipdesk.mail.compose import REFERRAL, REFERRAL_AGAIN, plan_notice_mails, plan_referral_mails, plan_reminder_mails
-from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.register import save_changes
 from tipdesk.domain.rows import CellChange, Register
 from tipdesk.rules.reminders import plan_reminders
@@ -152,9 +151,10 @@ def chase_changes(rows: Iterable[tuple[int, dict]], journal: Journal) -> list[Ce
 
 
 def record_chases(config: Config, register: Register, journal: Journal, now: datetime,
-                  case_ids: set[str], cache: WorkbookCache | None = None) -> int:
-    """The hourly pass has no save of its own: write 催办记录 of `case_ids` in a small one
-    (and keep the register so written in `cache`)."""
+                  case_ids: set[str]) -> int:
+    """The hourly pass has no save of its own: write 催办记录 of `case_ids` in a small one.
+    (Not kept in the cache: that would lengthen the moment, inside the journal's transaction,
+    where the register is replaced and the journal does not yet say so.)"""
     rows = [(r.number, dict(r.values)) for r in register.rows if str(r.get(CASE_ID) or "").strip() in case_ids]
     changes = chase_changes(rows, journal)
     if not changes:
@@ -163,8 +163,7 @@ def record_chases(config: Config, register: Register, journal: Journal, now: dat
         run_id = journal.start_run("催办记录", now)
         # Its digests, so the next run knows this write (an older copy saved over it, say).
         save_changes(register, changes, config.backup_folder, config.backup_keep, now,
-                     before_commit=lambda digest, skipped: journal.set_digests(run_id, register.digest, digest),
-                     cache=cache)
+                     before_commit=lambda digest, skipped: journal.set_digests(run_id, register.digest, digest))
         journal.record_changes(run_id, now, changes)
         journal.finish_run(run_id, "ok")
     return len(changes)

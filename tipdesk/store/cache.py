@@ -35,8 +35,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from tipdesk.domain.identities import RowIdentities
 
-# A new layout gets a new table: an old cache is then simply empty, never misread. The live
-# register has a table of its own: one entry per file name, replaced at each write.
+# Every entry's key holds the fingerprint of the code that made it (_format), so an entry of
+# another layout is never read. The live register has a table of its own: one entry per file
+# name, replaced at each write.
 _ARCHIVES, _REGISTERS = "archives_v1", "registers_v1"
 _SCHEMA = "CREATE TABLE IF NOT EXISTS {} (name TEXT PRIMARY KEY, digest TEXT NOT NULL, " \
           "format TEXT NOT NULL, checksum TEXT NOT NULL, entry TEXT NOT NULL)"
@@ -146,9 +147,9 @@ class WorkbookCache:
         return json.loads(data)
 
     def _keep(self, table: str, name: str, digest: str, pieces: Callable[[], Iterable[str]]) -> None:
-        """Keep the JSON text `pieces` gives, as UTF-8, written piece by piece: a register of
-        50,000 cases is 35 MB of it, and one text (and sqlite's copy of it) would double the
-        run's peak memory."""
+        """Keep the JSON text `pieces` gives, as UTF-8 chunks written one by one into a blob: a
+        register of 50,000 cases is 35 MB of it, held once as the chunks, where one text and
+        sqlite's copy of it would be three times that (the run's peak). Never raises."""
         if self.readonly or self.failed:
             return
         try:
@@ -157,8 +158,9 @@ class WorkbookCache:
             for chunk in chunks:
                 checksum.update(chunk)
             entry = (name, digest, _format(), checksum.hexdigest(), sum(map(len, chunks)))
-        except (TypeError, ValueError, OSError):
-            return  # a value JSON cannot hold, or tipdesk's code unreadable: read each time
+        except Exception:  # noqa: BLE001 - a value JSON cannot hold, tipdesk's code unreadable, no memory
+            self.failed = True
+            return
         if self._write(table, entry, chunks) == "damaged":
             # Not a database any more (a bad sector, a stray copy): nothing in it is worth
             # keeping, so it is made anew.
@@ -183,7 +185,7 @@ class WorkbookCache:
                 return "damaged"
             self.failed = True  # locked, a full disk, a grid too large for one value...
             return "failed"
-        except (sqlite3.Error, OSError):
+        except Exception:  # noqa: BLE001 - sqlite's other errors, a full disk, no memory: derived data, left
             self.failed = True
             return "failed"
 
@@ -220,7 +222,7 @@ def _format() -> str:
     change to how a grid is read or which identities are found makes every entry stale),
     Python's and its Unicode tables' versions, and calamine's. Raises OSError when that
     cannot be told (no sources, or sources changed since this process started): the
-    archives are then read from their workbooks."""
+    workbooks are then read."""
     from importlib.metadata import PackageNotFoundError, version  # only when there are archives
 
     files = _code_files()

@@ -128,12 +128,12 @@ def keep_read(register: Register, cache: WorkbookCache) -> None:
     try:
         if digest_of(register.path) != register.digest:
             return  # saved since it was read: what was read may be of neither content
-        _keep(cache, register.path.name, register.digest, register)
+        _cache_register(cache, register.path.name, register.digest, register)
     except Exception:  # noqa: BLE001 - a cache that fails costs the next run a read, never this run
         pass
 
 
-def _keep(cache: WorkbookCache, name: str, digest: str, register: Register) -> None:
+def _cache_register(cache: WorkbookCache, name: str, digest: str, register: Register) -> None:
     cache.keep_register(name, digest, KeptRegister(
         {sheet: data.grid for sheet, data in register.sheets.items()}, register.sheet_names, register.notes,
         [row_identities(row) for row in register.rows]))
@@ -303,17 +303,17 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     try:
         skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits,
                                            {REGISTER_SHEET: _long_texts(register, by_sheet.get(REGISTER_SHEET, {}))})
-        # With a cache, 联络人 is read back too (it is small): the kept register is all read back.
-        checked = list(by_sheet) + [name for name in register.sheets if cache and name not in by_sheet
-                                    and REGISTER_SHEET in by_sheet]
+        # Kept in the cache, the register is all read back: 联络人 too (it is small).
+        keeping = cache is not None and not cache.readonly and not cache.failed and REGISTER_SHEET in by_sheet
+        checked = list(by_sheet) + [name for name in register.sheets if keeping and name not in by_sheet]
         written, sheet_names = _read_back(path.name, temp, checked, far=bool(register.notes))
         read_back = {name: _verify(path.name, name, register.sheets[name].grid, written[name],
-                                   by_sheet.get(name, {}), skipped.get(name, set()), collect=bool(cache))
+                                   by_sheet.get(name, {}), skipped.get(name, set()), collect=keeping)
                      for name in checked}
         cells = {(name, r, c) for name, by_cell in skipped.items() for r, c in by_cell}
         with open(temp, "rb") as f:
             os.fsync(f.fileno())
-        digest = digest_of(temp) if before_commit or cache else ""
+        digest = digest_of(temp) if before_commit or keeping else ""
         if before_commit:
             before_commit(digest, cells)
         # Writing and verifying take seconds on a large register: a clerk who saved (or
@@ -330,25 +330,26 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         _sync_folder(path.parent)
     finally:
         temp.unlink(missing_ok=True)
-    if cache and set(read_back) == set(register.sheets) and all(g is not None for g in read_back.values()):
+    if keeping and set(read_back) == set(register.sheets) and all(g is not None for g in read_back.values()):
         try:
-            _keep_written(cache, register, digest, read_back, sheet_names)
+            _cache_written(cache, register, digest, read_back, sheet_names)
         except Exception:  # noqa: BLE001 - the register is replaced: a cache that fails costs the next run a read
             pass
     return saved, cells
 
 
-def _keep_written(cache: WorkbookCache, old: Register, digest: str, grids: dict[str, list[list[Any]]],
+def _cache_written(cache: WorkbookCache, old: Register, digest: str, grids: dict[str, list[list[Any]]],
                   sheet_names: list[str]) -> None:
     """Keep the register just written as it was read back. A row the write left alone is the
-    same list as before, and keeps the identities the run found in it."""
+    same list as before, and keeps the identities the run found in it. The far cells are
+    those of the register as read: a patch adds none (xlsx/extent.py)."""
     new = _register_of(old.path, digest, grids, sheet_names, old.notes)
     before = {row.number: row for row in old.rows} if new.columns == old.columns else {}
     for row in new.rows:
         was = before.get(row.number)
         if was is not None and was.same_cells(row):
             row.identities = row_identities(was)
-    _keep(cache, old.path.name, digest, new)
+    _cache_register(cache, old.path.name, digest, new)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -22,7 +22,8 @@ from openpyxl import load_workbook
 from tests.conftest import Workspace, complaint
 from tipdesk.domain.errors import EXIT_UNEXPECTED, TipdeskError
 from tipdesk.store.archive import read_archive, write_archive
-from tipdesk.store.cache import WorkbookCache
+from tipdesk.domain.identities import row_identities
+from tipdesk.store.cache import KeptRegister, WorkbookCache
 from tipdesk.store.egress import BLOCKED_FOLDER
 from tipdesk.store.register import read_register, save_without_rows
 from tipdesk.rules.archive import select_year
@@ -243,12 +244,12 @@ def test_archives_are_read_from_the_cache_until_one_is_edited(ws):
     assert ws.run("archive", "--year", "2025", now=NOW) == 0
     assert ws.run("daily", now="2026-03-02 09:10") == 0
     cache = WorkbookCache(ws.config.cache)
-    assert cache.load(ARCHIVE_2025, digest(ws.root / ARCHIVE_2025)) is not None
+    assert cache.load_register(ARCHIVE_2025, digest(ws.root / ARCHIVE_2025)) is not None
     # What the cache gives is what the workbook holds, dates and all.
     archive = ws.root / ARCHIVE_2025
     kept, fresh = read_archive(archive, cache), read_archive(archive)
     assert [r.values for r in kept.rows] == [r.values for r in fresh.rows]
-    assert kept.kept_identities == fresh.identities
+    assert [r.identities for r in kept.rows] == [row_identities(r) for r in fresh.rows]
     # In Excel the clerk adds the reporter's mobile to an archived case; a new case carries
     # that number where redaction never looks (上级编号): its letter must be held all the same.
     _edit_archive(archive, "AJ2025-0003", 联系方式="13987654321")
@@ -271,7 +272,7 @@ def test_a_damaged_cache_is_only_slower(ws, tmp_path):
     assert twin.run("daily", now="2026-03-03 08:30") == 0
     assert stats_sheet(ws) == stats_sheet(twin)
     # Made anew: the next run reads the archives from it again.
-    assert WorkbookCache(ws.config.cache).load(ARCHIVE_2024, digest(ws.root / ARCHIVE_2024)) is not None
+    assert WorkbookCache(ws.config.cache).load_register(ARCHIVE_2024, digest(ws.root / ARCHIVE_2024)) is not None
     # It may be deleted at any time; a dry run writes nothing, the cache neither.
     twin.config.cache.unlink()
     assert twin.run("report", "--year", "2025", "--dry-run", now=NOW) == 0
@@ -285,7 +286,8 @@ def test_a_cache_entry_changed_on_disk_is_not_believed(ws):
     assert ws.run("daily", now="2026-03-02 09:10") == 0
     db = sqlite3.connect(ws.config.cache)
     with db:
-        changed = db.execute("UPDATE archives_v1 SET entry = replace(entry, '13812345678', '13812345670')")
+        changed = db.execute("UPDATE registers_v1 SET entry = replace(entry, '13812345678', '13812345670') "
+                             "WHERE name = ?", (ARCHIVE_2025,))
     assert changed.rowcount == 1
     db.close()
     archive = ws.root / ARCHIVE_2025
@@ -310,6 +312,17 @@ def test_a_letter_reissued_for_an_archived_case_names_no_reporter(ws):
     text = "\n".join([p.text for p in document.paragraphs] +
                      [cell.text for table in document.tables for row in table.rows for cell in row.cells])
     assert "车间粉尘大" in text and "欧阳明远" not in text
+    # And in a live case's letter: the archived reporter named in its text is taken out too.
+    live = next(r.number for r in read_register(ws.register).rows if r.get("案件编号") == "AJ2026-0001")
+    ws.edit(live, 举报内容="欧阳明远也看见了，工地脚手架没有连墙件。")
+    day = ws.root / "outbox" / "2026-03-02"
+    before = set(day.rglob("AJ2026-0001-交办单*.docx"))
+    assert ws.run("letter", "AJ2026-0001", now=NOW) == 0
+    (letter,) = set(day.rglob("AJ2026-0001-交办单*.docx")) - before
+    document = Document(io.BytesIO(letter.read_bytes()))
+    text = "\n".join([p.text for p in document.paragraphs] +
+                     [cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    assert "脚手架" in text and "欧阳明远" not in text
 
 
 def test_the_cache_gives_back_every_kind_of_cell_value(tmp_path):
@@ -322,14 +335,15 @@ def test_the_cache_gives_back_every_kind_of_cell_value(tmp_path):
             ["\0D2025-02-03", "\0", "", ""],                          # calamine reads _x0000_ as NUL
             []]
     cache = WorkbookCache(tmp_path / "cache.sqlite3")
-    cache.keep("归档.xlsx", "abc", grid, [("AJ2025-0001", [("王建国", "王", "建国")], ["13812345678"])])
-    kept = cache.load("归档.xlsx", "abc")
+    found = [("AJ2025-0001", [("王建国", "王", "建国")], ["13812345678"])]
+    cache.keep_register("归档.xlsx", "abc", KeptRegister({"台账": grid}, ["台账"], [], found))
+    kept = cache.load_register("归档.xlsx", "abc")
     padded = [row + [""] * (4 - len(row)) for row in grid]
-    assert kept.grid == padded
-    assert [[type(v) for v in row] for row in kept.grid] == [[type(v) for v in row] for row in padded]
-    assert kept.identities == [("AJ2025-0001", [("王建国", "王", "建国")], ["13812345678"])]
-    assert cache.load("归档.xlsx", "another digest") is None
-    assert WorkbookCache(tmp_path / "cache.sqlite3").load("归档.xlsx", "abc").grid == padded
+    assert kept.grids["台账"] == padded
+    assert [[type(v) for v in row] for row in kept.grids["台账"]] == [[type(v) for v in row] for row in padded]
+    assert kept.identities == found and kept.sheet_names == ["台账"]
+    assert cache.load_register("归档.xlsx", "another digest") is None
+    assert WorkbookCache(tmp_path / "cache.sqlite3").load_register("归档.xlsx", "abc").grids["台账"] == padded
 
 
 def test_a_run_whose_code_was_replaced_under_it_keeps_nothing(tmp_path):
@@ -339,11 +353,11 @@ def test_a_run_whose_code_was_replaced_under_it_keeps_nothing(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     script = (
         "import sys; from pathlib import Path\n"
-        "from tipdesk.store.cache import WorkbookCache\n"
+        "from tipdesk.store.cache import KeptRegister, WorkbookCache\n"
         "if sys.argv[1] == 'update':\n"
         "    source = Path('tipdesk/domain/identities.py'); source.write_text(source.read_text() + '# new')\n"
-        "WorkbookCache(Path('cache.sqlite3')).keep('归档.xlsx', 'abc', [['案件编号']], [])\n"
-        "print(WorkbookCache(Path('cache.sqlite3')).load('归档.xlsx', 'abc') is not None)\n")
+        "WorkbookCache(Path('cache.sqlite3')).keep_register('归档.xlsx', 'abc', KeptRegister({'台账': [['案件编号']]}, [], [], []))\n"
+        "print(WorkbookCache(Path('cache.sqlite3')).load_register('归档.xlsx', 'abc') is not None)\n")
     run = lambda how: subprocess.run([sys.executable, "-c", script, how], cwd=tmp_path, capture_output=True,
                                      text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=True)
     assert run("update").stdout.strip() == "False"

@@ -38,7 +38,7 @@ from tipdesk.store.commit import (
     DROPPED, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
     refuse_if_went_back,
 )
-from tipdesk.store.archive import archived_by_year, identities_of
+from tipdesk.store.archive import archived_by_year, archived_rows
 from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
@@ -166,7 +166,7 @@ def run_hourly(config: Config, now: datetime, echo: Callable[[str], None] = prin
                                    if CONTACTS_SHEET in register.sheets else [], now, journal.first_run(),
                                    journal.bounced_addresses())
             gate = register_gate(config, register, f"{now:%Y-%m-%d}",
-                                 found=identities_of(archived_by_year(config.register, cache=cache)))
+                                 archived_rows(archived_by_year(config.register, cache=cache)))
             # Held first, written into 催办记录, then sent: as in the daily run.
             reminders = reserve_reminders(config, now, open_cases, contacts, journal, calendar,
                                           categories=HOURLY_CATEGORIES, gate=gate)
@@ -232,7 +232,8 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             # as this run leaves it and of its archives.
             final = plan.final_rows(register)
             archives = archived_by_year(config.register, cache=cache)
-            gate = open_gate(config, final, contacts_after(register, plan), f"{now:%Y-%m-%d}", identities_of(archives))
+            gate = open_gate(config, [*final, *archived_rows(archives)], contacts_after(register, plan),
+                             f"{now:%Y-%m-%d}")
             # Last year's archived cases: the 统计 sheet compares with the same span of last year.
             last_year = archives.get(now.year - 1)
             final = with_archived(final, last_year.rows if last_year else [])

@@ -8,7 +8,7 @@ from tipdesk.config import Config
 from tipdesk.domain.columns import CASE_ID, LETTER_NO, UNIT
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.output.issuing import planned_paths, publish_ops, render
-from tipdesk.store.archive import archived_by_year, find_archived, identities_of
+from tipdesk.store.archive import archived_by_year, archived_rows, find_archived
 from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.commit import IssuedRecord, apply_file_ops
 from tipdesk.store.egress import register_gate
@@ -45,8 +45,7 @@ def reissue(config: Config, case_id: str, now: datetime, dry_run: bool = False) 
             return None
         staging = config.outbox / f".staging-letter-{now:%Y%m%d-%H%M%S}"
         try:
-            gate = register_gate(config, register, f"{now:%Y-%m-%d}",
-                                 found=identities_of(archives))
+            gate = register_gate(config, register, f"{now:%Y-%m-%d}", archived_rows(archives))
             staged = render(gate.clean(case), config, now, staging)
             records, ops = publish_ops([staged], staging, folder, gate)
             if not records:

@@ -11,7 +11,7 @@ from tipdesk.domain.textnorm import chinese_date
 from tipdesk.output.bulletin import build_bulletin, file_names
 from tipdesk.rules.stats import parse_period
 from tipdesk.rules.archive import with_archived
-from tipdesk.store.archive import archived_by_year, identities_of
+from tipdesk.store.archive import archived_by_year, archived_rows
 from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.egress import register_gate
 from tipdesk.store.register import read_register
@@ -28,8 +28,8 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
                            f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
     cache = WorkbookCache(config.cache, readonly=dry_run)
     register = read_register(config.register, cache)
-    archives = archived_by_year(config.register, cache=cache)
-    archived = [row.values for archive in archives.values() for row in archive.rows]
+    archives = archived_rows(archived_by_year(config.register, cache=cache))
+    archived = [row.values for row in archives]
     # Archived years count as they did before the archive (year-on-year, repeated reports).
     rows = with_archived([row.values for row in register.rows], archived)
     folder = config.outbox / f"{now:%Y-%m-%d}"
@@ -42,7 +42,7 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
         requests = journal.requests()
     finally:
         journal.close()
-    gate = register_gate(config, register, f"{now:%Y-%m-%d}", identities_of(archives))
+    gate = register_gate(config, register, f"{now:%Y-%m-%d}", archives)
     documents = build_bulletin([gate.clean(row) for row in rows], period, now, config, requests)
     # Never a half-written bulletin under the real name (the gate writes atomically), and a
     # new bulletin replaces the one of an earlier run today.

@@ -47,8 +47,8 @@ RowIdentities = tuple[str, list[tuple[str, str, str]], list[str]]
 
 def row_identities(row: Any) -> RowIdentities:
     """What a row tells of its reporter, before the published texts are taken out: a function
-    of its cells alone, so an archive's can be kept with it (store/cache.py). A register Row
-    is read raw, and once: a 50,000-row register is collected on every run."""
+    of its cells alone, so it can be kept with them (store/cache.py). A register Row is read
+    raw, and once: a 50,000-row register is collected on every run."""
     if row.__class__ is Row:
         if row.identities is None:
             row.identities = _row_identities(row.raw_cells(_ROW_COLUMNS))
@@ -153,11 +153,7 @@ class Identities:
         return self
 
     def add_row(self, row: Any) -> None:
-        self.add_identities(row_identities(row))
-
-    def add_identities(self, found: RowIdentities) -> None:
-        """Register what row_identities found in one row (worked out now, or kept with an archive)."""
-        case_id, names, values = found
+        case_id, names, values = row_identities(row)
         for bare, surname, given in names:
             # A name of two characters may be a word too (高峰): not kept when a unit's name holds it.
             self._add(self._strong, case_id, bare, loose=len(bare) < 3)

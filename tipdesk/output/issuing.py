@@ -79,6 +79,14 @@ def _render_job(job: tuple) -> IssuedDocuments:
     return render(*job)
 
 
+def _can_fork() -> bool:
+    """Workers may start as copies of this process (multiprocessing loads only when asked:
+    on a morning with letters enough to share out)."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 class Rendering:
     """Documents being rendered while the run goes on (context manager).
 
@@ -95,15 +103,12 @@ class Rendering:
 
     def __enter__(self) -> "Rendering":
         workers = min(os.cpu_count() or 1, 4)
-        if len(self.jobs) < PARALLEL_FROM or workers < 2:
-            self.done = [_render_job(job) for job in self.jobs]
-            return self
-        import multiprocessing  # and the pool: only on a morning with letters enough to share out
-        from concurrent.futures import ProcessPoolExecutor
-
-        if "fork" not in multiprocessing.get_all_start_methods():
+        if len(self.jobs) < PARALLEL_FROM or workers < 2 or not _can_fork():
             self.done = [_render_job(job) for job in self.jobs]
         else:
+            from concurrent.futures import ProcessPoolExecutor
+            import multiprocessing
+
             # fork: the workers start with everything imported and the template compiled.
             config = self.jobs[0][1]
             import tipdesk.output.referral  # noqa: F401 - imported once, before the fork

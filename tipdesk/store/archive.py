@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Iterable
 
 from tipdesk.domain.columns import REGISTER_SHEET
-from tipdesk.domain.identities import RowIdentities, row_identities
 from tipdesk.domain.rows import CellChange, Register, Row
 from tipdesk.rules.archive import case_id_of, same_value
 from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.register import (
-    case_rows, digest_of, read_register, refuse_if_open, save_changes, save_without_rows,
+    keep_read, read_register, refuse_if_open, save_changes, save_without_rows,
 )
 
 SUFFIX = "年归档"
@@ -49,18 +48,11 @@ def archive_paths(register: Path) -> dict[int, Path]:
 
 @dataclass
 class Archive:
-    """One archive's workbook, its case rows, and what each tells of its reporter (for the
-    egress gate), kept in the cache with them; worked out from the rows when the cache had none."""
+    """One archive's workbook and its case rows (each row keeps what row_identities finds in it,
+    kept in the cache with the rows)."""
 
     path: Path
     rows: list[Row]
-    kept_identities: list[RowIdentities] | None = None
-
-    @property
-    def identities(self) -> list[RowIdentities]:
-        if self.kept_identities is None:
-            self.kept_identities = [row_identities(row) for row in self.rows]
-        return self.kept_identities
 
 
 def archived_by_year(register: Path, years: Iterable[int] | None = None,
@@ -71,9 +63,9 @@ def archived_by_year(register: Path, years: Iterable[int] | None = None,
             if wanted is None or year in wanted}
 
 
-def identities_of(archives: dict[int, Archive]) -> list[RowIdentities]:
-    """What the archives' rows tell of their reporters, for the egress gate."""
-    return [found for archive in archives.values() for found in archive.identities]
+def archived_rows(archives: dict[int, Archive]) -> list[Row]:
+    """Every archived case row, oldest year first (for the egress gate and the statistics)."""
+    return [row for archive in archives.values() for row in archive.rows]
 
 
 def find_archived(archives: dict[int, Archive], case_id: str) -> tuple[Path, Row] | None:
@@ -88,27 +80,12 @@ def find_archived(archives: dict[int, Archive], case_id: str) -> tuple[Path, Row
 
 
 def read_archive(path: Path, cache: WorkbookCache | None = None) -> Archive:
-    """One archive, from `cache` while the file is as it was read."""
-    if cache is None:
-        return Archive(path, read_register(path).rows)
-    digest = digest_of(path)
-    kept = cache.load(path.name, digest)
-    if kept is not None:
-        try:
-            _columns, rows, _added = case_rows(path.name, kept.grid)
-            if len(rows) == len(kept.identities):
-                return Archive(path, rows, kept.identities)
-        except Exception:  # noqa: BLE001 - not the grid of a register after all: the workbook says
-            pass
-    register = read_register(path)
-    archive = Archive(path, register.rows)
-    try:
-        unchanged = register.digest == digest_of(path)  # not saved while it was being read
-    except OSError:
-        unchanged = False
-    if unchanged and not cache.readonly:
-        cache.keep(path.name, register.digest, register.grid, archive.identities)
-    return archive
+    """One archive, from `cache` while the file is as it was read (kept there the first time,
+    with its rows' identities, as the live register is)."""
+    register = read_register(path, cache)
+    if cache is not None:
+        keep_read(register, cache)
+    return Archive(path, register.rows)
 
 
 def _archive_columns(archive: Register, live: Register) -> tuple[dict[str, int], list[CellChange]]:

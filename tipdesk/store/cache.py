@@ -1,14 +1,14 @@
 """What tipdesk read of its workbooks, kept in a cache database beside the journal
-(tipdesk-cache.sqlite3): the archives, and the live register as the last run left it.
+(tipdesk-cache.sqlite3): the live register as the last run left it, and the archives.
 
 Every daily run needs every archived case (the egress gate knows their reporters; the 统计
 sheet compares with last year), but an archive changes about once a year. Parsing one with
 calamine and working out its reporters' identities cost more than a second per 10,000 cases,
 every morning, growing each January; both from the cache cost a tenth of that. The live
-register is kept the same way, once per file name, each time a run writes it (and when a run
-that did not write it read it from the workbook): a second run the same morning, watch's
-hourly passes, `letter` and `report` then read the register as that run left it in a quarter
-of the time.
+register is kept the same way, each time a run writes it (and when a run that did not write
+it read it from the workbook): a second run the same morning, watch's hourly passes,
+`letter` and `report` then read the register as that run left it in a quarter of the time.
+One entry per workbook's file name, replaced when its content changes.
 
 The cache is derived data, never state. An entry is found only under its file's SHA-256 (a
 workbook edited in Excel is read again), the fingerprint of tipdesk's own code (what it
@@ -36,10 +36,11 @@ from typing import Any, Callable, Iterable, Iterator
 from tipdesk.domain.identities import RowIdentities
 
 # Every entry's key holds the fingerprint of the code that made it (_format), so an entry of
-# another layout is never read. The live register has a table of its own: one entry per file
-# name, replaced at each write.
-_ARCHIVES, _REGISTERS = "archives_v1", "registers_v1"
-_SCHEMA = "CREATE TABLE IF NOT EXISTS {} (name TEXT PRIMARY KEY, digest TEXT NOT NULL, " \
+# another layout is never read.
+_TABLE = "registers_v1"
+# Tables of earlier releases: dropped when an entry is written, their space reused.
+_OLD_TABLES = ("archive_grids_v1", "archives_v1")
+_SCHEMA = f"CREATE TABLE IF NOT EXISTS {_TABLE} (name TEXT PRIMARY KEY, digest TEXT NOT NULL, " \
           "format TEXT NOT NULL, checksum TEXT NOT NULL, entry TEXT NOT NULL)"
 # Another process holding the file (a second tool, a DB browser) must not hold up the run.
 _WAIT_SECONDS = 0.5
@@ -57,14 +58,8 @@ _DATETIMES, _TEXTS, _PLAIN, _MIXED = "T", "S", "", "*"
 
 
 @dataclass
-class KeptArchive:
-    grid: list[list[Any]]
-    identities: list[RowIdentities]  # store.archive.Archive.identities, row by row
-
-
-@dataclass
 class KeptRegister:
-    """The live register as store.register.read_register reads it."""
+    """A register workbook (the live one or an archive) as store.register.read_register reads it."""
 
     grids: dict[str, list[list[Any]]]   # 台账 and, if the file has it, 联络人
     sheet_names: list[str]
@@ -73,44 +68,29 @@ class KeptRegister:
 
 
 class WorkbookCache:
-    """Archives' and the live register's grids and identities by file name and SHA-256;
-    `readonly` (a dry run) writes nothing. After the first failure to use the file it is left
-    alone for the rest of the run."""
+    """Register workbooks' grids and identities by file name and SHA-256; `readonly` (a dry
+    run) writes nothing. After the first failure to use the file it is left alone for the rest
+    of the run."""
 
     def __init__(self, path: Path, readonly: bool = False):
         self.path, self.readonly, self.failed = path, readonly, False
 
-    def load(self, name: str, digest: str) -> KeptArchive | None:
-        """What was kept of archive `name` when its content had `digest`, if anything."""
-        try:
-            found = self._load(_ARCHIVES, name, digest)
-            if found is None:
-                return None
-            grid, kept = found
-            return KeptArchive(_grid_from_json(grid), _identities_from_json(kept))
-        except Exception:  # noqa: BLE001 - whatever is wrong with an entry, the workbook is read
-            return None
-
-    def keep(self, name: str, digest: str, grid: list[list[Any]], identities: list[RowIdentities]) -> None:
-        """Remember archive `name`'s grid and identities while its content has `digest`
-        (best effort: whatever fails, the next run reads the workbook again)."""
-        self._keep(_ARCHIVES, name, digest, lambda: _list_pieces(_grid_pieces(grid), _rows_pieces(identities)))
-
     def load_register(self, name: str, digest: str) -> KeptRegister | None:
-        """The live register `name` as read when its content had `digest`, if kept."""
+        """The register workbook `name` as read when its content had `digest`, if kept."""
         try:
-            found = self._load(_REGISTERS, name, digest)
+            found = self._load(name, digest)
             if found is None:
                 return None
             grids, sheet_names, notes, kept = found
             return KeptRegister({sheet: _grid_from_json(grid) for sheet, grid in grids.items()},
                                 list(sheet_names), list(notes), _identities_from_json(kept))
-        except Exception:  # noqa: BLE001 - as load()
+        except Exception:  # noqa: BLE001 - whatever is wrong with an entry, the workbook is read
             return None
 
     def keep_register(self, name: str, digest: str, kept: KeptRegister) -> None:
-        """Remember the live register `name` while its content has `digest` (in place of the
-        entry of its earlier content; best effort, as keep())."""
+        """Remember the register workbook `name` while its content has `digest`, in place of
+        the entry of its earlier content (best effort: whatever fails, the next run reads the
+        workbook again)."""
         def grids() -> Iterator[str]:
             yield "{"
             for i, (sheet, grid) in enumerate(kept.grids.items()):
@@ -118,18 +98,18 @@ class WorkbookCache:
                 yield from _grid_pieces(grid)
             yield "}"
 
-        self._keep(_REGISTERS, name, digest, lambda: _list_pieces(
+        self._keep(name, digest, lambda: _list_pieces(
             grids(), [_json(kept.sheet_names)], [_json(kept.notes)], _rows_pieces(kept.identities)))
 
-    def _load(self, table: str, name: str, digest: str) -> Any:
-        """The JSON value kept under (`name`, `digest`) in `table`, or None."""
+    def _load(self, name: str, digest: str) -> Any:
+        """The JSON value kept under (`name`, `digest`), or None."""
         if self.failed:
             return None
         try:
             if not self.path.is_file():
                 return None
             with closing(self._connect()) as db:
-                found = db.execute(f"SELECT checksum, entry FROM {table} WHERE name = ? AND digest = ? "
+                found = db.execute(f"SELECT checksum, entry FROM {_TABLE} WHERE name = ? AND digest = ? "
                                    f"AND format = ?", (name, digest, _format())).fetchone()
         except sqlite3.DatabaseError as exc:
             # Damaged, or made by another version: keep() makes it anew. Locked: left alone.
@@ -146,7 +126,7 @@ class WorkbookCache:
             return None  # damaged on disk: the workbook is read, and kept anew
         return json.loads(data)
 
-    def _keep(self, table: str, name: str, digest: str, pieces: Callable[[], Iterable[str]]) -> None:
+    def _keep(self, name: str, digest: str, pieces: Callable[[], Iterable[str]]) -> None:
         """Keep the JSON text `pieces` gives, as UTF-8 chunks written one by one into a blob: a
         register of 50,000 cases is 35 MB of it, held once as the chunks, where one text and
         sqlite's copy of it would be three times that (the run's peak). Never raises."""
@@ -161,7 +141,7 @@ class WorkbookCache:
         except Exception:  # noqa: BLE001 - a value JSON cannot hold, tipdesk's code unreadable, no memory
             self.failed = True
             return
-        if self._write(table, entry, chunks) == "damaged":
+        if self._write(entry, chunks) == "damaged":
             # Not a database any more (a bad sector, a stray copy): nothing in it is worth
             # keeping, so it is made anew.
             try:
@@ -169,14 +149,16 @@ class WorkbookCache:
             except OSError:
                 self.failed = True
                 return
-            self._write(table, entry, chunks)
+            self._write(entry, chunks)
 
-    def _write(self, table: str, entry: tuple, chunks: list[bytes]) -> str:
+    def _write(self, entry: tuple, chunks: list[bytes]) -> str:
         try:
             with closing(self._connect()) as db, db:
-                db.execute(_SCHEMA.format(table))
-                row = db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, zeroblob(?))", entry).lastrowid
-                with db.blobopen(table, "entry", row) as blob:
+                for old in _OLD_TABLES:
+                    db.execute(f"DROP TABLE IF EXISTS {old}")
+                db.execute(_SCHEMA)
+                row = db.execute(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, zeroblob(?))", entry).lastrowid
+                with db.blobopen(_TABLE, "entry", row) as blob:
                     for chunk in chunks:
                         blob.write(chunk)
             return "written"
@@ -223,7 +205,7 @@ def _format() -> str:
     Python's and its Unicode tables' versions, and calamine's. Raises OSError when that
     cannot be told (no sources, or sources changed since this process started): the
     workbooks are then read."""
-    from importlib.metadata import PackageNotFoundError, version  # only when there are archives
+    from importlib.metadata import PackageNotFoundError, version  # only when the cache is used
 
     files = _code_files()
     if not files or files != _STARTED_WITH:

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from tipdesk.config import Config
 from tipdesk.domain.columns import CONTACTS_SHEET
-from tipdesk.domain.identities import Identities, RowIdentities
+from tipdesk.domain.identities import Identities
 from tipdesk.store.files import free_path
 
 BLOCKED_FOLDER = "拦截"
@@ -204,19 +204,15 @@ def _fix(about: Iterable[str], found: set[str], then: str = "") -> str:
     return f"请在台账中删改案件 {_cases(where)} 文字里的举报人信息，{then or '下次运行时会重新生成'}。"
 
 
-def open_gate(config: Config, rows: Iterable[Any], contacts: Iterable[Iterable[Any]], day: str,
-              found: Iterable[RowIdentities] = ()) -> Gate:
-    """The gate of one run: every identity in `rows` (the register as this run leaves it)
-    and `found` (the archives', worked out once: Archive.identities), the units' published
-    contacts (`contacts`: the 联络人 grid) exempt."""
-    identities = Identities(published_texts(config, contacts)).add_rows(rows)
-    for each in found:
-        identities.add_identities(each)
-    return Gate(identities, config.root, config.root / BLOCKED_FOLDER / day)
+def open_gate(config: Config, rows: Iterable[Any], contacts: Iterable[Iterable[Any]], day: str) -> Gate:
+    """The gate of one run: every identity in `rows` (the register as this run leaves it,
+    archives added), the units' published contacts (`contacts`: the 联络人 grid) exempt."""
+    return Gate(Identities(published_texts(config, contacts)).add_rows(rows), config.root,
+                config.root / BLOCKED_FOLDER / day)
 
 
-def register_gate(config: Config, register, day: str, found: Iterable[RowIdentities] = ()) -> Gate:
+def register_gate(config: Config, register, day: str, archived: Iterable[Any] = ()) -> Gate:
     """The gate for a command that reads the register as it is (report, letter, liaison,
-    hourly), with the archives' identities (`found`: store.archive.Archive.identities)."""
+    hourly), with the archived rows' identities too (store.archive.archived_rows)."""
     sheet = register.sheets.get(CONTACTS_SHEET)
-    return open_gate(config, register.rows, sheet.grid if sheet else [], day, found)
+    return open_gate(config, [*register.rows, *archived], sheet.grid if sheet else [], day)

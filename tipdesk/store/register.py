@@ -120,9 +120,10 @@ def _register_of(path: Path, digest: str, grids: dict[str, list[list[Any]]], she
 
 
 def keep_read(register: Register, cache: WorkbookCache) -> None:
-    """Keep the register as this run read it from the workbook, for the next runs (a run that
-    did not write it: watch's hourly pass, the day's second run). Its rows' identities are
-    worked out here if the gate has not yet."""
+    """Keep a register workbook as this run read it, for the next runs: the live register
+    when this run did not write it (watch's hourly pass, the day's second run), an archive
+    the first time it is read. Its rows' identities are worked out here if the gate has not
+    yet."""
     if register.from_cache or cache.readonly:
         return
     try:
@@ -330,7 +331,7 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         _sync_folder(path.parent)
     finally:
         temp.unlink(missing_ok=True)
-    if keeping and set(read_back) == set(register.sheets) and all(g is not None for g in read_back.values()):
+    if keeping and all(grid is not None for grid in read_back.values()):
         try:
             _cache_written(cache, register, digest, read_back, sheet_names)
         except Exception:  # noqa: BLE001 - the register is replaced: a cache that fails costs the next run a read

@@ -1,6 +1,6 @@
 """Deadlines on the official calendar: 调休, holidays, years the package does not know."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -86,3 +86,29 @@ def test_upstream_deadline_far_away_does_not_extend():
 def test_unknown_category_is_refused(category):
     with pytest.raises(ValueError):
         deadline_for(category, datetime(2026, 11, 30), WorkCalendar(), RULES)
+
+
+def test_working_days_between_counts_as_walking_day_by_day_over_years():
+    # The count of how late a case is (the escalation step of the reminder ladder) is read from
+    # per-year running totals: it must equal walking the days, across 调休, a config override,
+    # leap years and a year no schedule covers (weekends only, and reported).
+    import random
+
+    calendar = WorkCalendar(extra_holidays=[date(2026, 12, 1)], extra_workdays=[date(2026, 12, 5)])
+
+    def walked(start: date, end: date) -> int:
+        return sum(calendar.is_workday(date.fromordinal(o)) for o in range(start.toordinal() + 1,
+                                                                          end.toordinal() + 1))
+
+    rng = random.Random(7)
+    spans = [(date(2024, 2, 28), date(2024, 3, 1)), (date(2026, 9, 30), date(2026, 10, 15)),
+             (date(2026, 11, 30), date(2026, 12, 7)), (date(2021, 12, 31), date(2029, 1, 2)),
+             (date(2026, 12, 31), date(2027, 1, 1)), (date(2026, 5, 6), date(2026, 5, 6)),
+             (date(2026, 5, 6), date(2026, 5, 1))]
+    for _ in range(300):
+        start = date(2021, 1, 1) + timedelta(days=rng.randrange(8 * 365))
+        spans.append((start, start + timedelta(days=rng.randrange(-5, 900))))
+    for start, end in spans:
+        assert calendar.working_days_between(start, end) == max(0, walked(start, end)), (start, end)
+    assert calendar.working_days_between(date(2026, 11, 30), date(2026, 12, 7)) == 5  # 12-1 off, Sat 12-5 on
+    assert 2029 in calendar.uncovered_years

@@ -51,6 +51,9 @@ class WorkCalendar:
         # same few hundred days thousands of times (overdue counts over years of cases).
         self._known: dict[date, bool] = {}
         self._fingerprints: dict[int, str] = {}
+        # Per year, the working days from 1 January up to each day: a count over years (a case
+        # overdue since long ago, chased every run) is then a few look-ups, not a walk.
+        self._running: dict[int, list[int]] = {}
 
     def source(self, year: int) -> str:
         """Where `year`'s schedule comes from: notice, package or weekends."""
@@ -112,12 +115,27 @@ class WorkCalendar:
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (0 when end <= start)."""
-        count, day = 0, start
-        while day < end:
-            day += timedelta(days=1)
-            if self.is_workday(day):
-                count += 1
+        if end <= start:
+            return 0
+        count = self._through(end) - self._through(start)
+        for year in range(start.year, end.year):
+            count += self._running_of(year)[-1]
         return count
+
+    def _through(self, day: date) -> int:
+        """Working days from 1 January of `day`'s year up to and including `day`."""
+        return self._running_of(day.year)[day.timetuple().tm_yday - 1]
+
+    def _running_of(self, year: int) -> list[int]:
+        found = self._running.get(year)
+        if found is None:
+            found, count, day = [], 0, date(year, 1, 1)
+            while day.year == year:
+                count += self.is_workday(day)
+                found.append(count)
+                day += timedelta(days=1)
+            self._running[year] = found
+        return found
 
     def end_of(self, day: date) -> datetime:
         return datetime.combine(day, END_OF_DAY)

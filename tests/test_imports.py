@@ -26,3 +26,17 @@ def test_the_statistics_and_the_bulletin_load_no_data_frame_library():
             "print([m for m in ('pandas', 'polars', 'pyarrow') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_rerun_with_nothing_to_send_loads_no_template_engine(ws):
+    # The day's second run: the cases are referred and their letters out, nothing is due. It
+    # composes no mail and writes no document, so jinja2, docxtpl and openpyxl stay unloaded.
+    from tests.conftest import complaint
+
+    ws.add_rows([complaint(), complaint(举报内容="储罐泄漏有异味"), complaint(举报内容="车间有工人受伤")])
+    assert ws.run("daily") == 0
+    code = ("import sys; from tipdesk.cli import main; "
+            f"code = main(['daily', '--config', {str(ws.config_path)!r}, '--now', '2026-11-30 08:30']); "
+            f"print(code, [m for m in {HEAVY!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from tipdesk.domain.columns import (
     CASE_ID, CATEGORY, DEADLINE, LETTER_NO, NOTES, REPORTER, REPORTER_CONTACT, SUBJECT, UNIT,
@@ -34,9 +34,6 @@ from tipdesk.domain.textnorm import fullwidth_brackets, safe_name
 from tipdesk.word.template import compiled
 from tipdesk.domain.launcher import RUN
 from tipdesk.domain.notices import CATEGORY_CHANGE, LETTER_KEY, REFERRAL
-
-if TYPE_CHECKING:
-    import jinja2
 
 # The same referral sent once more to a unit that has not acknowledged it (签收).
 REFERRAL_AGAIN = "再次交办"
@@ -120,23 +117,26 @@ class Mail:
         return text + (f"（{self.note}）" if self.note else "")
 
 
-def _environment(settings: MailSettings) -> jinja2.Environment:
-    import jinja2  # only when a mail is composed
+class _Templates:
+    """The mail templates, jinja2 loaded when the first mail is composed: a run with nothing
+    to send (most of the day's reruns and hourly passes) never pays for it."""
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in settings.templates]),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, autoescape=False)
+    def __init__(self, settings: MailSettings):
+        self._settings, self._env = settings, None
 
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        import jinja2
 
-def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
-    import jinja2
-
-    try:
-        return env.get_template(name).render(context)
-    except jinja2.TemplateError as exc:
-        raise TipdeskError(f"邮件模板 {name} 有误：{exc}。请检查 templates/mail/{name}，"
-                           "或删除它以使用内置模板。")
+        if self._env is None:
+            self._env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([str(p) for p in self._settings.templates]),
+                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                keep_trailing_newline=True, autoescape=False)
+        try:
+            return self._env.get_template(name).render(context)
+        except jinja2.TemplateError as exc:
+            raise TipdeskError(f"邮件模板 {name} 有误：{exc}。请检查 templates/mail/{name}，"
+                               "或删除它以使用内置模板。")
 
 
 def _one_line(text: str) -> str:
@@ -239,7 +239,7 @@ def plan_referral_mails(referrals: Mapping[str, Sequence[tuple[str, Sequence[Pat
     `again`, the referral goes a second time to a unit that has not acknowledged it (签收),
     once per 交办文号."""
     stage = REFERRAL_AGAIN if again else REFERRAL
-    env, done, mails = _environment(settings), set(sent), []
+    templates, done, mails = _Templates(settings), set(sent), []
     for unit, entries in sorted(referrals.items()):
         contact = contacts.get(unit)
         views, items, attachments = [], [], []
@@ -258,8 +258,8 @@ def plan_referral_mails(referrals: Mapping[str, Sequence[tuple[str, Sequence[Pat
         to, cc = _recipients(contact, escalate=False)
         mails.append(Mail(
             kind=stage, unit=unit, at=now, items=tuple(items),
-            subject=_one_line(_render(env, "referral_subject.j2", context)),
-            body=_render(env, "referral_body.j2", context), to=to, cc=cc,
+            subject=_one_line(templates.render("referral_subject.j2", context)),
+            body=templates.render("referral_body.j2", context), to=to, cc=cc,
             attachments=tuple(attachments),
             note=_paper_note(contact) if not to else (contact.note if contact else "")))
     return mails
@@ -273,7 +273,7 @@ def plan_reminder_mails(reminders: Sequence[Reminder], cases: Mapping[str, Mappi
 
     `number(unit, year)` gives the 督办通知 number (see `escalation_numbering`); it is asked
     only for units with a 督办. A dry run passes one that reserves nothing."""
-    env, mails = _environment(settings), []
+    templates, mails = _Templates(settings), []
     by_unit: dict[str, list[Reminder]] = {}
     for reminder in reminders:
         by_unit.setdefault(reminder.unit, []).append(reminder)
@@ -304,8 +304,8 @@ def plan_reminder_mails(reminders: Sequence[Reminder], cases: Mapping[str, Mappi
             kind=kind, unit=unit, at=now,
             items=tuple(MailItem(r.case_id, r.stage, unit, as_text(r.deadline), _who(contact, r.stage))
                         for r in group),
-            subject=_one_line(_render(env, "digest_subject.j2", context)),
-            body=_render(env, "digest_body.j2", context), to=to, cc=cc,
+            subject=_one_line(templates.render("digest_subject.j2", context)),
+            body=templates.render("digest_body.j2", context), to=to, cc=cc,
             attachments=attachments, number=context["number"],
             note=_paper_note(contact) if not to else (contact.note if contact else "")))
     return mails
@@ -328,7 +328,7 @@ def plan_notice_mails(notices: Sequence[Mapping[str, Any]], cases: Mapping[str, 
     `notices`: journal rows (Journal.owed_notices); `cases`: register rows by case id, for the
     view and for redacting the reason (a clerk's or a unit's words) against that case's
     reporter; `files(case_id, letter_no)`: the letter and sheet a 重新办理 carries."""
-    env, mails = _environment(settings), []
+    templates, mails = _Templates(settings), []
     for row in notices:
         kind, unit, case_id = row["kind"], row["unit"], row["case_id"]
         stem = NOTICE_KINDS[kind][0]
@@ -351,14 +351,14 @@ def plan_notice_mails(notices: Sequence[Mapping[str, Any]], cases: Mapping[str, 
                    "detail_lines": [line.strip() for line in str(detail).split("\n") if line.strip()],
                    "category_change": detail[len(CATEGORY_CHANGE):] if detail.startswith(CATEGORY_CHANGE) else "",
                    "attached": bool(row.get("attachment"))}
-        body = _render(env, f"notice_{stem}_body.j2", context)
+        body = templates.render(f"notice_{stem}_body.j2", context)
         attachments.insert(0, Attachment(safe_name(f"{kind}-{row.get('number') or case_id}.docx", "通知.docx"),
                                          unit_notice_document(settings, kind, context, body, now)))
         to, cc = _recipients(contact, escalate=False)
         mails.append(Mail(
             kind=kind, unit=unit, at=now,
             items=(MailItem(case_id, kind, unit, f"#{row['id']}", _who(contact, kind)),),
-            subject=_one_line(_render(env, f"notice_{stem}_subject.j2", context)),
+            subject=_one_line(templates.render(f"notice_{stem}_subject.j2", context)),
             body=body, to=to, cc=cc,
             attachments=tuple(attachments), number=row.get("number") or "",
             note=_paper_note(contact) if not to else (contact.note if contact else "")))

@@ -104,8 +104,9 @@ def build(folder: Path, cases: int) -> Path:
     for i in range(cases):
         received = start + step * i
         referred = received + timedelta(hours=2)
-        # Old cases are closed; the newest 3% (at least 250, for the 200 returned sheets) are open.
-        closed = i < cases - max(250, cases * 0.03)
+        # Old cases are closed; the newest 3% are open (at least 250, for the 200 returned
+        # sheets, but no more than half of a small register).
+        closed = i < cases - min(max(250, cases * 0.03), cases // 2)
         deadline = referred + timedelta(days=9)
         row = {
             "案件编号": f"AJ{received.year}-{i + 1:05d}", "受理时间": received, "来源": "12350热线",
@@ -133,8 +134,9 @@ def build(folder: Path, cases: int) -> Path:
     return folder / "config.yaml"
 
 
-def returned_sheets(config_path: Path, count: int) -> None:
-    """`count` feedback sheets for open cases, issued (journaled) and filled in as units do."""
+def returned_sheets(config_path: Path, count: int) -> int:
+    """Up to `count` feedback sheets for open cases, issued (journaled) and filled in as units
+    do; how many."""
     from openpyxl import load_workbook
 
     from tipdesk.config import load_config
@@ -145,6 +147,7 @@ def returned_sheets(config_path: Path, count: int) -> None:
 
     config = load_config(config_path)
     open_cases = [r.values for r in read_register(config.register).rows if r.get("状态") == "已交办"][:count]
+    count = len(open_cases)  # a small register has fewer open cases than sheets asked for
     journal = Journal(config.journal)
     issued = []
     for i, case in enumerate(open_cases):
@@ -162,6 +165,7 @@ def returned_sheets(config_path: Path, count: int) -> None:
     with journal.transaction():
         journal.record_letters(issued, datetime(2026, 11, 1))
     journal.close()
+    return count
 
 
 def _line(label: str, figures: dict, naive: dict) -> str:
@@ -184,15 +188,21 @@ def archived(base: Path, size: int, pristine: Path) -> Path:
     (in the cache, as after the first run of the year): built once, kept under `base`."""
     from tipdesk.cli import main as tipdesk
     from tipdesk.config import load_config
+    from tipdesk.rules.archive import archivable_years
     from tipdesk.store.archive import archived_by_year
     from tipdesk.store.cache import WorkbookCache
+    from tipdesk.store.register import read_register
 
     folder = base / f"ws{size}-archived"
     config = folder / "config.yaml"
     if not (folder / ".built").exists():
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(pristine, folder)
-        for year in range(2022, int(NOW[:4])):
+        # Each past year whose cases are all closed (a small register's open cases reach back
+        # further): `archive` refuses the others, as it would the clerk.
+        rows = read_register(load_config(config).register).rows
+        for year in [y for y, (_, still_open) in archivable_years(rows, datetime.fromisoformat(NOW)).items()
+                     if not still_open]:
             with contextlib.redirect_stdout(io.StringIO()):
                 code = tipdesk(["archive", "--config", str(config), "--now", NOW, "--year", str(year)])
             assert code == 0, (year, code)
@@ -232,7 +242,7 @@ def main() -> None:
             inbox_pristine = base / f"ws{size}-inbox-pristine"
             shutil.rmtree(inbox_pristine, ignore_errors=True)
             shutil.copytree(pristine, inbox_pristine)
-            returned_sheets(inbox_pristine / "config.yaml", 200)
+            sheets = returned_sheets(inbox_pristine / "config.yaml", 200)
             archived_pristine = archived(base, size, pristine)
             runs: dict[str, list[dict]] = {"daily": [], "idle": [], "inbox": [], "naive": [], "imports": [],
                                            "archived": [], "archived idle": []}
@@ -258,7 +268,7 @@ def main() -> None:
             print(f"{size:,} cases ({(pristine / register).stat().st_size / 1e6:.1f} MB)")
             print(_line("daily, 20 new", figures["daily"], naive))
             print(_line("daily, nothing to do", figures["idle"], naive))
-            print(_line("daily + 200 sheets", figures["inbox"], naive))
+            print(_line(f"daily + {sheets} sheets", figures["inbox"], naive))
             print(_line("past years archived, 20 new", figures["archived"], naive))
             print(_line("  then nothing to do", figures["archived idle"], naive))
             print(_line("import commands.daily", figures["imports"], naive))

@@ -116,3 +116,13 @@ def test_an_hourly_pass_keeps_the_register_it_read(ws):
     ws.config.cache.unlink()
     run_hourly(ws.config, datetime(2026, 11, 30, 9, 30), echo=lambda line: None)
     assert _as_kept(ws) is not None  # the next hour reads it from there
+
+
+def test_entries_are_filed_under_the_installed_calamine_version():
+    # Another calamine may read a workbook differently: its version is part of every entry's
+    # key, read from its installed metadata folder's name.
+    from importlib.metadata import version
+
+    from tipdesk.store.cache import _format
+
+    assert f"calamine {version('python-calamine')}" in _format()

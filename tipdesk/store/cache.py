@@ -205,8 +205,6 @@ def _format() -> str:
     Python's and its Unicode tables' versions, and calamine's. Raises OSError when that
     cannot be told (no sources, or sources changed since this process started): the
     workbooks are then read."""
-    from importlib.metadata import PackageNotFoundError, version  # only when the cache is used
-
     files = _code_files()
     if not files or files != _STARTED_WITH:
         raise OSError("tipdesk's code cannot be fingerprinted, or changed since this run started")
@@ -214,13 +212,20 @@ def _format() -> str:
     code = hashlib.sha256()
     for source in files:
         code.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
-    try:
-        calamine = version("python-calamine")
-    except PackageNotFoundError:
-        calamine = "?"
+    calamine = _calamine_version()
     python = "%d.%d" % sys.version_info[:2]
     return f"tipdesk {code.hexdigest()[:16]}, python {python}, unicode {unicodedata.unidata_version}, " \
            f"calamine {calamine}"
+
+
+def _calamine_version() -> str:
+    """python-calamine's version, from the name of its installed metadata folder (importing
+    importlib.metadata to ask would cost more than the whole look-up of an entry)."""
+    import python_calamine
+
+    site = Path(python_calamine.__file__).resolve().parent.parent
+    found = sorted(p.name for p in site.glob("python_calamine-*.dist-info"))
+    return found[-1].removeprefix("python_calamine-").removesuffix(".dist-info") if found else "?"
 
 
 def _json(value: Any) -> str:

@@ -69,3 +69,23 @@ def test_redact_row_hides_another_cases_reporter_in_address_and_unit(known):
     assert safe["被举报单位"] == f"{MARKER}五金店" and safe["事发地址"] == f"{MARKER}家隔壁仓库"
     assert "李秀兰" not in safe["举报内容"] and "2222" not in safe["举报内容"]
     assert safe["举报人"] == "孙丽"  # redact_case still needs it
+
+
+def test_a_hidden_identity_is_cut_out_exactly_where_it_was_written():
+    # The canonical twin drops spaces, dashes and line breaks; each hit is mapped back to the
+    # text as written, so redaction replaces exactly the identity, however it was spaced, and
+    # wherever it stands in a long text (a day's summary of many runs).
+    import random
+
+    known = Identities().add_rows([{"案件编号": "AJ1", "举报人": "王建国", "联系方式": "13812345678"}])
+    rng = random.Random(3)
+    fillers = ["工地", " ", "\n", "-", "（", "）", "·", "AJ2026-00001：", "区应急管理局｜"]
+    writings = ["王建国", "王 建 国", "王-建-国", "138 1234 5678", "138-1234-5678", "１３８１２３４５６７８",
+                "一三八一二三四五六七八"]
+    for _ in range(200):
+        before = "".join(rng.choice(fillers) for _ in range(rng.randrange(0, 400)))
+        after = "".join(rng.choice(fillers) for _ in range(rng.randrange(0, 40)))
+        writing = rng.choice(writings)
+        # An identity must not run on into digits or letters of its neighbours to count.
+        text = before + "，" + writing + "。" + after
+        assert known.redact(text) == before + "，" + MARKER + "。" + after, text

@@ -169,7 +169,7 @@ def returned_sheets(config_path: Path, count: int) -> int:
 
 
 def _line(label: str, figures: dict, naive: dict) -> str:
-    return (f"  {label:<28} {figures['seconds']:>7.2f} s {figures['seconds'] / naive['seconds']:>6.2f}×   "
+    return (f"  {label:<30} {figures['seconds']:>7.2f} s {figures['seconds'] / naive['seconds']:>6.2f}×   "
             f"{figures['peak_mb']:>6.0f} MB {figures['peak_mb'] / naive['peak_mb']:>6.2f}×")
 
 
@@ -183,9 +183,10 @@ def settled(base: Path, size: int) -> Path:
     return folder
 
 
-def archived(base: Path, size: int, pristine: Path) -> Path:
-    """The settled workspace with every past year archived, its archives already read once
-    (in the cache, as after the first run of the year): built once, kept under `base`."""
+def archived(base: Path, size: int, pristine: Path) -> tuple[Path, int]:
+    """The settled workspace with every past year archived that can be, its archives already
+    read once (in the cache, as after the first run of the year), and how many years that is:
+    built once, kept under `base`."""
     from tipdesk.cli import main as tipdesk
     from tipdesk.config import load_config
     from tipdesk.rules.archive import archivable_years
@@ -208,8 +209,8 @@ def archived(base: Path, size: int, pristine: Path) -> Path:
             assert code == 0, (year, code)
         (folder / ".built").write_text("ok")
     settings = load_config(config)
-    archived_by_year(settings.register, cache=WorkbookCache(settings.cache))  # as this version keeps it
-    return folder
+    years = archived_by_year(settings.register, cache=WorkbookCache(settings.cache))  # as this version keeps it
+    return folder, len(years)
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -232,7 +233,7 @@ def main() -> None:
         return
     base = args.keep or Path(tempfile.mkdtemp(prefix="tipdesk-bench-"))
     base.mkdir(parents=True, exist_ok=True)
-    print(f"  {'':<28} {'wall':>9} {'÷openpyxl':>7}   {'peak':>9} {'÷openpyxl':>7}   (median of {args.repeat})")
+    print(f"  {'':<30} {'wall':>9} {'÷openpyxl':>7}   {'peak':>9} {'÷openpyxl':>7}   (median of {args.repeat})")
     try:
         for size in args.sizes:
             pristine = settled(base, size)
@@ -243,7 +244,7 @@ def main() -> None:
             shutil.rmtree(inbox_pristine, ignore_errors=True)
             shutil.copytree(pristine, inbox_pristine)
             sheets = returned_sheets(inbox_pristine / "config.yaml", 200)
-            archived_pristine = archived(base, size, pristine)
+            archived_pristine, years = archived(base, size, pristine)
             runs: dict[str, list[dict]] = {"daily": [], "idle": [], "inbox": [], "naive": [], "imports": [],
                                            "archived": [], "archived idle": []}
             folder = base / f"ws{size}"
@@ -269,7 +270,7 @@ def main() -> None:
             print(_line("daily, 20 new", figures["daily"], naive))
             print(_line("daily, nothing to do", figures["idle"], naive))
             print(_line(f"daily + {sheets} sheets", figures["inbox"], naive))
-            print(_line("past years archived, 20 new", figures["archived"], naive))
+            print(_line(f"{years} past years archived, 20 new", figures["archived"], naive))
             print(_line("  then nothing to do", figures["archived idle"], naive))
             print(_line("import commands.daily", figures["imports"], naive))
             print(_line("openpyxl load+save", naive, naive), flush=True)

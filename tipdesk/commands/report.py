@@ -28,10 +28,9 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
                            f"请写已经开始的月份、季度或年份；正在进行中的期间统计到现在。", EXIT_USAGE)
     cache = WorkbookCache(config.cache, readonly=dry_run)
     register = read_register(config.register, cache)
-    archives = archived_rows(archived_by_year(config.register, cache=cache))
-    archived = [row.values for row in archives]
+    archived = archived_rows(archived_by_year(config.register, cache=cache))
     # Archived years count as they did before the archive (year-on-year, repeated reports).
-    rows = with_archived([row.values for row in register.rows], archived)
+    rows = with_archived([row.values for row in register.rows], [row.values for row in archived])
     folder = config.outbox / f"{now:%Y-%m-%d}"
     paths = [folder / name for name in file_names(period)]
     if dry_run:
@@ -42,7 +41,7 @@ def run_report(config: Config, period_text: str, now: datetime, dry_run: bool = 
         requests = journal.requests()
     finally:
         journal.close()
-    gate = register_gate(config, register, f"{now:%Y-%m-%d}", archives)
+    gate = register_gate(config, register, f"{now:%Y-%m-%d}", archived)
     documents = build_bulletin([gate.clean(row) for row in rows], period, now, config, requests)
     # Never a half-written bulletin under the real name (the gate writes atomically), and a
     # new bulletin replaces the one of an earlier run today.

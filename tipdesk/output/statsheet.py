@@ -75,9 +75,9 @@ def as_of(now: datetime) -> str:
 
 
 class _Styles:
-    """The cell styles of one workbook, each combination worked out once. openpyxl hashes
-    the font, border, fill and alignment given at every assignment: that was most of the
-    time a sheet took to build."""
+    """The cell styles given in one sheet, each combination worked out once (what is copied
+    is an index into the sheet's own workbook). openpyxl hashes the font, border, fill and
+    alignment given at every assignment: that was most of the time a sheet took to build."""
 
     def __init__(self):
         # key -> (the style as openpyxl keeps it on a cell, the objects named in the key:

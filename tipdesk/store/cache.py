@@ -224,8 +224,10 @@ def _calamine_version() -> str:
     import python_calamine
 
     site = Path(python_calamine.__file__).resolve().parent.parent
-    found = sorted(p.name for p in site.glob("python_calamine-*.dist-info"))
-    return found[-1].removeprefix("python_calamine-").removesuffix(".dist-info") if found else "?"
+    # A folder an upgrade left behind stays in the key: which of two is in use cannot be told.
+    found = sorted(p.name.removeprefix("python_calamine-").removesuffix(".dist-info")
+                   for p in site.glob("python_calamine-*.dist-info"))
+    return "+".join(found) or "?"
 
 
 def _json(value: Any) -> str:

@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -125,15 +126,11 @@ def apply_fonts(styles_xml: bytes, fonts: Fonts) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-_JINJA: list = []  # the one environment, made with the first document
-
-
+@lru_cache(maxsize=None)
 def _jinja() -> Any:
     """A jinja2 environment that compiles each part's XML once: docxtpl compiles every part
     on every render, and the XML is the same each time. jinja2 loads only when a document is
     made."""
-    if _JINJA:
-        return _JINJA[0]
     from jinja2 import Environment
 
     class CompiledOnce(Environment):
@@ -149,8 +146,7 @@ def _jinja() -> Any:
                 self._compiled[source] = super().from_string(source)
             return self._compiled[source]
 
-    _JINJA.append(CompiledOnce())
-    return _JINJA[0]
+    return CompiledOnce()
 
 
 class CompiledTemplate:

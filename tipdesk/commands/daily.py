@@ -16,11 +16,12 @@ from typing import Callable
 
 
 from tipdesk.config import Config
+from tipdesk.domain.arrivals import FetchReport
 from tipdesk.domain.columns import CASE_ID, CATEGORY, CONTACTS_SHEET, OPEN_STATUSES, STATUS, UNIT
 from tipdesk.domain.notices import REDO as REDO_NOTICE
 from tipdesk.domain.textnorm import as_text
 from tipdesk.intake import inbox
-from tipdesk.intake.fetch import FetchReport, fetch_mail, unit_by_address
+from tipdesk.intake.fetch import fetch_mail
 from tipdesk.mail.dispatch import (
     HOURLY_CATEGORIES, chase_changes, contacts_of, deliver_mails, record_chases, reserve_reminders,
     send_notices, send_referrals,
@@ -32,7 +33,7 @@ from tipdesk.output.views import view_edits, views_signature
 from tipdesk.rules.acknowledge import hours_since, reply_acknowledgements, unacknowledged
 from tipdesk.rules.plan import Plan, plan_register
 from tipdesk.rules.archive import with_archived
-from tipdesk.rules.stats import requests_after
+from tipdesk.rules.contacts import unit_by_address
 from tipdesk.store.egress import Gate, open_gate, register_gate
 from tipdesk.store.commit import (
     DROPPED, InboxRecord, Intent, apply_intent, finish_files, finish_pending, notice_numbering,
@@ -57,12 +58,14 @@ STATS_MARK = "stats_day"
 VIEWS_MARK = "views"
 
 
-def register_edits(rows: list, now: datetime, requests: dict) -> list:
-    """The 统计 sheet and the colours (output.statsheet): openpyxl loads only on a
-    run that rebuilds them, not on every run."""
+def register_edits(rows: list, now: datetime, requests: dict, feedback: list, redone: list[str]) -> list:
+    """The 统计 sheet and the colours (output.statsheet), from the journal's extension
+    `requests` and this run's `feedback` and 退回重办 cases: the statistics and openpyxl
+    load only on a run that rebuilds them, not on every run."""
     from tipdesk.output.statsheet import register_edits as edits
+    from tipdesk.rules.stats import requests_after
 
-    return edits(rows, now, requests)
+    return edits(rows, now, requests_after(requests, feedback, redone))
 
 
 @dataclass
@@ -326,8 +329,8 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, final:
             views = views_signature(config)
             fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
                      or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
-            edits = (register_edits(final, now, requests_after(journal.requests(), plan.feedback,
-                                                               [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]))
+            edits = (register_edits(final, now, journal.requests(), plan.feedback,
+                                    [n.case_id for n in plan.notices if n.kind == REDO_NOTICE])
                      + view_edits(config) if fresh else [])
 
             def record_intent(digest: str, skipped: set) -> None:

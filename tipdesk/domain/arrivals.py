@@ -1,4 +1,5 @@
-"""What arrives through the inbox, as data: one file (Arrival) and the answers read from it.
+"""What arrives through the inbox, as data: one file (Arrival) and the answers read from it;
+and what one pass over the centre's mailbox gave (FetchReport, intake/fetch.py).
 
 The form readers in intake.forms build these; rules.apply applies them to the register.
 """
@@ -101,3 +102,33 @@ class FeedbackEvent:
     at: datetime
     file: str = ""
     digest: str = ""
+
+
+LISTED = 20  # FetchReport: mails with nothing for us named in the summary; the rest counted
+
+
+@dataclass
+class FetchReport:
+    saved: list[str] = field(default_factory=list)      # "file（sender，date）"
+    replies: list[str] = field(default_factory=list)
+    bounces: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    confirmed: list[str] = field(default_factory=list)  # outbox .eml found in the Sent folder
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.files or self.replies or self.bounces)
+
+    def sections(self) -> dict[str, list[str]]:
+        ignored = self.ignored[:LISTED] + ([f"另有{len(self.ignored) - LISTED}封"] if len(self.ignored) > LISTED else [])
+        return {"邮箱收件：附件已存入 inbox": self.saved,
+                "邮箱收件：回复邮件": self.replies,
+                "邮箱收件：退信（地址有误，改为纸质送达）": self.bounces,
+                "邮箱收件：没有表格也不涉及案件，留在邮箱原处": ignored,
+                "邮箱收件：已发送核对": self.confirmed,
+                "邮箱收件：问题": self.problems}
+
+    def lines(self) -> list[str]:
+        return [f"{heading}：{line}" for heading, items in self.sections().items() for line in items]

@@ -17,10 +17,7 @@ from tipdesk.config import Config
 from tipdesk.store.commit import MOVE, TEXT, FileOp
 from tipdesk.store.files import fit_name, free_path
 from tipdesk.domain.errors import TipdeskError
-from tipdesk.intake.forms import classify, feedback
-from tipdesk.xlsx.sheetfile import read_workbook
 from tipdesk.domain.arrivals import Arrival, REASON_SUFFIX
-from tipdesk.intake.forms.common import ReadContext
 from tipdesk.domain.redact import redact
 from tipdesk.store.egress import Gate
 
@@ -85,6 +82,11 @@ def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tupl
         arrival.previous = before[1]
         arrival.done.append(f"与 {before[1][:10]} 已处理的文件内容相同，未重复登记")
         return arrival
+    # The readers (and olefile, for old .xls) load with the first file: most runs find none.
+    from tipdesk.intake.forms import classify, feedback
+    from tipdesk.intake.forms.common import ReadContext
+    from tipdesk.xlsx.sheetfile import read_workbook
+
     try:
         book = read_workbook(path)
         if _is_a_register(book):
@@ -109,6 +111,8 @@ def read_arrival(path: Path, config: Config, now: datetime, seen: dict[str, tupl
 def _free_of_personal_data(book, config: Config) -> bool:
     """No text in the file that redaction would change, beyond the unit's own handler and
     phone and the centre's and offices' published numbers: only such a sheet goes back out."""
+    from tipdesk.intake.forms import feedback
+
     published = [v for v in (config.centre.get("phone"), config.centre.get("email")) if v]
     published += [v for u in config.units for v in (u.office.get("phone"), u.office.get("email")) if v]
     for text in feedback.written_texts(book):

@@ -31,7 +31,6 @@ from tipdesk.rules.reminders import (
 )
 from tipdesk.config import MailSettings
 from tipdesk.domain.textnorm import fullwidth_brackets, safe_name
-from tipdesk.word.template import compiled
 from tipdesk.domain.launcher import RUN
 from tipdesk.domain.notices import CATEGORY_CHANGE, LETTER_KEY, REFERRAL
 
@@ -379,6 +378,8 @@ def unit_notice_document(settings: MailSettings, kind: str, context: Mapping[str
     wording is the mail's, so the office rewords a notice in one template."""
     import jinja2  # its errors, for a template the office broke
 
+    from tipdesk.word.template import compiled  # lxml with it: only a run that writes a notice
+
     documents, centre = settings.documents, settings.centre
     path = documents.template(UNIT_NOTICE_TEMPLATE)
     values = {"letterhead": documents.letterhead_for(centre.get("name", "")), "number": context.get("number", ""),
@@ -411,6 +412,8 @@ def notice_document(settings: MailSettings, context: Mapping[str, Any], now: dat
     the number, 主送, the overdue cases, 落款, 成文日期, page numbers). `context` is the digest's:
     unit, number, escalate_after, leader, date, centre, and the 督办 items (already redacted)."""
     import jinja2  # its errors, for a template the office broke
+
+    from tipdesk.word.template import compiled  # lxml with it: only a run that writes a notice
 
     documents, centre = settings.documents, settings.centre
     path = documents.template(NOTICE_TEMPLATE)

@@ -18,17 +18,9 @@ check the sent folder instead (a lost reminder is found there, a doubled one can
 from __future__ import annotations
 
 import os
-import smtplib
-import ssl
-import uuid
 from dataclasses import dataclass, field, replace
-from email import policy
-from email.header import Header
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from tipdesk.domain.errors import TipdeskError
@@ -48,8 +40,11 @@ from tipdesk.domain.columns import CASE_ID, DEADLINE, LETTER_NO, UNIT
 from tipdesk.domain.notices import LETTER_KEY
 from tipdesk.domain.textnorm import safe_name
 
-# Raw attachment headers below are written unfolded; everything else is folded as usual.
-_POLICY = policy.SMTP.clone(refold_source="none")
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+# The email package, smtplib and ssl are imported where a mail is built or a server is
+# reached: a run with no mail to deliver (most reruns of a day) never loads them.
 _MIME_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -125,6 +120,10 @@ def reserve(mails: Sequence[Mail], mode: str, journal: Journal) -> list[Mail]:
     """Hold each mail's place in the ledger (OWED) before the register is saved: its 督办
     number is then taken for good, and the register's 催办记录 can already name it. Call it
     inside the transaction that numbered the mails."""
+    if not mails:
+        return []
+    import uuid
+
     out = []
     for mail in mails:
         mail = replace(mail, attempt=uuid.uuid4().hex)
@@ -134,7 +133,11 @@ def reserve(mails: Sequence[Mail], mode: str, journal: Journal) -> list[Mail]:
 
 
 def _attempt(mail: Mail) -> str:
-    return mail.attempt or uuid.uuid4().hex
+    if mail.attempt:
+        return mail.attempt
+    import uuid
+
+    return uuid.uuid4().hex
 
 
 def _record(journal: Journal, attempt: str, mail: Mail, mode: str, status: str, detail: str = "",
@@ -168,6 +171,8 @@ def _attach(message: EmailMessage, attachment: Attachment) -> None:
     RFC 2047 `name` on Content-Type, which older Outlook falls back to. Python's folding
     would split the first into filename*0*/filename*1* continuations, which some Outlook
     versions misread, so both headers are set raw (lines stay under the 998 limit)."""
+    from email.header import Header
+
     name = safe_name(attachment.name, "附件")
     mime = _MIME_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
     maintype, subtype = mime.split("/")
@@ -183,7 +188,13 @@ def _attach(message: EmailMessage, attachment: Attachment) -> None:
 def build_message(mail: Mail, settings: MailSettings) -> EmailMessage:
     """The mail as an RFC 5322 message: Chinese names and subject RFC 2047-encoded, body
     UTF-8 in base64 (safe through any relay), headers free of CR/LF."""
-    message = EmailMessage(policy=_POLICY)
+    from email import policy
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    # Raw attachment headers (_attach) are written unfolded; everything else is folded as usual.
+    message = EmailMessage(policy=policy.SMTP.clone(refold_source="none"))
     if settings.from_address:
         message["From"] = Address(_clean(settings.from_name), addr_spec=settings.from_address)
     message["To"] = [Address(_clean(r.name), addr_spec=r.address) for r in mail.to]
@@ -296,6 +307,8 @@ def smtp_password(settings: MailSettings) -> str:
 
 def _connect(settings: MailSettings, password: str):
     # Imported here: yagmail pulls in premailer and lxml, which outbox mode never needs.
+    import ssl
+
     import yagmail
 
     smtp = settings.smtp
@@ -322,6 +335,9 @@ def _refused(recipients: Mapping[str, tuple[int, bytes]]) -> str:
 
 
 def _smtp_error(exc: BaseException, settings: MailSettings) -> str:
+    import smtplib
+    import ssl
+
     where = f"{settings.smtp.host}:{settings.smtp.port}"
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return f"邮箱登录失败，请核对账号和密码（服务器答复 {exc.smtp_code}）"
@@ -343,6 +359,8 @@ def _send_one(client, mail: Mail, settings: MailSettings, journal: Journal, mess
     Delivered once the server accepted the mail for at least one of its To addresses. A
     mail whose every To address was refused is retried next run: a second copy for the Cc
     is a lesser evil than a handler who never got it."""
+    import smtplib
+
     attempt = _attempt(mail)
     _record(journal, attempt, mail, "smtp", SENDING, message=message)
     try:
@@ -369,6 +387,8 @@ def _deliver_smtp(mails: list[Mail], settings: MailSettings, journal: Journal,
     """All mails over one connection. If the server cannot be reached or refuses the login,
     every mail fails with that reason (no timeout per mail); a mail the server refuses fails
     alone."""
+    import smtplib
+
     client, down = None, ""
     try:
         for mail in mails:

@@ -23,7 +23,6 @@ from tipdesk.store.egress import Gate
 from tipdesk.store.files import free_path
 from tipdesk.domain.errors import EXIT_USAGE, TipdeskError
 from tipdesk.domain.launcher import RUN
-from tipdesk.word.template import compiled
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -112,6 +111,8 @@ class Rendering:
             # fork: the workers start with everything imported and the template compiled.
             config = self.jobs[0][1]
             import tipdesk.output.referral  # noqa: F401 - imported once, before the fork
+            from tipdesk.word.template import compiled
+
             compiled(letter_template(config), config.documents.fonts)
             self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
             self.futures = [self.pool.submit(_render_job, job) for job in self.jobs]

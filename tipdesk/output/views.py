@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-
+from typing import TYPE_CHECKING
 
 from tipdesk.config import Config
 from tipdesk.domain.columns import AREA, INDUSTRY, UNIT
-from tipdesk.xlsx.graft import graft_sheet
-from tipdesk.xlsx.patch import PackageEdit
-from tipdesk.xlsx.views import LISTS_SHEET, list_validations, print_setup
 from tipdesk.xlsx.text import put
+
+# The grafting helpers (xlsx/graft.py, xlsx/views.py) bring lxml: they are imported where
+# the views are built, so a run that only asks for views_signature (most runs) loads none.
+if TYPE_CHECKING:
+    from tipdesk.xlsx.patch import PackageEdit
 
 # Bumped when what view_edits writes changes, so every register gets the new version once.
 VIEWS_VERSION = 1
@@ -42,6 +44,8 @@ def lists_workbook(lists: dict[str, list[str]]) -> bytes:
     from openpyxl import Workbook  # only on a run that rebuilds the views
     from openpyxl.styles import Font
 
+    from tipdesk.xlsx.views import LISTS_SHEET
+
     wb = Workbook()
     wb.active.title = "说明"
     ws = wb.create_sheet(LISTS_SHEET)
@@ -58,6 +62,9 @@ def lists_workbook(lists: dict[str, list[str]]) -> bytes:
 
 
 def view_edits(config: Config) -> list[PackageEdit]:
+    from tipdesk.xlsx.graft import graft_sheet
+    from tipdesk.xlsx.views import LISTS_SHEET, list_validations, print_setup
+
     lists = choices(config)
     return [graft_sheet(lists_workbook(lists), LISTS_SHEET),
             list_validations({name: len(values) for name, values in lists.items()}),

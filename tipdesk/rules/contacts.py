@@ -206,3 +206,13 @@ def without_bounced(contacts: dict[str, Contact], bounced: dict[str, tuple[str, 
         out[unit] = replace(contact, emails=keep(contact.emails), chief_emails=keep(contact.chief_emails),
                             leader_emails=keep(contact.leader_emails), note=note)
     return out
+
+
+def unit_by_address(contacts: dict, address: str) -> str:
+    """The unit whose 联络人 addresses (handler, chief, leader) include `address`."""
+    address = (address or "").lower()
+    for unit, contact in contacts.items():
+        addresses = {a.lower() for a in (*contact.emails, *contact.chief_emails, *contact.leader_emails)}
+        if address and address in addresses:
+            return unit
+    return ""

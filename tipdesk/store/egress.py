@@ -17,7 +17,6 @@ import io
 import os
 import re
 import zipfile
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -66,6 +65,8 @@ def _zip_texts(data: bytes) -> list[str]:
 
 
 def _mail_texts(data: bytes) -> list[str]:
+    from email import message_from_bytes, policy  # with the first mail: most reruns send none
+
     message = message_from_bytes(data, policy=policy.default)
     out = []
     for part in message.walk():

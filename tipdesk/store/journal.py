@@ -10,7 +10,7 @@ were answered, which asked for an extension or a return); `mails` (the mail ledg
 per (case, stage) per delivery attempt, which makes each mail go once, with the Message-ID
 and subject a reply refers to); `imap_folders` (the UIDVALIDITY of the mailbox folder read) and
 `fetched` (each mail of the centre's mailbox taken or passed over, by folder, UIDVALIDITY and
-UID, with its sender, date, Message-ID and the inbox files it gave: intake/fetch.py); `bounces`
+UID, with its sender, date, Message-ID and the inbox files it gave: intake/imap.py); `bounces`
 (addresses a delivery status notification said failed); `archived` (each case `archive` moved
 out of the register, with its 上级编号 and archive workbook).
 """

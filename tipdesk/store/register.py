@@ -14,21 +14,22 @@ import shutil
 import zipfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import python_calamine
 
-from tipdesk.xlsx import patch as xlsxpatch
 from tipdesk.xlsx.extent import far_note, without_far_cells
 from tipdesk.xlsx.text import excel_text
 from tipdesk.xlsx.package import cell_ref
-from tipdesk.xlsx.prune import drop_rows
 from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLUMNS, REGISTER_COLUMNS, REGISTER_SHEET
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
 from tipdesk.domain.launcher import RUN
 from tipdesk.domain.identities import row_identities
 from tipdesk.store.cache import KeptRegister, WorkbookCache
+
+if TYPE_CHECKING:  # the patcher (and lxml) loads with the first write: most reruns write nothing
+    from tipdesk.xlsx.patch import PackageEdit
 
 TEMP_SUFFIX = ".tipdesk-tmp"
 
@@ -279,7 +280,7 @@ def _long_texts(register: Register, rows: dict[int, dict[int, Any]]) -> dict[int
 
 
 def save_changes(register: Register, changes: list[CellChange], backup_folder: Path,
-                 keep: int, now: datetime, edits: Iterable[xlsxpatch.PackageEdit] = (),
+                 keep: int, now: datetime, edits: Iterable[PackageEdit] = (),
                  before_commit: Callable[[str, set[tuple[str, int, int]]], Any] | None = None,
                  cache: WorkbookCache | None = None) -> tuple[Path | None, set[tuple[str, int, int]]]:
     """Apply `changes` (and package `edits`, e.g. whole sheets) to the register file safely.
@@ -300,10 +301,12 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         columns = register.sheets[change.sheet].columns
         by_sheet.setdefault(change.sheet, {}).setdefault(change.row, {})[columns[change.column]] = change.new
     last_rows = {name: max(len(register.sheets[name].grid), max(rows)) for name, rows in by_sheet.items()}
+    from tipdesk.xlsx.patch import patch_workbook
+
     temp = path.with_name(path.name + TEMP_SUFFIX)
     try:
-        skipped = xlsxpatch.patch_workbook(path, temp, by_sheet, last_rows, edits,
-                                           {REGISTER_SHEET: _long_texts(register, by_sheet.get(REGISTER_SHEET, {}))})
+        skipped = patch_workbook(path, temp, by_sheet, last_rows, edits,
+                                 {REGISTER_SHEET: _long_texts(register, by_sheet.get(REGISTER_SHEET, {}))})
         # Kept in the cache, the register is all read back: 联络人 too (it is small).
         keeping = cache is not None and not cache.readonly and not cache.failed and REGISTER_SHEET in by_sheet
         checked = list(by_sheet) + [name for name in register.sheets if keeping and name not in by_sheet]
@@ -366,12 +369,15 @@ def _sync_folder(folder: Path) -> None:
 
 def save_without_rows(register: Register, drop: set[int], backup_folder: Path, keep: int,
                       now: datetime, target: Path | None = None,
-                      edits: Iterable[xlsxpatch.PackageEdit] = ()) -> Path | None:
+                      edits: Iterable[PackageEdit] = ()) -> Path | None:
     """The register without its 台账 rows `drop` (the rows below move up), written as
     save_changes writes: temp file, read back and check every remaining cell in its new row,
     then one atomic rename. Without `target` it replaces the register (backed up first);
     with it, it becomes that new file (an archive made from the register, formatting and all).
     `edits` change the package further, as in save_changes. Returns the backup made."""
+    from tipdesk.xlsx.patch import patch_workbook
+    from tipdesk.xlsx.prune import drop_rows
+
     path = register.path
     dst = target or path
     _refuse_if_changed(register)
@@ -379,7 +385,7 @@ def save_without_rows(register: Register, drop: set[int], backup_folder: Path, k
     temp = dst.with_name(dst.name + TEMP_SUFFIX)
     saved = None
     try:
-        xlsxpatch.patch_workbook(path, temp, {}, {}, [drop_rows(REGISTER_SHEET, drop), *edits])
+        patch_workbook(path, temp, {}, {}, [drop_rows(REGISTER_SHEET, drop), *edits])
         written, _ = _read_back(dst.name, temp, [REGISTER_SHEET], far=bool(register.notes))
         _verify(dst.name, REGISTER_SHEET, expected, written[REGISTER_SHEET], {}, set())
         _refuse_if_changed(register)

@@ -11,8 +11,6 @@ import posixpath
 from dataclasses import dataclass
 from typing import Callable
 
-from lxml import etree
-
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -69,6 +67,8 @@ class WorkbookParts:
 
 def workbook_parts(read: Callable[[str], bytes]) -> WorkbookParts:
     """Read xl/workbook.xml and its relationships through `read` (zip.read, parts.__getitem__)."""
+    from lxml import etree  # here: cell_ref and column_letter serve runs that open no package
+
     workbook = etree.fromstring(read(WORKBOOK))
     rels = etree.fromstring(read(WORKBOOK_RELS))
     targets, styles = {}, None

@@ -89,3 +89,18 @@ def test_a_hidden_identity_is_cut_out_exactly_where_it_was_written():
         # An identity must not run on into digits or letters of its neighbours to count.
         text = before + "，" + writing + "。" + after
         assert known.redact(text) == before + "，" + MARKER + "。" + after, text
+
+
+def test_a_text_found_clean_is_checked_again_once_the_register_knows_more():
+    # A text is remembered as clean (a summary is redacted, then checked on its way out):
+    # a reporter added after that must still be found in it, by the check and by redaction.
+    identities = Identities(["区应急管理局"]).add_rows(ROWS[:1])
+    text = "今日交办：东城街道人民路88号仓库堆放杂物，举报人赵海峰来电。"
+    assert identities.cases_in(text) == set() and identities.redact(text) == text
+    assert identities.cases_in(text) == set()  # asked again: the same answer
+    identities.add_row({"案件编号": "C9", "举报人": "赵海峰", "联系方式": "13800001111"})
+    assert identities.cases_in(text) == {"C9"}
+    assert "赵海峰" not in identities.redact(text)
+    # Clean for any case, 赵先生 still names the reporter in the text of his own case.
+    assert identities.cases_in("赵先生来电") == set()
+    assert identities.cases_in("赵先生来电", {"C9"}) == {"C9"}

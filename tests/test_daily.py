@@ -45,6 +45,16 @@ def test_a_number_typed_by_the_clerk_is_kept_and_counted(ws):
     assert [r["案件编号"] for r in ws.rows()] == ["AJ2026-0040", "AJ2026-0041"]
 
 
+def test_a_number_typed_with_a_line_break_counts_only_when_it_stands_alone(ws):
+    # Alt+Enter after the number is still the number; a second line makes the cell a note.
+    ws.add(**complaint(案件编号="AJ2026-0040\n"))
+    ws.add(**complaint(案件编号="AJ2026-0090\n（重复件）"))
+    ws.add(**complaint(案件编号=" AJ2026-0007 "))
+    ws.add(**complaint())
+    assert ws.run("daily") == 0
+    assert ws.rows()[-1]["案件编号"] == "AJ2026-0041"
+
+
 def test_incomplete_rows_are_flagged_not_dropped_or_reordered(ws):
     ws.add(**complaint(被举报单位="甲"))
     ws.add(**complaint(被举报单位="乙", 受理时间=None))

@@ -367,3 +367,22 @@ def test_a_category_change_is_told_and_a_refusal_saved_with_it_quotes_the_new_de
     text = body(correction)
     assert "类别调整为紧急类" in text and "原办理期限：2026年12月9日" in text and "更正后办理期限：2026年12月1日8时30分" in text
     assert "放假安排" not in text
+
+
+def test_closed_cases_without_a_call_back_are_listed_when_recent_and_counted_when_older(ws):
+    # Cases closed before tipdesk (typed in closed): the recent one is listed for 回访, the
+    # old ones only counted, the called-back one and the unsatisfied old one not at all.
+    closed = dict(状态="已办结", 是否超期="否", 承办单位=ZJ, 交办时间=datetime(2026, 8, 3, 9, 0))
+    ws.add(**complaint(案件编号="AJ2026-0001", 反馈时间=datetime(2026, 8, 20, 16, 0), **closed))
+    ws.add(**complaint(案件编号="AJ2026-0002", 反馈时间=datetime(2026, 11, 20, 16, 0), **closed))
+    ws.add(**complaint(案件编号="AJ2026-0003", 反馈时间="2026-08-21", **closed))  # typed as text
+    ws.add(**complaint(案件编号="AJ2026-0004", 反馈时间=datetime(2026, 11, 21, 9, 0), 回访时间=datetime(2026, 11, 22, 9, 0),
+                       回访结果="满意", **closed))
+    ws.add(**complaint(案件编号="AJ2026-0005", 反馈时间=datetime(2026, 9, 1, 9, 0), 回访时间=datetime(2026, 9, 2, 9, 0),
+                       回访结果="不满意", **closed))
+    assert ws.run("daily", now="2026-11-30 08:30") == 0
+    summary = (ws.root / "outbox" / "2026-11-30" / "每日汇总.txt").read_text(encoding="utf-8")
+    assert "【已办结、待回访举报人（请电话回访后填写回访时间和回访结果）】（2）" in summary
+    assert f"AJ2026-0002：{ZJ}｜2026-11-20办结" in summary
+    assert "另有2件30天前办结的案件未记录回访。" in summary
+    assert "AJ2026-0004" not in summary and "AJ2026-0005" not in summary

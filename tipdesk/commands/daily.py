@@ -80,6 +80,8 @@ class DailyResult:
 
 def rows_by_id(register, plan: Plan, case_ids: set[str]) -> dict[str, dict]:
     """The rows of `case_ids` as this run leaves them (only those: 50,000 dicts cost seconds)."""
+    if not case_ids:
+        return {}
     out = {}
     for row in register.rows:
         case_id = str(row.get(CASE_ID) or "").strip()

@@ -56,6 +56,8 @@ def _when(value: Any) -> str:
 def apply_arrivals(planner: Planner, register: Register, arrivals: list[Arrival],
                    issued_sheets: dict[str, dict], answered: set[str]) -> list[Row]:
     """Apply each arrival inside its own guard; returns the new rows forwarded cases need."""
+    if not arrivals:
+        return []  # most runs: no pass over every row for the look-ups below
     by_case = {str(r.get(CASE_ID) or "").strip(): r for r in register.rows if r.get(CASE_ID)}
     upstream = {str(r.get(UPSTREAM_NO)).strip() for r in register.rows if r.get(UPSTREAM_NO)}
     new_rows: list[Row] = []

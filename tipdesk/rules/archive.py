@@ -60,10 +60,10 @@ def archivable_years(rows: Iterable[Row], now: datetime) -> dict[int, tuple[int,
     closed). For daily's suggestion to archive."""
     counts: dict[int, list[int]] = {}
     for row in rows:
-        raw = row.raw(RECEIVED_AT)
+        raw, status, case_id = row.raw_cells((RECEIVED_AT, STATUS, CASE_ID))
         if not isinstance(raw, (datetime, date)) or raw.year >= now.year:
             continue
-        closed = str(row.raw(STATUS) or "").strip() in ARCHIVED_STATUSES and bool(case_id_of(row))
+        closed = str(status or "").strip() in ARCHIVED_STATUSES and bool(str(case_id or "").strip())
         counts.setdefault(raw.year, [0, 0])[0 if closed else 1] += 1
     return {year: (closed, other) for year, (closed, other) in sorted(counts.items()) if closed}
 
@@ -84,5 +84,8 @@ def with_archived(live: list[Any], archived: Iterable[Any]) -> list[Any]:
     """The live rows and, after them, the archived ones the live register does not hold (an
     archive interrupted before the register was written holds cases both have: the live
     copy counts, once)."""
+    archived = list(archived)
+    if not archived:
+        return live  # a register not yet archived: no pass over every live row
     live_ids = {case_id_of(row) for row in live}
     return live + [row for row in archived if case_id_of(row) not in live_ids]

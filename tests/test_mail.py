@@ -27,7 +27,7 @@ from tipdesk.domain.errors import TipdeskError
 from tipdesk.store.journal import Journal
 from tipdesk.store.egress import Gate
 from tipdesk.domain.identities import Identities
-from tipdesk.mail.deliver import build_message, chase_log_lines, deliver, escalation_numbering, sent_stages
+from tipdesk.mail.deliver import build_message, chase_logs, deliver, escalation_numbering, sent_stages
 from tipdesk.mail.compose import plan_referral_mails, plan_reminder_mails
 from tipdesk.config import Ladder
 from tipdesk.rules.reminders import plan_reminders
@@ -466,10 +466,14 @@ def test_reminder_digest_one_mail_per_unit_with_the_numbered_notice(tmp_path, sm
     assert "督办通知-安举督〔2026〕1号.docx" in paper_files
     assert any(name.endswith("（纸质送达）.txt") for name in paper_files)
 
-    assert chase_log_lines(journal, "AJ2026-0103") == [
+    assert chase_logs(journal, ["AJ2026-0103"])["AJ2026-0103"] == [
         "2026-12-03 08:30 催办（邮件）→ 张三、李四",
         "2026-12-03 08:30 督办（邮件，安举督〔2026〕2号）→ 赵局长"]
-    assert chase_log_lines(journal, "AJ2026-0301")[0].startswith("2026-12-03 08:30 催办（无邮箱，需纸质送达）")
+    assert chase_logs(journal, ["AJ2026-0301", "AJ2026-0999"])["AJ2026-0301"][0].startswith("2026-12-03 08:30 催办（无邮箱，需纸质送达）")
+    # Asked for every open case at once (a few queries of a few hundred), each as asked alone.
+    many = chase_logs(journal, [f"AJ2026-{n:04d}" for n in range(1500, 0, -1)])
+    assert {"AJ2026-0103", "AJ2026-0301"} <= set(many)
+    assert all(many[case_id] == chase_logs(journal, [case_id])[case_id] for case_id in many)
 
     # The same morning again, and the next day: nothing new for these stages.
     again, _ = reminder_plan(config, journal)
@@ -532,7 +536,7 @@ def test_outbox_writes_eml_files_that_open_as_drafts(tmp_path, journal):
     deliver(reminders, settings, journal, day, open_gate(tmp_path))
     for path in day.glob("*督办*.eml"):
         assert_no_reporter(texts_of(email.message_from_bytes(path.read_bytes(), policy=policy.default)))
-    assert chase_log_lines(journal, "AJ2026-0102") == ["2026-12-03 08:30 催办（邮件，发件箱待发）→ 张三、李四"]
+    assert chase_logs(journal, ["AJ2026-0102"]) == {"AJ2026-0102": ["2026-12-03 08:30 催办（邮件，发件箱待发）→ 张三、李四"]}
 
     # Nothing is planned again, and delivering the first plans again writes nothing.
     assert referral_plan(config, tmp_path, journal)[0] == [] and reminder_plan(config, journal)[0] == []

@@ -86,17 +86,19 @@ _HOW = {SENT: "邮件", WRITTEN: "邮件，发件箱待发", PAPER: "无邮箱�
 _HOW_OWED = {"smtp": SENT, "outbox": WRITTEN, "paper": PAPER}
 
 
-def chase_log_lines(journal: Journal, case_id: str) -> list[str]:
-    """Dated lines for the register's 催办记录, e.g. "2026-12-03 08:30 催办（邮件）→ 张三、李四"."""
-    rows = journal.delivered_history(case_id, STAGES)
-    rows.sort(key=lambda row: (row[0], STAGES.index(row[1])))  # one digest: 催办 before 督办
-    lines = []
-    for at, stage, status, mode, who, number in rows:
-        how = _HOW[_HOW_OWED.get(mode, SENT) if status == OWED else status] + (f"，{number}" if number and stage == ESCALATION else "")
-        line = f"{at[:16]} {stage}（{how}）" + (f"→ {who}" if who else "")
-        if line not in lines:
-            lines.append(line)
-    return lines
+def chase_logs(journal: Journal, case_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Each case's dated lines for the register's 催办记录 (none: not chased), e.g.
+    "2026-12-03 08:30 催办（邮件）→ 张三、李四"."""
+    out = {}
+    for case_id, rows in journal.delivered_history(case_ids, STAGES).items():
+        rows.sort(key=lambda row: (row[0], STAGES.index(row[1])))  # one digest: 催办 before 督办
+        lines = out[case_id] = []
+        for at, stage, status, mode, who, number in rows:
+            how = _HOW[_HOW_OWED.get(mode, SENT) if status == OWED else status] + (f"，{number}" if number and stage == ESCALATION else "")
+            line = f"{at[:16]} {stage}（{how}）" + (f"→ {who}" if who else "")
+            if line not in lines:
+                lines.append(line)
+    return out
 
 
 def escalation_numbering(journal: Journal, ladder: Ladder) -> Callable[[str, int], str]:

@@ -18,7 +18,7 @@ from tipdesk.domain.calendar import WorkCalendar
 from tipdesk.domain.columns import ACCIDENT, CASE_ID, CATEGORIES, CHASE_LOG, LETTER_NO, UNIT, URGENT
 from tipdesk.config import Config
 from tipdesk.rules.contacts import effective_contacts, without_bounced
-from tipdesk.mail.deliver import chase_log_lines, deliver, escalation_numbering, reserve, sent_stages
+from tipdesk.mail.deliver import chase_logs, deliver, escalation_numbering, reserve, sent_stages
 from tipdesk.store.egress import Gate
 from tipdesk.store.journal import Journal
 from tipdesk.domain.textnorm import as_text
@@ -140,10 +140,11 @@ def chase_changes(rows: Iterable[tuple[int, dict]], journal: Journal) -> list[Ce
 
     `rows`: (sheet row, values) of the cases to look at (the open ones; the log only grows
     for them)."""
+    rows = [(number, values, str(values.get(CASE_ID) or "").strip()) for number, values in rows]
+    logs = chase_logs(journal, [case_id for _, _, case_id in rows if case_id])
     out = []
-    for number, values in rows:
-        case_id = str(values.get(CASE_ID) or "").strip()
-        text = "\n".join(chase_log_lines(journal, case_id)) if case_id else ""
+    for number, values, case_id in rows:
+        text = "\n".join(logs.get(case_id, ()))
         if text and as_text(values.get(CHASE_LOG)) != text:
             out.append(CellChange(number, case_id, CHASE_LOG, values.get(CHASE_LOG), text, "催办记录（邮件日志）"))
             values[CHASE_LOG] = text

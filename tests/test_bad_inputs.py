@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -38,7 +38,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import Workspace, complaint
-from tests.test_forms import CLOSED_ANSWERS, EXPORT_HEADER, answer_cell, pairs_form, write_book
+from tests.test_forms import CLOSED_ANSWERS, EXPORT_HEADER, answer_cell, pairs_form
 from tests.test_sheetfile import cfb_bytes
 from tipdesk.domain import columns as col
 from tipdesk.store.register import read_register

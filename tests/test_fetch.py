@@ -310,7 +310,7 @@ def test_a_bounce_sends_that_units_next_referral_on_paper(ws, dovecot, smtp_serv
     controller, recorder = smtp_server()
     mail_to(ws, controller.port)
     imap_to(ws, dovecot, monkeypatch)
-    first = ws.add(**complaint(类别="一般"))
+    ws.add(**complaint(类别="一般"))
     assert ws.run("daily", now="2026-12-01 09:00") == 0
     (referral,) = recorder.parsed()
     dsn = (  # as Postfix writes a delivery status notification (RFC 3464)

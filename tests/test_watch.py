@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -140,3 +142,23 @@ def test_daily_at_from_config():
     assert watch_settings({"watch": {"daily_at": "07：45"}}).daily_at == time(7, 45)
     with pytest.raises(TipdeskError, match="watch.daily_at"):
         watch_settings({"watch": {"daily_at": "25:00"}})
+
+
+def test_every_module_is_loaded_before_the_first_pass(config):
+    # A pass imports some modules only when it first needs them; a watch loads them all at
+    # the start, so that a tipdesk updated while it runs is never mixed into it.
+    code = f"""
+import pkgutil, sys
+import tipdesk
+from datetime import datetime
+from tipdesk.config import load_config
+from tipdesk.commands.watch import watch
+def hourly(now):
+    print([m.name for m in pkgutil.walk_packages(tipdesk.__path__, "tipdesk.")
+           if m.name not in sys.modules and not m.name.endswith(".__main__")])
+watch(load_config({str(config.root / "config.yaml")!r}), lambda now: None, hourly,
+      clock=lambda: datetime(2026, 10, 1, 7, 0), sleep=lambda s: None, log=lambda line: None, max_passes=0)
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -82,10 +82,27 @@ def scheduler_for(config, daily: Callable[[datetime], Any], hourly: Callable[[da
     return scheduler
 
 
+def load_all_of_tipdesk() -> None:
+    """Import every tipdesk module now. A run imports some only when it first needs them (the
+    register's patcher, the inbox readers, the mailbox, the statistics); a watch runs for
+    weeks, and a pass that imported one from a tipdesk updated meanwhile would mix two
+    versions. Loaded at the start, everything a pass runs is the code the watch started
+    with; an update takes effect when the watch is started again."""
+    import importlib
+    import pkgutil
+
+    import tipdesk
+
+    for module in pkgutil.walk_packages(tipdesk.__path__, "tipdesk."):
+        if not module.name.endswith(".__main__"):  # that one runs the command line
+            importlib.import_module(module.name)
+
+
 def watch(config, daily: Callable[[datetime], Any], hourly: Callable[[datetime], Any], *,
           clock: Callable[[], datetime] = datetime.now, sleep: Callable[[float], None] = systime.sleep,
           log: Callable[[str], None] = _print, max_passes: int | None = None) -> int:
     """Run until Ctrl-C (or `max_passes` turns of the loop); returns the exit status."""
+    load_all_of_tipdesk()
     settings = config.watch
     calendar = config.calendar()
     scheduler = scheduler_for(config, daily, hourly, clock=clock, log=log)

@@ -346,6 +346,21 @@ def test_the_cache_gives_back_every_kind_of_cell_value(tmp_path):
     assert WorkbookCache(tmp_path / "cache.sqlite3").load_register("归档.xlsx", "abc").grids["台账"] == padded
 
 
+def test_the_cache_keeps_columns_of_texts_and_of_date_times_whatever_they_hold(tmp_path):
+    # Such columns are kept as one text, the values between a separator (\x1f): a value
+    # holding the separator itself (calamine reads _x001F_ as one), empty values, one row.
+    grids = {"台账": [["来源", "受理时间", "备注"],
+                      ["12350热线", datetime(2025, 1, 3, 9, 0), "甲\x1f乙"],
+                      ["", "", ""],
+                      ["市长热线", datetime(2025, 1, 4, 10, 30, 0, 5000), "\x1f"]],
+             "联络人": [["单位"], ["东城街道"]]}
+    cache = WorkbookCache(tmp_path / "cache.sqlite3")
+    cache.keep_register("台账.xlsx", "abc", KeptRegister(grids, ["台账", "联络人"], [], []))
+    kept = WorkbookCache(tmp_path / "cache.sqlite3").load_register("台账.xlsx", "abc")
+    assert kept.grids == grids
+    assert [[type(v) for v in row] for row in kept.grids["台账"]] == [[type(v) for v in row] for row in grids["台账"]]
+
+
 def test_a_run_whose_code_was_replaced_under_it_keeps_nothing(tmp_path):
     # A `watch` started weeks ago runs the old code; tipdesk is updated meanwhile. What the old
     # code finds must not be filed under the new code's fingerprint.

@@ -10,9 +10,9 @@ runs `daily` once to settle it, types 20 new complaints, then times in fresh pro
     holds this year's cases only,
   - a plain openpyxl load_workbook + save of the same register (the naive alternative),
   - `import tipdesk.commands.daily` alone.
-Each figure is wall time of the whole process and its peak resident memory, the median of
---repeat runs (3 by default, each on a fresh copy), printed beside the openpyxl round trip's
-as a ratio.
+Each figure is wall time of the whole process (started as `./run` starts it, running nothing
+but the step) and its peak resident memory, the median of --repeat runs (3 by default, each
+on a fresh copy), printed beside the openpyxl round trip's as a ratio.
 
     .venv/bin/python scripts/benchmark.py
     .venv/bin/python scripts/benchmark.py --sizes 5000 --repeat 5 --keep /tmp/bench
@@ -29,7 +29,6 @@ import io
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -45,42 +44,46 @@ sys.path.insert(0, str(ROOT))
 NOW = "2026-11-30 08:30"
 
 
-def child(kind: str, target: str) -> None:
-    """Run one measured step in this fresh process and print its figures as JSON."""
-    start = time.perf_counter()
-    if kind == "imports":
-        import tipdesk.commands.daily  # noqa: F401
-    elif kind == "daily":
-        from tipdesk.cli import main
-
-        code = main(["daily", "--config", target, "--now", NOW])
-        assert code == 0, code
-    else:
-        from openpyxl import load_workbook
-
-        load_workbook(target).save(target + ".openpyxl.xlsx")
-    elapsed = time.perf_counter() - start
-    peak_mb = _peak_mb()
-    print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb}))
-
-
-def _peak_mb() -> float:
-    """This process's own high-water mark (ru_maxrss can carry the parent's over a fork)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# What a measured process runs: the step alone, as `./run` would start it (the daily run
+# through `python -m tipdesk`), then its own peak memory, printed as JSON on the last line.
+# Only this runs in it: this script's own imports would be counted too (about 40 ms).
+_CHILD = """
+import sys
+kind, target, now = sys.argv[1:]
+if kind == "daily":
+    import runpy
+    sys.argv = ["tipdesk", "daily", "--config", target, "--now", now]
+    try:
+        runpy.run_module("tipdesk", run_name="__main__", alter_sys=True)
+    except SystemExit as done:
+        assert done.code in (0, None), done.code
+elif kind == "imports":
+    import tipdesk.commands.daily
+else:
+    from openpyxl import load_workbook
+    load_workbook(target).save(target + ".openpyxl.xlsx")
+# The process's own high-water mark (ru_maxrss can carry the parent's over a fork).
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+except OSError:
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print('{"peak_mb": %f}' % peak)
+"""
 
 
 def measure(kind: str, target: Path) -> dict:
     """Wall time of the whole process (interpreter start included), as the clerk waits for it."""
-    start = time.perf_counter()
-    # As ./run starts it: compiled modules cached (./run unsets PYTHONDONTWRITEBYTECODE).
+    # As ./run starts it: tipdesk from this checkout, compiled modules cached (./run unsets
+    # PYTHONDONTWRITEBYTECODE).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(target)],
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _CHILD, kind, str(target), NOW],
                          capture_output=True, text=True, check=True, env=env)
-    figures = json.loads(out.stdout.strip().splitlines()[-1])
-    figures["seconds"] = time.perf_counter() - start
+    figures = {"seconds": time.perf_counter() - start}
+    figures.update(json.loads(out.stdout.strip().splitlines()[-1]))
     return figures
 
 
@@ -224,13 +227,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each figure (the median is shown)")
     parser.add_argument("--keep", type=Path, help="build workspaces here and keep them (reused next time)")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
-    if args.child:
-        child(*args.child)
-        return
     base = args.keep or Path(tempfile.mkdtemp(prefix="tipdesk-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     print(f"  {'':<30} {'wall':>9} {'÷openpyxl':>7}   {'peak':>9} {'÷openpyxl':>7}   (median of {args.repeat})")

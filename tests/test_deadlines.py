@@ -112,3 +112,11 @@ def test_working_days_between_counts_as_walking_day_by_day_over_years():
         assert calendar.working_days_between(start, end) == max(0, walked(start, end)), (start, end)
     assert calendar.working_days_between(date(2026, 11, 30), date(2026, 12, 7)) == 5  # 12-1 off, Sat 12-5 on
     assert 2029 in calendar.uncovered_years
+
+
+def test_a_years_fingerprint_is_what_the_journal_already_holds():
+    # Every open case keeps the fingerprints its deadline was counted on (deadline_basis):
+    # the same schedule must give the same text in every release, or each case would be
+    # recounted and its unit told of a change that is none. A day moved changes it.
+    assert WorkCalendar().fingerprint(2026) == "2026:package:30c2403ac555"
+    assert WorkCalendar(extra_holidays=[date(2026, 12, 31)]).fingerprint(2026) != "2026:package:30c2403ac555"

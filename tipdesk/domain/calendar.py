@@ -91,11 +91,9 @@ class WorkCalendar:
         (a notice imported, a config date added, a newer package): "2027:notice:3f9a…"."""
         found = self._fingerprints.get(year)
         if found is None:
-            day, bits = date(year, 1, 1), []
-            while day.year == year:
-                bits.append("1" if self.is_workday(day) else "0")
-                day += timedelta(days=1)
-            digest = hashlib.sha1("".join(bits).encode()).hexdigest()[:12]
+            running = self._running_of(year)  # a working day is where the count goes up
+            bits = "".join("1" if now > before else "0" for before, now in zip([0, *running], running))
+            digest = hashlib.sha1(bits.encode()).hexdigest()[:12]
             found = self._fingerprints[year] = f"{year}:{self.source(year)}:{digest}"
         return found
 
@@ -127,6 +125,8 @@ class WorkCalendar:
         return self._running_of(day.year)[day.timetuple().tm_yday - 1]
 
     def _running_of(self, year: int) -> list[int]:
+        """Per day of `year`, the working days from 1 January up to it: the one walk over a
+        year's days, which the counts and the fingerprint read."""
         found = self._running.get(year)
         if found is None:
             found, count, day = [], 0, date(year, 1, 1)

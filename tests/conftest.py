@@ -6,8 +6,10 @@ from __future__ import annotations
 import email
 import itertools
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import warnings
 from email import policy
 from datetime import datetime
@@ -294,3 +296,12 @@ def imap_to(ws, server: "Dovecot", monkeypatch) -> None:
     ws.set_config("user: ''", f"user: {IMAP_USER}")
     ws.set_config("timeout: 60", "timeout: 10")
     monkeypatch.setenv("TIPDESK_IMAP_PASSWORD", IMAP_PASSWORD)
+
+
+def saved_by_libreoffice(path, tmp_path) -> None:
+    """Open `path` in LibreOffice and save it as .xlsx again, as a clerk's LibreOffice does."""
+    out = tmp_path / "saved"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    shutil.copy(out / path.name, path)

@@ -4,11 +4,15 @@ while the file is byte for byte what was kept, and never less than the workbook 
 from __future__ import annotations
 
 import io
+import shutil
 import sqlite3
+import zipfile
+
+import pytest
 
 from docx import Document
 
-from tests.conftest import complaint
+from tests.conftest import complaint, saved_by_libreoffice
 from tipdesk.domain.identities import row_identities
 from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.register import digest_of, read_register
@@ -52,6 +56,23 @@ def test_the_register_a_run_writes_is_kept_as_it_reads_back(ws):
     # What the run wrote is in it: the numbers, the units, the deadlines.
     assert [row[fresh.columns["案件编号"] - 1] for row in kept.grids["台账"][1:]] == ["AJ2026-0001", "AJ2026-0002"]
     assert any("05718600123" in value or "86001234" in value for value in kept.identities[1][2])
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_a_register_saved_by_libreoffice_is_kept_as_it_reads_back(ws, tmp_path):
+    """Its texts are shared strings and its dates formats of its own: the run reads back only
+    the rows it changed, and what it keeps is still the workbook cell for cell."""
+    ws.add_rows([complaint(类别="一般") for _ in range(30)])
+    assert ws.run("daily", now=NOW) == 0
+    ws.add(**complaint(类别="紧急", 举报人="周晓梅"))
+    saved_by_libreoffice(ws.register, tmp_path)
+    assert ws.run("daily", now="2026-11-30 09:30") == 0
+    kept, fresh = _as_kept(ws), read_register(ws.register)
+    assert kept is not None and "xl/sharedStrings.xml" in zipfile.ZipFile(ws.register).namelist()
+    assert kept.grids == {name: data.grid for name, data in fresh.sheets.items()}
+    assert {name: [[type(v) for v in row] for row in grid] for name, grid in kept.grids.items()} == {
+        name: [[type(v) for v in row] for row in data.grid] for name, data in fresh.sheets.items()}
+    assert [row.get("案件编号") for row in fresh.rows][-1] == "AJ2026-0031"
 
 
 def test_the_next_run_reads_the_register_as_the_last_run_left_it(ws):

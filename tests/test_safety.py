@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import sys
 import zipfile
 from datetime import datetime
@@ -18,7 +19,7 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tests.conftest import complaint
+from tests.conftest import complaint, saved_by_libreoffice
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, TipdeskError
 from tipdesk.domain.rows import CellChange
 from tipdesk.store.register import read_grids, read_register, save_changes
@@ -66,6 +67,41 @@ def test_a_damaged_write_is_caught_by_the_read_back_and_the_register_is_untouche
     assert digest(ws.register) == before
     assert not (tmp_path / "backups").exists()
     assert [p.name for p in ws.register.parent.iterdir() if "tipdesk-tmp" in p.name] == []
+
+
+def test_a_changed_cell_format_is_caught_though_the_rows_using_it_are_left_alone(ws, tmp_path):
+    """The read-back reads only the rows a write changed (xlsx/rowdiff.py): a row left byte for
+    byte as it was reads as before only while its cell formats do. One changed under it (a
+    date shown as a number) sends the check back to reading the whole sheet."""
+    register = typed_register(ws)
+
+    def damage(parts: dict[str, bytes]) -> None:
+        parts["xl/styles.xml"] = parts["xl/styles.xml"].replace(b'formatCode="yyyy-mm-dd hh:mm"', b'formatCode="0.00"')
+
+    before = digest(ws.register)
+    third = CellChange(register.rows[1].number, "", "备注", None, "核对过", "测试")  # row 2 left alone
+    with pytest.raises(TipdeskError) as err:
+        save_changes(register, [third], tmp_path / "backups", 5, NOW, [damage])
+    assert err.value.exit_code == EXIT_UNEXPECTED
+    assert re.search(r"写入后校验失败（工作表“台账”单元格 B2 应为“2026-11-30 08:00:00”，读回“46356.33", err.value.message)
+    assert digest(ws.register) == before
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_a_changed_shared_string_is_caught_in_a_register_saved_by_libreoffice(ws, tmp_path):
+    """Excel, WPS and LibreOffice keep a sheet's texts apart (shared strings): a row left
+    alone shows another text when they change, which the whole read-back then catches."""
+    typed_register(ws)
+    saved_by_libreoffice(ws.register, tmp_path)
+    register = read_register(ws.register)
+    assert "xl/sharedStrings.xml" in zipfile.ZipFile(ws.register).namelist()
+
+    def damage(parts: dict[str, bytes]) -> None:
+        parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace("宏达五金厂".encode(), "宏达".encode())
+
+    with pytest.raises(TipdeskError) as err:
+        save_changes(register, [a_change(register)], tmp_path / "backups", 5, NOW, [damage])
+    assert re.search(r"写入后校验失败（工作表“台账”单元格 H3 应为“宏达五金厂”，读回“宏达”）", err.value.message)
 
 
 def test_a_save_by_the_clerk_before_the_write_stops_it(ws, tmp_path):

@@ -9,6 +9,7 @@ point leaves either the old register or the new one, never half of each.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import zipfile
@@ -30,6 +31,7 @@ from tipdesk.store.cache import KeptRegister, WorkbookCache
 
 if TYPE_CHECKING:  # the patcher (and lxml) loads with the first write: most reruns write nothing
     from tipdesk.xlsx.patch import PackageEdit
+    from tipdesk.xlsx.rowdiff import RowDiff
 
 TEMP_SUFFIX = ".tipdesk-tmp"
 
@@ -310,10 +312,22 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
         # Kept in the cache, the register is all read back: 联络人 too (it is small).
         keeping = cache is not None and not cache.readonly and not cache.failed and REGISTER_SHEET in by_sheet
         checked = list(by_sheet) + [name for name in register.sheets if keeping and name not in by_sheet]
-        written, sheet_names = _read_back(path.name, temp, checked, far=bool(register.notes))
-        read_back = {name: _verify(path.name, name, register.sheets[name].grid, written[name],
-                                   by_sheet.get(name, {}), skipped.get(name, set()), collect=keeping)
-                     for name in checked}
+        # Only the rows whose bytes changed are read back, when the rest reads as it did.
+        changed = None if register.notes else _changes_back(path, temp, checked)
+        try:
+            if changed is not None:
+                backs, sheet_names = changed
+                read_back = {name: _verify_changes(path.name, name, register.sheets[name].grid, *backs[name],
+                                                   by_sheet.get(name, {}), skipped.get(name, set()), collect=keeping)
+                             for name in checked}
+            else:
+                written, sheet_names = _read_back(path.name, temp, checked, far=bool(register.notes))
+                read_back = {name: _verify(path.name, name, register.sheets[name].grid, written[name],
+                                           by_sheet.get(name, {}), skipped.get(name, set()), collect=keeping)
+                             for name in checked}
+        except TipdeskError:
+            _refuse_if_changed(register)  # saved meanwhile: that is what differs, and the clerk's to keep
+            raise
         cells = {(name, r, c) for name, by_cell in skipped.items() for r, c in by_cell}
         with open(temp, "rb") as f:
             os.fsync(f.fileno())
@@ -427,6 +441,105 @@ def _read_back(file_name: str, temp: Path, sheets: list[str], far: bool
             return {sheet: _grid_rows(book.get_sheet_by_name(sheet)) for sheet in sheets}, list(book.sheet_names)
     except Exception as exc:  # calamine's own error types for a package it cannot read
         raise TipdeskError(f"{file_name}：写入后校验失败（{exc}），台账未被修改。", EXIT_UNEXPECTED)
+
+
+def _changes_back(source: Path, temp: Path, sheets: list[str]
+                  ) -> tuple[dict[str, tuple[RowDiff, list[list[Any]]]], list[str]] | None:
+    """The rows of `sheets` that differ between the register and the new file, read back from
+    a package holding only them (xlsx/rowdiff.py), with every sheet's name; every other member
+    of the new file is read whole, which checks it. None when a row left alone could read
+    differently from before (the shared strings or a cell format changed, the sheets moved,
+    a row without its number): then the new file is read back whole."""
+    from tipdesk.xlsx.package import workbook_parts
+    from tipdesk.xlsx.rowdiff import changed_rows
+
+    try:
+        with zipfile.ZipFile(source) as old, zipfile.ZipFile(temp) as new:
+            before, after = workbook_parts(old.read), workbook_parts(new.read)
+            if (before.date1904 != after.date1904 or not _reads_alike(old, new, before.styles, after.styles)
+                    or any(s not in after.sheets or before.sheets.get(s) != after.sheets[s] for s in sheets)):
+                return None
+            streamed = {after.sheets[s]: s for s in sheets}
+            diffs = {}
+            for part, sheet in streamed.items():
+                with old.open(part) as was, new.open(part) as now:  # read to its end: its CRC checked
+                    diffs[sheet] = changed_rows(was, now)
+                if diffs[sheet] is None:
+                    return None
+            package = io.BytesIO()
+            with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as small:
+                for info in new.infolist():
+                    name = info.filename
+                    small.writestr(name, diffs[streamed[name]].sheet() if name in streamed else new.read(info))
+        package.seek(0)
+        book = python_calamine.CalamineWorkbook.from_filelike(package)
+        return ({sheet: (diffs[sheet], list(_grid_rows(book.get_sheet_by_name(sheet)))) for sheet in sheets},
+                list(book.sheet_names))
+    except Exception:  # noqa: BLE001 - read back whole, which names what is wrong with the file
+        return None
+
+
+def _reads_alike(old: zipfile.ZipFile, new: zipfile.ZipFile, old_styles: str | None, new_styles: str | None) -> bool:
+    """A row left byte for byte as it was reads as before: the same shared strings, and every
+    cell format it can use shows numbers the same way (formats may only be added)."""
+    def shared(zf: zipfile.ZipFile) -> dict[str, tuple[int, int]]:
+        return {i.filename: (i.CRC, i.file_size) for i in zf.infolist() if i.filename.endswith("sharedStrings.xml")}
+
+    if shared(old) != shared(new) or (old_styles is None) != (new_styles is None):
+        return False
+    if old_styles is None:
+        return True
+    a, b = old.getinfo(old_styles), new.getinfo(new_styles)
+    if (a.CRC, a.file_size) == (b.CRC, b.file_size):
+        return True
+    formats = [_number_formats(zf.read(name)) for zf, name in ((old, old_styles), (new, new_styles))]
+    (old_xfs, old_codes), (new_xfs, new_codes) = formats
+    return new_xfs[:len(old_xfs)] == old_xfs and all(old_codes.get(f) == new_codes.get(f) for f in old_xfs)
+
+
+def _number_formats(styles: bytes) -> tuple[list[str], dict[str, str]]:
+    """The number format of each cell format (cellXfs), and the custom formats' codes."""
+    from lxml import etree
+
+    from tipdesk.xlsx.package import MAIN_NS
+
+    root = etree.fromstring(styles)
+    xfs = root.find(f"{{{MAIN_NS}}}cellXfs")
+    codes = {f.get("numFmtId"): f.get("formatCode") for f in root.iter(f"{{{MAIN_NS}}}numFmt")}
+    return [xf.get("numFmtId", "0") for xf in (xfs if xfs is not None else [])], codes
+
+
+def _verify_changes(file_name: str, sheet: str, old_grid: list[list[Any]], diff: RowDiff,
+                    back: list[list[Any]], by_row: dict[int, dict[int, Any]], skipped: set[tuple[int, int]],
+                    collect: bool = False) -> list[list[Any]] | None:
+    """_verify for a write read back in part: the rows that differ as read back (`back`, from
+    row 1), every other row as it was. `collect`: the sheet as a whole read would give it, or
+    None when that cannot be told from the rows read (the rows the sheet's extent rests on
+    changed), so that nothing is kept of this write."""
+    width = max((len(r) for r in old_grid), default=0)
+    changed, gone = set(diff.numbers), set(diff.gone)
+
+    def read(r: int) -> list[Any]:
+        return back[r - 1] if r - 1 < len(back) else []
+
+    for r in sorted(changed | gone | set(by_row)):
+        old_row = old_grid[r - 1] if r - 1 < len(old_grid) else []
+        new_row = read(r) if r in changed else [] if r in gone else old_row
+        _verify_row(file_name, sheet, r, old_row, new_row, by_row.get(r, {}), skipped, width)
+    if not collect:
+        return None
+    # The extent of a whole read: that of the rows read back (calamine gives each row the
+    # width of the sheet's used range), or that of the rows left alone, where the last row
+    # (or, for the width, the header reaching the last column) tells it.
+    last, wide = len(old_grid), max((len(row) for row in back), default=0)
+    if not last or (last in changed | gone and len(back) < last) or wide > width or (
+            wide < width and (1 in changed | gone or len(old_grid[0]) != width or old_grid[0][width - 1] in ("", None))):
+        return None
+    grid = list(old_grid) + [[""] * width for _ in range(max(last, len(back)) - last)]
+    for r in changed:
+        row = read(r)
+        grid[r - 1] = row + [""] * (width - len(row)) if len(row) < width else row
+    return grid
 
 
 def _grid_rows(sheet: Any) -> Iterator[list[Any]]:

@@ -288,6 +288,48 @@ def test_sheet_is_reproducible(context):
     assert feedback_sheet(context, "1") == feedback_sheet(context, "1")
 
 
+# Texts people type, and what is hard to write in XML: markup, quotes, line breaks, tabs,
+# full-width and astral characters, numbers, and the mark the stamp itself uses.
+_PIECES = ["宏达五金", "A&B", "<空>", '"引号"', "'单'", "\n", "\t", "１２３", "😀", "〔2026〕", "—", "路88号",
+           "很长的举报内容，" * 30]
+# What a stamp cannot stand for (openpyxl writes no cell, or marks the spaces, or drops it).
+_UNSTAMPABLE = [" ", "\r", "TIPDESK03MARK", "\x0b"]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_stamped_sheet_is_byte_for_byte_the_sheet_openpyxl_builds(seed):
+    """Each run's sheets are copies of one built with marks (referral._Stamp); any case's
+    text is written as openpyxl writes it, or the sheet is built by openpyxl after all."""
+    import random
+
+    from tipdesk.output.referral import _stamp_for, built_feedback_sheet
+
+    rng = random.Random(seed)
+
+    def text() -> str:
+        pieces = [rng.choice(_PIECES) for _ in range(rng.randint(1, 4))]
+        if rng.random() < 0.1:
+            pieces.insert(rng.randint(0, len(pieces)), rng.choice(_UNSTAMPABLE))
+        return "" if rng.random() < 0.03 else "".join(pieces)
+
+    case = make_case(**{name: text() for name in (col.SUBJECT, col.ADDRESS, col.CONTENT, col.UNIT)})
+    context = referral_context(case, CENTRE, ISSUED_AT)
+    sheet_id = rng.choice(["FB-000001", "a1b2c3d4e5f60718", text()])
+    stamped = _stamp_for(context).fill(context, sheet_id)
+    values = [context[k] for k in ("subject", "address", "content", "unit")] + [sheet_id]
+    plain = all(v and v == v.strip() and "\r" not in v and "\x0b" not in v and "TIPDESK" not in v for v in values)
+    assert (stamped is not None) == plain
+    assert feedback_sheet(context, sheet_id) == built_feedback_sheet(context, sheet_id)
+    if stamped is not None:
+        assert stamped == built_feedback_sheet(context, sheet_id)
+
+
+def test_the_usual_sheet_is_stamped_not_built(context):
+    from tipdesk.output.referral import _stamp_for
+
+    assert _stamp_for(context).fill(context, "FB-000001") is not None
+
+
 def label_cells(ws) -> dict[str, list]:
     found: dict[str, list] = {}
     for row in ws.iter_rows():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ from tipdesk.store.commit import (
     refuse_if_went_back,
 )
 from tipdesk.store.archive import archived_by_year, archived_rows
+from tipdesk.store.aside import Aside
 from tipdesk.store.cache import WorkbookCache
 from tipdesk.store.journal import open_journal
 from tipdesk.store.lock import workspace_lock
@@ -58,14 +59,32 @@ STATS_MARK = "stats_day"
 VIEWS_MARK = "views"
 
 
-def register_edits(rows: list, now: datetime, requests: dict, feedback: list, redone: list[str]) -> list:
-    """The 统计 sheet and the colours (output.statsheet), from the journal's extension
-    `requests` and this run's `feedback` and 退回重办 cases: the statistics and openpyxl
-    load only on a run that rebuilds them, not on every run."""
-    from tipdesk.output.statsheet import register_edits as edits
+def stats_donor(rows: list, now: datetime, requests: dict, feedback: list, redone: list[str]) -> bytes:
+    """The 统计 sheet (output.statsheet.stats_donor), from the journal's extension `requests`
+    and this run's `feedback` and 退回重办 cases: the statistics and openpyxl load only on a
+    run that rebuilds it, not on every run."""
+    from tipdesk.output.statsheet import stats_donor as donor
     from tipdesk.rules.stats import requests_after
 
-    return edits(rows, now, requests_after(requests, feedback, redone))
+    return donor(rows, now, requests_after(requests, feedback, redone))
+
+
+def _stats_due(config: Config, register, journal, plan: Plan, now: datetime) -> bool:
+    """The managers' 统计 sheet and colours are made anew: with any change, and once a day;
+    the drop-downs and print setup with them, and when config's lists change."""
+    return bool(plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
+                or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views_signature(config))
+
+
+def _stats_aside(config: Config, register, journal, plan: Plan, counted: list, now: datetime) -> Aside | None:
+    """The 统计 sheet under way aside (store.aside) when this run will surely rebuild it; the
+    journal is read here, the child only computes."""
+    if not _stats_due(config, register, journal, plan, now):
+        return None  # the day's rerun: nothing to rebuild, unless a chase changes the register
+    import tipdesk.output.statsheet  # noqa: F401 - loaded once, before the fork (the parent needs it too)
+
+    requests, redone = journal.requests(), [n.case_id for n in plan.notices if n.kind == REDO_NOTICE]
+    return Aside(lambda: stats_donor(counted, now, requests, plan.feedback, redone))
 
 
 @dataclass
@@ -237,13 +256,14 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
             # as this run leaves it and of its archives.
             final = plan.final_rows(register)
             archives = archived_by_year(config.register, cache=cache)
-            gate = open_gate(config, [*final, *archived_rows(archives)], contacts_after(register, plan),
-                             f"{now:%Y-%m-%d}")
             # Last year's archived cases: the 统计 sheet compares with the same span of last year.
             last_year = archives.get(now.year - 1)
-            final = with_archived(final, last_year.rows if last_year else [])
-            committed = _commit(config, now, register, journal, plan, final, arrivals, contacts, calendar,
-                                folder, gate, cache)
+            counted = with_archived(final, last_year.rows if last_year else [])
+            with _stats_aside(config, register, journal, plan, counted, now) or nullcontext() as stats:
+                gate = open_gate(config, [*final, *archived_rows(archives)], contacts_after(register, plan),
+                                 f"{now:%Y-%m-%d}")
+                committed = _commit(config, now, register, journal, plan, counted, arrivals, contacts, calendar,
+                                    folder, gate, cache, stats)
             if committed.backup is None:  # not written: kept as it is, for the day's next run
                 keep_read(register, cache)
             reminded = deliver_mails(config, committed.reminders, journal, folder, gate)
@@ -306,11 +326,12 @@ class Committed:
 
 
 def _commit(config: Config, now: datetime, register, journal, plan: Plan, final: list, arrivals: list,
-            contacts: dict, calendar, folder: Path, gate: Gate, cache: WorkbookCache) -> Committed:
+            contacts: dict, calendar, folder: Path, gate: Gate, cache: WorkbookCache,
+            stats: Aside | None = None) -> Committed:
     """The commit protocol (store/commit.py): reminders held, intent recorded, register
     replaced, intent applied, files moved. `final`: every case row as the run leaves it (and
-    last year's archived ones), for the 统计 sheet. What it raises leaves the register as it was, or
-    a journal intent the next run finishes."""
+    last year's archived ones), for the 统计 sheet, which `stats` may have under way. What it
+    raises leaves the register as it was, or a journal intent the next run finishes."""
     # The upward reports are built before the save: 上报时间 is written only with them ready.
     reports = {source: upward_report(source, [gate.clean(r) for r in rows], config.centre, now)
                for source, rows in plan.upward.items()}
@@ -326,14 +347,15 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, final:
             plan.changes += chase_changes(
                 [(n, v) for n, v in plan.edited.items() if v.get(CASE_ID) in plan.open_cases], journal)
             run_id = journal.start_run("daily", now)
-            # The managers' 统计 sheet and colours: with any change, and once a day; the
-            # drop-downs and print setup with them, and when config's lists change.
             views = views_signature(config)
-            fresh = (plan.changes or journal.mark(STATS_MARK) != f"{now:%Y-%m-%d}"
-                     or STATS_SHEET not in register.sheet_names or journal.mark(VIEWS_MARK) != views)
-            edits = (register_edits(final, now, journal.requests(), plan.feedback,
-                                    [n.case_id for n in plan.notices if n.kind == REDO_NOTICE])
-                     + view_edits(config) if fresh else [])
+            fresh = _stats_due(config, register, journal, plan, now)
+            if fresh:
+                from tipdesk.output.statsheet import donor_edits
+
+                donor = stats.result() if stats else stats_donor(
+                    final, now, journal.requests(), plan.feedback,
+                    [n.case_id for n in plan.notices if n.kind == REDO_NOTICE])
+            edits = donor_edits(donor) + view_edits(config) if fresh else []
 
             def record_intent(digest: str, skipped: set) -> None:
                 letters, ops = issuing.publish_ops(rendering.wait(), staging, folder, gate)

@@ -312,8 +312,12 @@ def test_a_stamped_sheet_is_byte_for_byte_the_sheet_openpyxl_builds(seed):
             pieces.insert(rng.randint(0, len(pieces)), rng.choice(_UNSTAMPABLE))
         return "" if rng.random() < 0.03 else "".join(pieces)
 
-    case = make_case(**{name: text() for name in (col.SUBJECT, col.ADDRESS, col.CONTENT, col.UNIT)})
+    case = make_case(**{name: text() for name in (col.SUBJECT, col.ADDRESS, col.CONTENT, col.UNIT)},
+                     **{col.CATEGORY: rng.choice(["一般", "紧急", "事故"]), col.AREA: rng.choice(["青山镇", "东城街道"]),
+                        col.INDUSTRY: rng.choice(["工贸", "建筑施工"]), col.SOURCE: rng.choice(["省转办", "12350热线"])})
+    # Cases of one run share one stamp, whatever else differs between them.
     context = referral_context(case, CENTRE, ISSUED_AT)
+    assert _stamp_for(context) is _stamp_for(referral_context(make_case(), CENTRE, ISSUED_AT))
     sheet_id = rng.choice(["FB-000001", "a1b2c3d4e5f60718", text()])
     stamped = _stamp_for(context).fill(context, sheet_id)
     values = [context[k] for k in ("subject", "address", "content", "unit")] + [sheet_id]

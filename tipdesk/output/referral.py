@@ -437,19 +437,16 @@ _STAMP_MARK = re.compile(r"TIPDESK(\d\d)MARK")
 _HELD_HEIGHT = 1000
 
 
-def _stamp_key(context: dict) -> tuple:
-    """What a stamp is made for: everything of the context but the case's own texts."""
-    return tuple(sorted((k, v) for k, v in context.items() if k not in _STAMPED))
-
-
+# What else the sheet shows: the same for every case of a run (one centre, one moment).
+_SHEET_KEYS = ("centre_name", "centre_email", "centre_phone", "centre_address", "issued_at")
 _STAMPS: dict[tuple, "_Stamp"] = {}
 
 
 def _stamp_for(context: dict) -> "_Stamp":
-    key = _stamp_key(context)
+    key = tuple(context.get(k) for k in _SHEET_KEYS)
     if key not in _STAMPS:
-        _STAMPS.clear()  # one run issues under one centre, at one moment
-        _STAMPS[key] = _Stamp(context)
+        _STAMPS.clear()
+        _STAMPS[key] = _Stamp({k: context[k] for k in _SHEET_KEYS if k in context})
     return _STAMPS[key]
 
 

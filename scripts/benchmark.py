@@ -48,28 +48,42 @@ NOW = "2026-11-30 08:30"
 # through `python -m tipdesk`), then its own peak memory, printed as JSON on the last line.
 # Only this runs in it: this script's own imports would be counted too (about 40 ms).
 _CHILD = """
-import sys
+import os, sys
 kind, target, now = sys.argv[1:]
+
+
+def peak() -> None:
+    # The process's own high-water mark (ru_maxrss can carry the parent's over a fork).
+    try:
+        with open("/proc/self/status") as status:
+            mb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except OSError:
+        import resource
+        mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print('{"peak_mb": %f}' % mb, flush=True)
+
+
 if kind == "daily":
     import runpy
+    # python -m tipdesk leaves with os._exit (tipdesk/__main__.py): the peak is told just before.
+    me, leave = os.getpid(), os._exit
+
+    def told(code):
+        if os.getpid() == me:
+            assert code == 0, code
+            peak()
+        leave(code)
+
+    os._exit = told
     sys.argv = ["tipdesk", "daily", "--config", target, "--now", now]
-    try:
-        runpy.run_module("tipdesk", run_name="__main__", alter_sys=True)
-    except SystemExit as done:
-        assert done.code in (0, None), done.code
+    runpy.run_module("tipdesk", run_name="__main__", alter_sys=True)
+    raise SystemExit("tipdesk did not leave through os._exit")
 elif kind == "imports":
     import tipdesk.commands.daily
 else:
     from openpyxl import load_workbook
     load_workbook(target).save(target + ".openpyxl.xlsx")
-# The process's own high-water mark (ru_maxrss can carry the parent's over a fork).
-try:
-    with open("/proc/self/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-except OSError:
-    import resource
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print('{"peak_mb": %f}' % peak)
+peak()
 """
 
 

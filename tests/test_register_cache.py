@@ -147,3 +147,28 @@ def test_entries_are_filed_under_the_installed_calamine_version():
     from tipdesk.store.cache import _format
 
     assert f"calamine {version('python-calamine')}" in _format()
+
+
+def test_a_write_deferred_is_done_in_a_child_and_done_before_the_run_ends(tmp_path, monkeypatch):
+    """daily keeps the register it wrote in a forked child while it sends its mail
+    (WorkbookCache.writing_later): done by the end, in the child, or here without fork."""
+    import os
+
+    cache = WorkbookCache(tmp_path / "cache.sqlite3")
+    done = tmp_path / "done.txt"
+    with cache.writing_later():
+        cache.defer(lambda: done.write_text(str(os.getpid())))
+        assert not done.exists()  # not before it is asked for
+        cache.write_deferred()
+    assert done.read_text() != str(os.getpid())
+    done.unlink()
+    with cache.writing_later():  # asked for by nobody: written on leaving all the same
+        cache.defer(lambda: done.write_text(str(os.getpid())))
+    assert done.exists()
+    monkeypatch.delattr(os, "fork")
+    with cache.writing_later():
+        cache.defer(lambda: done.write_text(str(os.getpid())))
+        cache.write_deferred()
+    assert done.read_text() == str(os.getpid())
+    cache.defer(lambda: done.write_text("at once"))  # outside: at once
+    assert done.read_text() == "at once"

@@ -226,7 +226,7 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
     calendar = config.calendar()
     config.register.parent.mkdir(parents=True, exist_ok=True)
     cache = WorkbookCache(config.cache, readonly=dry_run)
-    with workspace_lock(config):
+    with workspace_lock(config), cache.writing_later():
         refuse_if_open(config.register)
         journal = open_journal(config.journal, readonly=dry_run)
         try:
@@ -264,6 +264,9 @@ def run_daily(config: Config, now: datetime, dry_run: bool = False,
                                  f"{now:%Y-%m-%d}")
                 committed = _commit(config, now, register, journal, plan, counted, arrivals, contacts, calendar,
                                     folder, gate, cache, stats)
+            # The register as written is kept aside while the mail goes out (the letters'
+            # worker processes are gone by now: nothing else runs when the child is forked).
+            cache.write_deferred()
             if committed.backup is None:  # not written: kept as it is, for the day's next run
                 keep_read(register, cache)
             reminded = deliver_mails(config, committed.reminders, journal, folder, gate)

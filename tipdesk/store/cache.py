@@ -26,7 +26,7 @@ import json
 import sqlite3
 import sys
 import unicodedata
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from tipdesk.domain.identities import RowIdentities
+from tipdesk.store.aside import Aside
 
 # Every entry's key holds the fingerprint of the code that made it (_format), so an entry of
 # another layout is never read.
@@ -80,6 +81,41 @@ class WorkbookCache:
 
     def __init__(self, path: Path, readonly: bool = False):
         self.path, self.readonly, self.failed = path, readonly, False
+        self._later: list[Callable[[], None]] | None = None
+        self._aside: Aside | None = None
+
+    @contextmanager
+    def writing_later(self) -> Iterator[None]:
+        """While this lasts, what `defer` is given waits for `write_deferred()`: the daily run
+        has the register it wrote kept in a forked child (store.aside) while it sends its mail.
+        All of it is written before this ends (here, if the child could not)."""
+        self._later = []
+        try:
+            yield
+        finally:
+            self.write_deferred()
+            aside, self._aside, self._later = self._aside, None, None
+            if aside is not None:
+                aside.result()
+
+    def defer(self, write: Callable[[], None]) -> None:
+        """Run `write` (which keeps something, and never raises) now, or while writing_later
+        lasts, when write_deferred() is called."""
+        if self._later is None:
+            write()
+        else:
+            self._later.append(write)
+
+    def write_deferred(self) -> None:
+        """Start what was deferred, in a child (once)."""
+        if self._later and self._aside is None:
+            writes = self._later
+
+            def write_all() -> None:
+                for write in writes:
+                    write()
+
+            self._aside = Aside(write_all)
 
     def load_register(self, name: str, digest: str) -> KeptRegister | None:
         """The register workbook `name` as read when its content had `digest`, if kept."""

@@ -349,10 +349,13 @@ def save_changes(register: Register, changes: list[CellChange], backup_folder: P
     finally:
         temp.unlink(missing_ok=True)
     if keeping and all(grid is not None for grid in read_back.values()):
-        try:
-            _cache_written(cache, register, digest, read_back, sheet_names)
-        except Exception:  # noqa: BLE001 - the register is replaced: a cache that fails costs the next run a read
-            pass
+        def keep() -> None:
+            try:
+                _cache_written(cache, register, digest, read_back, sheet_names)
+            except Exception:  # noqa: BLE001 - the register is replaced: a cache that fails costs the next run a read
+                pass
+
+        cache.defer(keep)
     return saved, cells
 
 

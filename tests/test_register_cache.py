@@ -11,6 +11,7 @@ import zipfile
 import pytest
 
 from docx import Document
+from openpyxl import load_workbook
 
 from tests.conftest import complaint, saved_by_libreoffice
 from tipdesk.domain.identities import row_identities
@@ -121,7 +122,8 @@ def test_a_damaged_entry_is_not_believed(ws):
     ws.add(**complaint(类别="一般", 举报人="匿名", 联系方式="", 举报内容="王志远说厂里夜里偷偷生产。"))
     assert ws.run("daily", now=NOW) == 0
     with sqlite3.connect(ws.config.cache) as db:
-        assert db.execute("UPDATE registers_v1 SET entry = replace(entry, '王志远', '赵钱孙')").rowcount == 1
+        # The register's entry and the one of its rows' identities by key (identity_key).
+        assert db.execute("UPDATE registers_v1 SET entry = replace(entry, '王志远', '赵钱孙')").rowcount == 2
     assert _as_kept(ws) is None
     assert not read_register(ws.register, WorkbookCache(ws.config.cache)).from_cache
     assert "王志远" not in _letter_text(_reissued(ws, "AJ2026-0002"))
@@ -172,3 +174,28 @@ def test_a_write_deferred_is_done_in_a_child_and_done_before_the_run_ends(tmp_pa
     assert done.read_text() == str(os.getpid())
     cache.defer(lambda: done.write_text("at once"))  # outside: at once
     assert done.read_text() == "at once"
+
+
+def test_a_register_edited_since_it_was_kept_has_only_its_edited_rows_worked_out(ws):
+    """Saved in Excel, the register is read from the workbook again; the identities of rows
+    the clerk left alone are those kept (by what the gate reads of a row), the edited rows'
+    are worked out anew: the new reporter, the number typed into the complaint."""
+    ws.add_rows([complaint(举报人=f"举报人{n}", 联系方式=f"1391234{n:04d}") for n in range(12)])
+    assert ws.run("daily", now=NOW) == 0
+    wb = load_workbook(ws.register)
+    sheet = wb["台账"]
+    headers = [c.value for c in sheet[1]]
+    sheet.cell(3, headers.index("举报人") + 1, "周晓梅")
+    sheet.cell(5, headers.index("举报内容") + 1, "厂里夜里偷偷生产，我的电话 0571-86001234。")
+    sheet.cell(6, headers.index("联系方式") + 1, 13987654321)  # typed as a number
+    wb.save(ws.register)
+    register = read_register(ws.register, WorkbookCache(ws.config.cache))
+    assert not register.from_cache
+    known = [row.identities is not None for row in register.rows]
+    assert known == [row.number not in (3, 5, 6) for row in register.rows]
+    fresh = read_register(ws.register)  # no cache: every row worked out
+    assert [row_identities(row) for row in register.rows] == [row_identities(row) for row in fresh.rows]
+    by_row = {row.number: row_identities(row) for row in register.rows}
+    assert ("周晓梅", "周", "晓梅") in by_row[3][1]
+    assert any("86001234" in value for value in by_row[5][2])
+    assert "13987654321" in by_row[6][2]

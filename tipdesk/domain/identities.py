@@ -15,6 +15,7 @@ identity forms are canonicalised the same way.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from bisect import bisect_right
@@ -55,6 +56,14 @@ def row_identities(row: Any) -> RowIdentities:
             row.identities = _row_identities(row.raw_cells(_ROW_COLUMNS))
         return row.identities
     return _row_identities([row.get(c) for c in _ROW_COLUMNS])
+
+
+def identity_key(row: Row) -> str:
+    """What row_identities reads of a register row, as a digest of 32 hex digits: rows with
+    the same key have the same identities (store/cache.py keeps them by it, so that a register
+    edited since it was read has only its edited rows worked out again). repr tells 1, 1.0,
+    "1" and True apart, as a cell does."""
+    return hashlib.blake2b(repr(row.raw_cells(_ROW_COLUMNS)).encode(), digest_size=16).hexdigest()
 
 
 def _row_identities(cells: list[Any]) -> RowIdentities:

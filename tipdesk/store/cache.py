@@ -62,6 +62,8 @@ _DATETIMES, _TEXTS, _PLAIN, _MIXED = "T", "S", "", "*"
 _JOINED = {_DATETIMES: "t", _TEXTS: "s"}
 _UNJOINED = {joined: kind for kind, joined in _JOINED.items()}
 _SEP = "\x1f"
+# The entry beside a register's own holding its rows' identities by identity_key (32 digits).
+_BY_KEY, _KEY_LENGTH = "\x00identities", 32
 
 
 @dataclass
@@ -142,6 +144,24 @@ class WorkbookCache:
 
         self._keep(name, digest, lambda: _list_pieces(
             grids(), [_json(kept.sheet_names)], [_json(kept.notes)], _rows_pieces(kept.identities)))
+
+    def keep_identities(self, name: str, keys: list[str], identities: list[RowIdentities]) -> None:
+        """Remember the identities of register `name`'s rows by their identity_key, whatever
+        its content: beside its own entry, in place of the earlier ones."""
+        self._keep(name + _BY_KEY, "", lambda: _list_pieces(
+            [_json("".join(keys))], _rows_pieces(identities)))
+
+    def load_identities(self, name: str) -> dict[str, RowIdentities]:
+        """identity_key -> identities of the rows register `name` had when last kept."""
+        try:
+            found = self._load(name + _BY_KEY, "")
+            if found is None:
+                return {}
+            keys, kept = found
+            width = _KEY_LENGTH
+            return dict(zip((keys[i:i + width] for i in range(0, len(keys), width)), _identities_from_json(kept)))
+        except Exception:  # noqa: BLE001 - whatever is wrong with it, the identities are worked out
+            return {}
 
     def _load(self, name: str, digest: str) -> Any:
         """The JSON value kept under (`name`, `digest`), or None."""

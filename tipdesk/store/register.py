@@ -26,7 +26,7 @@ from tipdesk.domain.columns import CONTACTS_SHEET, LATER_COLUMNS, LONG_TEXT_COLU
 from tipdesk.domain.errors import EXIT_BUSY, EXIT_UNEXPECTED, EXIT_USAGE, TipdeskError
 from tipdesk.domain.rows import CellChange, Register, Row, SheetData, clean_cell, header_columns
 from tipdesk.domain.launcher import RUN
-from tipdesk.domain.identities import row_identities
+from tipdesk.domain.identities import identity_key, row_identities
 from tipdesk.store.cache import KeptRegister, WorkbookCache
 
 if TYPE_CHECKING:  # the patcher (and lxml) loads with the first write: most reruns write nothing
@@ -108,7 +108,19 @@ def read_register(path: Path, cache: WorkbookCache | None = None) -> Register:
         except Exception:  # noqa: BLE001 - not the grids of a register after all: the workbook says
             pass
     grids, sheets, far = read_grids(path, [REGISTER_SHEET], optional=[CONTACTS_SHEET])
-    return _register_of(path, digest, grids, sheets, [far_note(sheet, refs) for sheet, refs in far.items()])
+    register = _register_of(path, digest, grids, sheets, [far_note(sheet, refs) for sheet, refs in far.items()])
+    if cache is not None:
+        _known_identities(register, cache)
+    return register
+
+
+def _known_identities(register: Register, cache: WorkbookCache) -> None:
+    """The identities of the rows the register had when last kept (a clerk edited a few rows
+    since, in Excel): only the others are worked out by the gate."""
+    known = cache.load_identities(register.path.name)
+    if known:
+        for row in register.rows:
+            row.identities = known.get(identity_key(row))
 
 
 def _register_of(path: Path, digest: str, grids: dict[str, list[list[Any]]], sheet_names: list[str],
@@ -138,9 +150,11 @@ def keep_read(register: Register, cache: WorkbookCache) -> None:
 
 
 def _cache_register(cache: WorkbookCache, name: str, digest: str, register: Register) -> None:
+    identities = [row_identities(row) for row in register.rows]
     cache.keep_register(name, digest, KeptRegister(
         {sheet: data.grid for sheet, data in register.sheets.items()}, register.sheet_names, register.notes,
-        [row_identities(row) for row in register.rows]))
+        identities))
+    cache.keep_identities(name, [identity_key(row) for row in register.rows], identities)
 
 
 def case_rows(file_name: str, grid: list[list[Any]]) -> tuple[dict[str, int], list[Row], list[str]]:

@@ -471,7 +471,7 @@ def register_edits(rows: list[dict], now: datetime,
     The sheet covers the year so far against the same span of last year: the units' ranking
     over the year is what the notice's 考核 looks at, and unlike the current month it is
     never empty in the first days of a month. The bulletin covers single months."""
-    return donor_edits(stats_donor(rows, now, requests))
+    return [graft_sheet(stats_donor(rows, now, requests), SHEET), conditional_formats()]
 
 
 def stats_donor(rows: list[dict], now: datetime, requests: Mapping[str, Collection[str]] | None = None) -> bytes:
@@ -482,7 +482,3 @@ def stats_donor(rows: list[dict], now: datetime, requests: Mapping[str, Collecti
     stats = period_stats(cases_since(rows, period.previous.start), period, now, requests)
     return stats_workbook(stats)
 
-
-def donor_edits(donor: bytes) -> list[PackageEdit]:
-    """register_edits of a 统计 sheet already made (stats_donor)."""
-    return [graft_sheet(donor, SHEET), conditional_formats()]

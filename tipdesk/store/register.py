@@ -468,12 +468,12 @@ def _changes_back(source: Path, temp: Path, sheets: list[str]
     differently from before (the shared strings or a cell format changed, the sheets moved,
     a row without its number): then the new file is read back whole."""
     from tipdesk.xlsx.package import workbook_parts
-    from tipdesk.xlsx.rowdiff import changed_rows
+    from tipdesk.xlsx.rowdiff import changed_rows, rows_read_alike
 
     try:
         with zipfile.ZipFile(source) as old, zipfile.ZipFile(temp) as new:
             before, after = workbook_parts(old.read), workbook_parts(new.read)
-            if (before.date1904 != after.date1904 or not _reads_alike(old, new, before.styles, after.styles)
+            if (not rows_read_alike(old, new, before, after)
                     or any(s not in after.sheets or before.sheets.get(s) != after.sheets[s] for s in sheets)):
                 return None
             streamed = {after.sheets[s]: s for s in sheets}
@@ -494,36 +494,6 @@ def _changes_back(source: Path, temp: Path, sheets: list[str]
                 list(book.sheet_names))
     except Exception:  # noqa: BLE001 - read back whole, which names what is wrong with the file
         return None
-
-
-def _reads_alike(old: zipfile.ZipFile, new: zipfile.ZipFile, old_styles: str | None, new_styles: str | None) -> bool:
-    """A row left byte for byte as it was reads as before: the same shared strings, and every
-    cell format it can use shows numbers the same way (formats may only be added)."""
-    def shared(zf: zipfile.ZipFile) -> dict[str, tuple[int, int]]:
-        return {i.filename: (i.CRC, i.file_size) for i in zf.infolist() if i.filename.endswith("sharedStrings.xml")}
-
-    if shared(old) != shared(new) or (old_styles is None) != (new_styles is None):
-        return False
-    if old_styles is None:
-        return True
-    a, b = old.getinfo(old_styles), new.getinfo(new_styles)
-    if (a.CRC, a.file_size) == (b.CRC, b.file_size):
-        return True
-    formats = [_number_formats(zf.read(name)) for zf, name in ((old, old_styles), (new, new_styles))]
-    (old_xfs, old_codes), (new_xfs, new_codes) = formats
-    return new_xfs[:len(old_xfs)] == old_xfs and all(old_codes.get(f) == new_codes.get(f) for f in old_xfs)
-
-
-def _number_formats(styles: bytes) -> tuple[list[str], dict[str, str]]:
-    """The number format of each cell format (cellXfs), and the custom formats' codes."""
-    from lxml import etree
-
-    from tipdesk.xlsx.package import MAIN_NS
-
-    root = etree.fromstring(styles)
-    xfs = root.find(f"{{{MAIN_NS}}}cellXfs")
-    codes = {f.get("numFmtId"): f.get("formatCode") for f in root.iter(f"{{{MAIN_NS}}}numFmt")}
-    return [xf.get("numFmtId", "0") for xf in (xfs if xfs is not None else [])], codes
 
 
 def _verify_changes(file_name: str, sheet: str, old_grid: list[list[Any]], diff: RowDiff,

@@ -74,6 +74,12 @@ class _Styles:
         xfs = list(self.cell_xfs) if self.cell_xfs is not None else []
         return int(xfs[style].get("numFmtId", "0")) if style < len(xfs) else 0
 
+    def number_formats(self) -> list[tuple[int, str | None]]:
+        """Each cell format's number format: its id, and its code when the workbook defines it."""
+        if self.root is None or self.cell_xfs is None:
+            return []
+        return [(fmt, self.custom.get(fmt)) for fmt in (int(xf.get("numFmtId", "0")) for xf in self.cell_xfs)]
+
     def is_date(self, style: int) -> bool:
         if self.root is None:
             return False
@@ -116,6 +122,11 @@ class _Styles:
 
     def xml(self) -> bytes:
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def number_formats(styles_xml: bytes) -> list[tuple[int, str | None]]:
+    """The number format of each cell format (cellXfs) of a styles part: (id, custom code)."""
+    return _Styles(styles_xml).number_formats()
 
 
 def _cell_xml(ref: str, value: Any, style: int | None, styles: _Styles, date1904: bool) -> bytes:

@@ -4,14 +4,18 @@ A daily run changes a few dozen rows of a register that may hold 50,000. To chec
 wrote, the new sheet is compared with the old one as two streams (never held whole): equal
 stretches are skipped in large chunks, and only where the bytes differ is a row taken out.
 Those rows, between the new sheet's head and tail, make a small sheet that is read back
-cell by cell (store/register.py); a row whose bytes are the old row's reads as it did.
+cell by cell (store/register.py); a row whose bytes are the old row's reads as it did, as
+long as the package around it reads rows alike (`rows_read_alike`).
 """
 
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import IO
+
+from tipdesk.xlsx.package import WorkbookParts
 
 # Bytes compared at a time while both sheets agree.
 CHUNK = 1 << 16
@@ -36,6 +40,26 @@ class RowDiff:
     def sheet(self) -> bytes:
         """The new sheet with only the rows that differ: what is read back."""
         return self.head + b"".join(self.rows) + self.tail
+
+
+def rows_read_alike(old: zipfile.ZipFile, new: zipfile.ZipFile, before: WorkbookParts, after: WorkbookParts) -> bool:
+    """Whether a row left byte for byte as it was reads in `new` as it did in `old`: the same
+    date system, the same shared strings, and every cell format a row can use shows numbers
+    the same way (formats may only be added)."""
+    from tipdesk.xlsx.patch import number_formats
+
+    def shared(zf: zipfile.ZipFile) -> dict[str, tuple[int, int]]:
+        return {i.filename: (i.CRC, i.file_size) for i in zf.infolist() if i.filename.endswith("sharedStrings.xml")}
+
+    if before.date1904 != after.date1904 or shared(old) != shared(new) or (before.styles is None) != (after.styles is None):
+        return False
+    if before.styles is None:
+        return True
+    a, b = old.getinfo(before.styles), new.getinfo(after.styles)
+    if (a.CRC, a.file_size) == (b.CRC, b.file_size):
+        return True
+    was = number_formats(old.read(before.styles))
+    return number_formats(new.read(after.styles))[:len(was)] == was
 
 
 class _Stream:

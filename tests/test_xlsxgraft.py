@@ -34,7 +34,7 @@ from test_stats import NOW, OCTOBER_PERIOD, OCTOBER_REQUESTS, OCTOBER_ROWS
 from tipdesk.domain import columns as col
 from tipdesk.store.register import read_register
 from tipdesk.rules.stats import period_stats
-from tipdesk.output.statsheet import SHEET, register_edits, stats_workbook
+from tipdesk.output.statsheet import SHEET, register_edits, stats_donor, stats_workbook
 from tipdesk.commands.init import empty_register
 from tipdesk.xlsx.graft import conditional_formats, graft_sheet, sheet_part
 from tipdesk.xlsx.patch import MAIN_NS, patch_workbook
@@ -74,8 +74,9 @@ def grafted(tmp_path_factory):
     """(original, after one daily run, after a second one) register files."""
     folder = tmp_path_factory.mktemp("graft")
     original = make_register(folder / "台账.xlsx")
-    once = apply(original, folder / "once.xlsx", register_edits(OCTOBER_ROWS, NOW, OCTOBER_REQUESTS))
-    twice = apply(once, folder / "twice.xlsx", register_edits(OCTOBER_ROWS, NOW, OCTOBER_REQUESTS))
+    once = apply(original, folder / "once.xlsx", register_edits(stats_donor(OCTOBER_ROWS, NOW, OCTOBER_REQUESTS)))
+    # As the daily run gives it: the sheet asked for only when the register is written.
+    twice = apply(once, folder / "twice.xlsx", register_edits(lambda: stats_donor(OCTOBER_ROWS, NOW, OCTOBER_REQUESTS)))
     return original, once, twice
 
 

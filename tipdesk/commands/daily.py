@@ -69,19 +69,6 @@ def stats_donor(rows: list, now: datetime, requests: dict, feedback: list, redon
     return donor(rows, now, requests_after(requests, feedback, redone))
 
 
-def stats_edits(donor: Callable[[], bytes]) -> list:
-    """The 统计 sheet grafted into the register, and the colours of 台账 (xlsx.graft). The
-    sheet is asked of `donor` only once the register's rows are patched: on a large register
-    the child working it out (_stats_aside) is not done before then."""
-    from tipdesk.xlsx.graft import conditional_formats, graft_sheet
-    from tipdesk.xlsx.patch import keeps_rows
-
-    def graft(parts: dict[str, bytes]) -> None:
-        graft_sheet(donor(), STATS_SHEET)(parts)
-
-    return [keeps_rows(graft), conditional_formats()]  # graft_sheet's edits keep rows
-
-
 def _stats_due(config: Config, register, journal, plan: Plan, now: datetime) -> bool:
     """The managers' 统计 sheet and colours are made anew: with any change, and once a day;
     the drop-downs and print setup with them, and when config's lists change."""
@@ -365,12 +352,19 @@ def _commit(config: Config, now: datetime, register, journal, plan: Plan, final:
             run_id = journal.start_run("daily", now)
             views = views_signature(config)
             fresh = _stats_due(config, register, journal, plan, now)
+
             def donor() -> bytes:
+                # Asked for only once the register's rows are patched: on a large register the
+                # child working it out (_stats_aside) is not done before then.
                 return stats.result() if stats else stats_donor(
                     final, now, journal.requests(), plan.feedback,
                     [n.case_id for n in plan.notices if n.kind == REDO_NOTICE])
 
-            edits = stats_edits(donor) + view_edits(config) if fresh else []
+            edits = []
+            if fresh:
+                from tipdesk.output.statsheet import register_edits
+
+                edits = register_edits(donor) + view_edits(config)
 
             def record_intent(digest: str, skipped: set) -> None:
                 letters, ops = issuing.publish_ops(rendering.wait(), staging, folder, gate)

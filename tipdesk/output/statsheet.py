@@ -27,7 +27,7 @@ from tipdesk.domain.textnorm import chinese_date
 from tipdesk.rules.stats import LABELS, CaseRef, PeriodStats, Repeat, cases_since, period_of, period_stats
 from tipdesk.xlsx.graft import conditional_formats, graft_sheet
 from tipdesk.xlsx.patch import PackageEdit
-from typing import Collection, Mapping
+from typing import Callable, Collection, Mapping
 from tipdesk.xlsx.package import column_letter
 from tipdesk.xlsx.text import put
 
@@ -463,20 +463,20 @@ def annex_workbook(stats: PeriodStats) -> bytes:
 
 # --- the daily run's view ------------------------------------------------------------------
 
-def register_edits(rows: list[dict], now: datetime,
-                   requests: Mapping[str, Collection[str]] | None = None) -> list[PackageEdit]:
-    """What the daily run adds to the register for managers: the 统计 sheet and the red /
-    amber / grey rules on 台账.
-
-    The sheet covers the year so far against the same span of last year: the units' ranking
-    over the year is what the notice's 考核 looks at, and unlike the current month it is
-    never empty in the first days of a month. The bulletin covers single months."""
-    return [graft_sheet(stats_donor(rows, now, requests), SHEET), conditional_formats()]
+def register_edits(donor: bytes | Callable[[], bytes]) -> list[PackageEdit]:
+    """What the daily run adds to the register for managers: the 统计 sheet `donor`
+    (stats_donor's, or a function giving it when the register is written) and the red /
+    amber / grey rules on 台账."""
+    return [graft_sheet(donor, SHEET), conditional_formats()]
 
 
 def stats_donor(rows: list[dict], now: datetime, requests: Mapping[str, Collection[str]] | None = None) -> bytes:
     """The 统计 sheet register_edits grafts, as a workbook of its own (.xlsx bytes): all of
-    its work, and pure (the daily run has it made aside while the gate is built)."""
+    its work, and pure (the daily run has it made aside while the gate is built).
+
+    The sheet covers the year so far against the same span of last year: the units' ranking
+    over the year is what the notice's 考核 looks at, and unlike the current month it is
+    never empty in the first days of a month. The bulletin covers single months."""
     period = period_of(now, "year").upto(now)
     # Earlier years count for nothing here; on a register of many years they are most rows.
     stats = period_stats(cases_since(rows, period.previous.start), period, now, requests)

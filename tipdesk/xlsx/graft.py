@@ -16,7 +16,7 @@ import io
 import posixpath
 import re
 import zipfile
-from typing import Iterable
+from typing import Callable, Iterable
 
 from lxml import etree
 
@@ -361,18 +361,25 @@ def _copy_local_names(workbook: etree._Element, donor: etree._Element, donor_ind
         names.append(copy)
 
 
-def graft_sheet(donor_xlsx: bytes, sheet_name: str) -> PackageEdit:
+def graft_sheet(donor_xlsx: bytes | Callable[[], bytes], sheet_name: str) -> PackageEdit:
     """An edit putting the donor's sheet `sheet_name` (with its drawings and charts) into the
     package, in the place of the sheet of that name if there is one, else as the last tab.
+    `donor_xlsx` may be a function giving the donor, asked only when the edit is applied (the
+    daily run's 统计 sheet is still being worked out while the register's rows are patched).
 
     The donor's cell formats are merged into the register's styles.xml (ids rewritten in the
     grafted sheet); its strings are written inline. Donor conditional formats and tables are
     not carried over: the sheets built for grafting (statsheet.py) have none."""
-    donor = _donor_parts(donor_xlsx)
-    if sheet_part(donor, sheet_name) is None:  # a wrong donor is a bug: fail before any work
-        raise ValueError(f"donor workbook has no sheet {sheet_name!r}")
+    def donor_of(xlsx: bytes) -> dict[str, bytes]:
+        donor = _donor_parts(xlsx)
+        if sheet_part(donor, sheet_name) is None:  # a wrong donor is a bug: fail before any work
+            raise ValueError(f"donor workbook has no sheet {sheet_name!r}")
+        return donor
+
+    given = None if callable(donor_xlsx) else donor_of(donor_xlsx)
 
     def edit(parts: dict[str, bytes]) -> None:
+        donor = given if given is not None else donor_of(donor_xlsx())
         position = _remove_sheet(parts, sheet_name)
         _add_sheet(parts, donor, sheet_name, position)
 

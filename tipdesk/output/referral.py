@@ -477,23 +477,29 @@ class _Stamp:
         """The sheet for `context`, or None for a text the stamp cannot stand for as openpyxl
         writes it (empty: no cell at all; spaces at an end; characters a cell drops)."""
         values = [context.get(key) for key in _STAMPED[:-1]] + [sheet_id]
-        if self.marked is None or not all(isinstance(v, str) and v and v == v.strip() and excel_text(v) == v and "\r" not in v
-                   and not _STAMP_MARK.search(v) for v in values):
+        if self.marked is None or not all(map(_stampable, values)):
             return None
+        written = [html.escape(v, quote=False) for v in values]
+        heights = [(f' ht="{held}"', ' ht="%.16g"' % height_of(*(_STAMP_MARK.sub(lambda m: values[int(m[1])], t)
+                                                                   for t in texts)))  # as openpyxl writes it
+                   for held, (height_of, texts) in self.heights.items()]
         parts = dict(self.parts)
-        heights = {f'ht="{held}"': 'ht="%.16g"' % height_of(*(_STAMP_MARK.sub(lambda m: values[int(m[1])], t)
-                                                                for t in texts))
-                   for held, (height_of, texts) in self.heights.items()}
         for name, text in self.marked.items():
-            sheet = name.startswith("xl/")
-            written = [html.escape(v, quote=False) for v in values]
             text = _STAMP_MARK.sub(lambda m: written[int(m[1])], text)
-            if sheet:
-                text = re.sub(r'ht="\d+"', lambda m: heights.get(m[0], m[0]), text)
+            if name.startswith("xl/"):
+                for held, height in heights:
+                    text = text.replace(held, height)
                 parts[name] = text.encode("ascii", "xmlcharrefreplace")
             else:
                 parts[name] = text.encode("utf-8")
         return write_package(parts, self.when)
+
+
+def _stampable(value: object) -> bool:
+    """A text openpyxl writes as it is: not empty (no cell at all), no spaces at an end
+    (xml:space), nothing a cell drops or lxml writes otherwise (\r), not a mark itself."""
+    return (isinstance(value, str) and bool(value) and value == value.strip() and excel_text(value) == value
+            and "\r" not in value and not _STAMP_MARK.search(value))
 
 
 def read_feedback_marker(path: Path) -> dict | None:

@@ -1,10 +1,11 @@
-"""Work done aside: a pure computation run in a forked child process while the run goes on.
+"""Work done aside: a computation run in a forked child process while the run goes on.
 
 The daily run's 统计 sheet is worked out from every case row while the egress gate indexes
-the same rows: on two cores that is most of a second at 50,000 cases. A forked child starts
+the same rows (on two cores that is most of a second at 50,000 cases), and the register it
+wrote is kept in the cache while it sends its mail (store/cache.py). A forked child starts
 with the rows already in memory (nothing is copied or sent but the result), so this needs
-fork: on Windows, or when the fork or the child fails, the computation is simply done
-here when its result is asked for, with the same result or the same error.
+fork: on Windows, or when the fork or the child fails, the work is simply done here when
+its result is asked for, with the same result or the same error.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ _UNSET = object()
 
 
 class Aside(Generic[T]):
-    """`compute()` (no side effects: it may run twice) under way in a child; `result()` waits.
+    """`compute()` under way in a child; `result()` waits. It may run twice (in the child, then
+    here if the child failed), so it does nothing that cannot be done again: a pure
+    computation, or a cache entry written again.
     As a context manager, a child whose result was not asked for is ended on leaving."""
 
     def __init__(self, compute: Callable[[], T]):
